@@ -1,0 +1,65 @@
+/**
+ * The claim loop: claims due executions of registered tasks up to the free concurrency slots and
+ * starts a runner for each. It sleeps on wake-ups (enqueue, freed slot), the next due `startAt`,
+ * or the fallback poll interval.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type { ExecutionRow } from "./ExecutionRow.js"
+import type { Ids } from "./Ids.js"
+import type { ExecutorState } from "./internal/ExecutorState.js"
+import type { RegistryService } from "./Registry.js"
+import type { TaskStorage } from "./TaskStorage.js"
+
+/** @since 0.1.0 @category loops */
+export const run = (args: {
+  readonly state: ExecutorState
+  readonly storage: TaskStorage["Type"]
+  readonly registry: RegistryService
+  readonly ids: Ids["Type"]
+  readonly executorId: string
+  readonly maxConcurrent: number
+  readonly leaseLeewayMs: number
+  readonly pollIntervalMs: number
+  readonly start: (row: ExecutionRow) => Effect.Effect<void>
+}): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const { state } = args
+    while (!state.stopping) {
+      const version = state.claimWakeup.version
+      const free = args.maxConcurrent - state.running.size
+      let waitMs = args.pollIntervalMs
+      if (free > 0 && args.registry.taskIds.size > 0) {
+        const nowMs = yield* Clock.currentTimeMillis
+        const claimId = yield* args.ids.next("l_")
+        const claimed = yield* args.storage.claim({
+          nowMs,
+          limit: free,
+          taskIds: args.registry.taskIds,
+          executorId: args.executorId,
+          claimId,
+          leaseLeewayMs: args.leaseLeewayMs
+        }).pipe(
+          Effect.catchAll((error) =>
+            Effect.as(Effect.logWarning("durable-tasks: claim failed; retrying after the poll interval", error), [])
+          )
+        )
+        for (const row of claimed) yield* args.start(row)
+        if (claimed.length > 0 && claimed.length === free) continue
+        if (claimed.length > 0) {
+          yield* Effect.yieldNow()
+          continue
+        }
+        const next = yield* args.storage.nextWake(args.registry.taskIds).pipe(
+          Effect.catchAll(() => Effect.succeed({ readyAtMs: null, expiresAtMs: null }))
+        )
+        if (next.readyAtMs !== null) {
+          const now = yield* Clock.currentTimeMillis
+          waitMs = Math.min(waitMs, Math.max(1, next.readyAtMs - now))
+        }
+      }
+      yield* state.claimWakeup.wait(version, waitMs)
+    }
+  })

@@ -1,0 +1,206 @@
+/**
+ * The Effect API's executor service: register, enqueue, get, wait, cancel and shut down, over one
+ * running {@link Executor}. Compose {@link layer} with a storage layer (which provides `TaskStorage`
+ * and `Signals`), or use {@link layerMemory}.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Changes from "./Changes.js"
+import {
+  ExecutionNotFound,
+  ExecutorShutDown,
+  type DuplicateExecution,
+  type InvalidTaskDefinition,
+  type InvalidTaskInput,
+  type StorageError,
+  type UnstorableValue
+} from "./EngineError.js"
+import { makeReady } from "./ExecutionRow.js"
+import { Executor } from "./Executor.js"
+import * as ExecutorModule from "./Executor.js"
+import { ExecutorConfig, type ExecutorSettings } from "./ExecutorConfig.js"
+import * as ExecutorConfigModule from "./ExecutorConfig.js"
+import { Ids } from "./Ids.js"
+import * as IdsModule from "./Ids.js"
+import { Wakeup } from "./internal/Wakeup.js"
+import * as MemoryStorage from "./MemoryStorage.js"
+import { Registry } from "./Registry.js"
+import * as RegistryModule from "./Registry.js"
+import type { RetryOptions } from "./RetryOptions.js"
+import * as Serialization from "./Serialization.js"
+import { Signals } from "./Signals.js"
+import * as SignalsModule from "./Signals.js"
+import type { TaskDefinition } from "./TaskDefinition.js"
+import * as TaskDefinitionModule from "./TaskDefinition.js"
+import * as TaskExecution from "./TaskExecution.js"
+import { isFinished } from "./TaskStatus.js"
+import { TaskStorage } from "./TaskStorage.js"
+
+/** Anything that carries a task definition: an Effect API `Task` or a facade `DurableTask`. @since 0.1.0 @category models */
+export interface TaskLike<in TInput = unknown, out TOutput = unknown> {
+  readonly id: string
+  readonly definition: TaskDefinition
+  /** Phantom types. */
+  readonly "~types"?: { readonly input: (i: TInput) => void; readonly output: TOutput } | undefined
+}
+
+/** Per-enqueue overrides of the task's settings. @since 0.1.0 @category models */
+export interface EnqueueOptions {
+  readonly timeoutMs?: number | undefined
+  readonly retryOptions?: Partial<RetryOptions> | undefined
+  readonly sleepMsBeforeRun?: number | undefined
+}
+
+/** Errors an enqueue can fail with. @since 0.1.0 @category errors */
+export type EnqueueError =
+  | InvalidTaskDefinition
+  | InvalidTaskInput
+  | UnstorableValue
+  | StorageError
+  | DuplicateExecution
+  | ExecutorShutDown
+
+/** @since 0.1.0 @category models */
+export interface DurableExecutorService {
+  readonly executorId: string
+  /** Registers a task (and its finalize tasks) so this executor runs it. */
+  readonly register: (task: TaskLike<any, any>) => Effect.Effect<void, InvalidTaskDefinition>
+  /** Validates and stores a new execution; returns its execution id. */
+  readonly enqueue: <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) => Effect.Effect<string, EnqueueError>
+  readonly get: (executionId: string) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | StorageError>
+  /** Waits until the execution finishes (wake-up on finish, polling as a fallback) and returns it. */
+  readonly wait: (
+    executionId: string,
+    options?: { readonly pollIntervalMs?: number }
+  ) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | StorageError>
+  /** Cancels an unfinished execution and its whole subtree; a finished one is left as it is. */
+  readonly cancel: (executionId: string) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | StorageError>
+  readonly shutdown: Effect.Effect<void>
+}
+
+/** @since 0.1.0 @category tags */
+export class DurableExecutor extends Context.Tag("durable-tasks/DurableExecutor")<DurableExecutor, DurableExecutorService>() {}
+
+/** The client operations (everything but running tasks). @since 0.1.0 @category models */
+export type ClientService = Omit<DurableExecutorService, "executorId" | "shutdown">
+
+/**
+ * The client operations over storage, without an executor: enqueue, get, wait, cancel.
+ * `isShuttingDown` makes enqueue refuse new work.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effect<
+  ClientService,
+  never,
+  TaskStorage | Signals | Registry | ExecutorConfig | Ids
+> => Effect.gen(function*() {
+  const storage = yield* TaskStorage
+  const signals = yield* Signals
+  const registry = yield* Registry
+  const config = yield* ExecutorConfig
+  const ids = yield* Ids
+
+  const register = (task: TaskLike<any, any>) => Effect.suspend(() => registry.register(task.definition))
+
+  const get = (executionId: string) =>
+    Effect.flatMap(storage.get(executionId), (row) =>
+      row === undefined
+        ? Effect.fail(new ExecutionNotFound({ executionId }))
+        : TaskExecution.fromRow(row, registry))
+
+  const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
+    Effect.gen(function*() {
+      if (yield* isShuttingDown) return yield* new ExecutorShutDown()
+      const definition = task.definition
+      yield* register(task)
+      const spec = options === undefined ? definition.spec : yield* TaskDefinitionModule.makeSpec({
+        id: definition.id,
+        timeoutMs: options.timeoutMs ?? definition.spec.timeoutMs,
+        retryOptions: options.retryOptions ?? definition.spec.retry,
+        sleepMsBeforeRun: options.sleepMsBeforeRun ?? definition.spec.sleepMsBeforeRun
+      })
+      const prepared = yield* definition.prepareInput(input)
+      const encoded = yield* Either.match(
+        Serialization.encode(prepared, `input of task '${definition.id}'`, config.maxSerializedValueBytes),
+        { onLeft: Effect.fail, onRight: Effect.succeed }
+      )
+      const nowMs = yield* Clock.currentTimeMillis
+      const executionId = yield* ids.next("te_")
+      const changes = yield* storage.insert([makeReady({ spec, executionId, input: encoded, nowMs })])
+      yield* Changes.publish(signals, changes)
+      return executionId
+    })
+
+  const wait = (executionId: string, options?: { readonly pollIntervalMs?: number }) =>
+    Effect.scoped(Effect.gen(function*() {
+      const wakeup = new Wakeup()
+      yield* signals.watchFinished(executionId, () => wakeup.notify())
+      const pollMs = options?.pollIntervalMs ?? config.pollIntervalMs
+      for (;;) {
+        const version = wakeup.version
+        const row = yield* storage.get(executionId)
+        if (row === undefined) return yield* new ExecutionNotFound({ executionId })
+        if (isFinished(row.status)) return yield* TaskExecution.fromRow(row, registry)
+        yield* wakeup.wait(version, pollMs)
+      }
+    }))
+
+  const cancel = (executionId: string) =>
+    Effect.gen(function*() {
+      const nowMs = yield* Clock.currentTimeMillis
+      const result = yield* storage.apply([{ executionId, event: { _tag: "Cancel", nowMs, reason: "cancelled by the user" } }])
+      if (result.results[0]?._tag === "NotFound") return yield* new ExecutionNotFound({ executionId })
+      yield* Changes.publish(signals, result.changes)
+      return yield* get(executionId)
+    })
+
+  return { register, enqueue, get, wait, cancel }
+})
+
+/** Builds the service over a running executor. @since 0.1.0 @category constructors */
+export const make: Effect.Effect<
+  DurableExecutorService,
+  never,
+  TaskStorage | Signals | Registry | ExecutorConfig | Ids | Executor
+> = Effect.gen(function*() {
+  const executor = yield* Executor
+  const client = yield* makeClient(executor.isShuttingDown)
+  return DurableExecutor.of({ ...client, executorId: executor.executorId, shutdown: executor.shutdown })
+})
+
+/** Options of {@link layer}: executor settings and the tasks to register up front. @since 0.1.0 @category models */
+export interface LayerOptions extends Partial<ExecutorSettings> {
+  readonly tasks?: ReadonlyArray<TaskLike<any, any>>
+}
+
+/**
+ * The executor and its service, over the `TaskStorage` and `Signals` that a storage layer provides.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: LayerOptions = {}
+): Layer.Layer<DurableExecutor | Executor, InvalidTaskDefinition, TaskStorage | Signals> => {
+  const { tasks, ...settings } = options
+  const base = Layer.mergeAll(
+    RegistryModule.layer((tasks ?? []).map((t) => t.definition)),
+    ExecutorConfigModule.layer(settings),
+    IdsModule.layerRandom
+  )
+  return Layer.effect(DurableExecutor, make).pipe(
+    Layer.provideMerge(ExecutorModule.layer),
+    Layer.provide(base)
+  )
+}
+
+/** {@link layer} over a fresh in-memory storage. @since 0.1.0 @category layers */
+export const layerMemory = (options: LayerOptions = {}): Layer.Layer<DurableExecutor | Executor, InvalidTaskDefinition> =>
+  layer(options).pipe(Layer.provide(Layer.merge(MemoryStorage.layer, SignalsModule.layerMemory)))

@@ -1,0 +1,60 @@
+/**
+ * Every tagged error the engine can raise. One `_tag` per failure so callers can `catchTag`.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+
+/** A storage call failed (driver error, lost connection, injected fault). @since 0.1.0 @category errors */
+export class StorageError extends Data.TaggedError("StorageError")<{
+  readonly op: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** No execution has this id. @since 0.1.0 @category errors */
+export class ExecutionNotFound extends Data.TaggedError("ExecutionNotFound")<{ readonly executionId: string }> {
+  override get message() {
+    return `task execution ${this.executionId} not found`
+  }
+}
+
+/** An execution id is already stored. @since 0.1.0 @category errors */
+export class DuplicateExecution extends Data.TaggedError("DuplicateExecution")<{ readonly executionId: string }> {
+  override get message() {
+    return `task execution ${this.executionId} already exists`
+  }
+}
+
+/** A task definition is invalid (bad id, duplicate id, bad timeout or retry options). @since 0.1.0 @category errors */
+export class InvalidTaskDefinition extends Data.TaggedError("InvalidTaskDefinition")<{
+  readonly taskId: string
+  readonly message: string
+}> {}
+
+/** Input was rejected by the task's validator or schema. @since 0.1.0 @category errors */
+export class InvalidTaskInput extends Data.TaggedError("InvalidTaskInput")<{
+  readonly taskId: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** A value cannot be stored: not JSON-serializable, or over the size limit. @since 0.1.0 @category errors */
+export class UnstorableValue extends Data.TaggedError("UnstorableValue")<{
+  readonly what: string
+  readonly message: string
+}> {}
+
+/** The task id is not registered with this executor. @since 0.1.0 @category errors */
+export class TaskNotRegistered extends Data.TaggedError("TaskNotRegistered")<{ readonly taskId: string }> {
+  override get message() {
+    return `task '${this.taskId}' is not registered with this executor`
+  }
+}
+
+/** The executor is shutting down or shut down: no new work is accepted. @since 0.1.0 @category errors */
+export class ExecutorShutDown extends Data.TaggedError("ExecutorShutDown")<{}> {
+  override get message() {
+    return "the durable executor is shut down"
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The stored row of one task execution. Values (input, outputs) are stored as JSON text; a `null`
+ * column stands for `undefined`.
+ *
+ * @since 0.1.0
+ */
+import type { RetryOptions } from "./RetryOptions.js"
+import type { TaskStatus } from "./TaskStatus.js"
+
+/** A reference to another execution. @since 0.1.0 @category models */
+export interface ExecutionRef {
+  readonly taskId: string
+  readonly executionId: string
+}
+
+/** Error kinds, as in the seed README. @since 0.1.0 @category models */
+export type ErrorType = "generic" | "not_found" | "timed_out" | "cancelled"
+
+/** The stored error of an unsuccessful execution. @since 0.1.0 @category models */
+export interface ExecutionError {
+  readonly errorType: ErrorType
+  readonly message: string
+  readonly isRetryable: boolean
+}
+
+/**
+ * What a new execution needs: the task's id and its run settings, copied from the definition at
+ * insert time so that any executor (or a storage-only process) can apply retries and expiries.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TaskSpec {
+  readonly taskId: string
+  readonly timeoutMs: number
+  readonly retry: RetryOptions
+  readonly sleepMsBeforeRun: number
+}
+
+/** A child to insert: its spec, its id and its serialized input. @since 0.1.0 @category models */
+export interface NewChild extends TaskSpec {
+  readonly executionId: string
+  readonly input: string | null
+}
+
+/** @since 0.1.0 @category models */
+export interface ExecutionRow {
+  readonly executionId: string
+  readonly taskId: string
+  readonly rootExecutionId: string | null
+  readonly rootTaskId: string | null
+  readonly parentExecutionId: string | null
+  readonly parentTaskId: string | null
+  /** Index among the parent's children; -1 for a finalize task or a root. */
+  readonly indexInParent: number
+  readonly isFinalize: boolean
+  readonly status: TaskStatus
+  readonly isClosed: boolean
+  readonly needsPromiseCancellation: boolean
+  readonly input: string | null
+  /** Output of `run`/`runParent` before children and finalize. */
+  readonly runOutput: string | null
+  /** Final output (when completed). */
+  readonly output: string | null
+  readonly children: ReadonlyArray<ExecutionRef>
+  readonly completedChildren: number
+  /** The finalize task to insert once every child completed. */
+  readonly finalize: TaskSpec | null
+  readonly finalizeExecutionId: string | null
+  readonly error: ExecutionError | null
+  readonly prevError: ExecutionError | null
+  readonly timeoutMs: number
+  readonly retry: RetryOptions
+  readonly sleepMsBeforeRun: number
+  readonly retryAttempts: number
+  readonly startAt: number
+  readonly leaseId: string | null
+  readonly executorId: string | null
+  readonly expiresAt: number | null
+  readonly startedAt: number | null
+  readonly finishedAt: number | null
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+/** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
+export const makeReady = (args: {
+  readonly spec: TaskSpec
+  readonly executionId: string
+  readonly input: string | null
+  readonly nowMs: number
+  readonly parent?: { readonly row: ExecutionRow; readonly index: number; readonly isFinalize: boolean }
+}): ExecutionRow => {
+  const parent = args.parent?.row
+  return {
+    executionId: args.executionId,
+    taskId: args.spec.taskId,
+    rootExecutionId: parent ? (parent.rootExecutionId ?? parent.executionId) : null,
+    rootTaskId: parent ? (parent.rootTaskId ?? parent.taskId) : null,
+    parentExecutionId: parent ? parent.executionId : null,
+    parentTaskId: parent ? parent.taskId : null,
+    indexInParent: args.parent && !args.parent.isFinalize ? args.parent.index : -1,
+    isFinalize: args.parent?.isFinalize ?? false,
+    status: "ready",
+    isClosed: false,
+    needsPromiseCancellation: false,
+    input: args.input,
+    runOutput: null,
+    output: null,
+    children: [],
+    completedChildren: 0,
+    finalize: null,
+    finalizeExecutionId: null,
+    error: null,
+    prevError: null,
+    timeoutMs: args.spec.timeoutMs,
+    retry: args.spec.retry,
+    sleepMsBeforeRun: args.spec.sleepMsBeforeRun,
+    retryAttempts: 0,
+    startAt: args.nowMs + args.spec.sleepMsBeforeRun,
+    leaseId: null,
+    executorId: null,
+    expiresAt: null,
+    startedAt: null,
+    finishedAt: null,
+    createdAt: args.nowMs,
+    updatedAt: args.nowMs
+  }
+}

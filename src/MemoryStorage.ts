@@ -1,0 +1,149 @@
+/**
+ * The in-memory backend: the reference model for tests and the conformance kit, and the fastest
+ * storage for single-process use without durability.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type { ExecutionRow } from "./ExecutionRow.js"
+import { Heap } from "./internal/Heap.js"
+import * as StorageDriver from "./StorageDriver.js"
+import { TaskStorage } from "./TaskStorage.js"
+
+/**
+ * Builds a fresh, empty in-memory storage.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSync = (): TaskStorage["Type"] => {
+  const rows = new Map<string, ExecutionRow>()
+  const readyByTask = new Map<string, Heap<string>>()
+  const expiries = new Heap<{ readonly id: string; readonly leaseId: string }>()
+  let seq = 0
+  const lock = Effect.unsafeMakeSemaphore(1)
+
+  const isLiveReady = (id: string, startAt: number): boolean => {
+    const row = rows.get(id)
+    return row !== undefined && row.status === "ready" && row.startAt === startAt
+  }
+  /** The task's heap with stale entries dropped from its top. */
+  const cleanTop = (taskId: string): Heap<string> | undefined => {
+    const heap = readyByTask.get(taskId)
+    if (heap === undefined) return undefined
+    for (let top = heap.peek(); top !== undefined && !isLiveReady(top.value, top.key); top = heap.peek()) heap.pop()
+    return heap
+  }
+  const index = (row: ExecutionRow): void => {
+    if (row.status === "ready") {
+      let heap = readyByTask.get(row.taskId)
+      if (heap === undefined) {
+        heap = new Heap()
+        readyByTask.set(row.taskId, heap)
+      }
+      heap.push({ key: row.startAt, seq: seq++, value: row.executionId })
+    } else if (row.status === "running" && row.expiresAt !== null && row.leaseId !== null) {
+      expiries.push({ key: row.expiresAt, seq: seq++, value: { id: row.executionId, leaseId: row.leaseId } })
+    }
+  }
+  const cleanExpiries = (): void => {
+    for (let top = expiries.peek(); top !== undefined; top = expiries.peek()) {
+      const row = rows.get(top.value.id)
+      if (row !== undefined && row.status === "running" && row.leaseId === top.value.leaseId) return
+      expiries.pop()
+    }
+  }
+
+  const tx: StorageDriver.Transaction = {
+    get: (id) => Effect.sync(() => rows.get(id)),
+    getMany: (ids) =>
+      Effect.sync(() => {
+        const out: Array<ExecutionRow> = []
+        for (const id of ids) {
+          const row = rows.get(id)
+          if (row !== undefined) out.push(row)
+        }
+        return out
+      }),
+    dueReady: ({ limit, nowMs, taskIds }) =>
+      Effect.sync(() => {
+        const out: Array<ExecutionRow> = []
+        const taken = new Set<string>()
+        while (out.length < limit) {
+          let best: Heap<string> | undefined
+          for (const taskId of taskIds) {
+            const heap = cleanTop(taskId)
+            const top = heap?.peek()
+            if (top === undefined || top.key > nowMs) continue
+            const bestTop = best?.peek()
+            if (bestTop === undefined || top.key < bestTop.key || (top.key === bestTop.key && top.seq < bestTop.seq)) {
+              best = heap
+            }
+          }
+          const entry = best?.pop()
+          if (entry === undefined) break
+          if (taken.has(entry.value)) continue
+          taken.add(entry.value)
+          out.push(rows.get(entry.value)!)
+        }
+        return out
+      }),
+    expiredRunning: ({ limit, nowMs }) =>
+      Effect.sync(() => {
+        const out: Array<ExecutionRow> = []
+        cleanExpiries()
+        for (let top = expiries.peek(); top !== undefined && top.key <= nowMs && out.length < limit; top = expiries.peek()) {
+          expiries.pop()
+          out.push(rows.get(top.value.id)!)
+          cleanExpiries()
+        }
+        return out
+      }),
+    write: ({ inserted, updated }) =>
+      Effect.sync(() => {
+        for (const row of inserted) {
+          rows.set(row.executionId, row)
+          index(row)
+        }
+        for (const row of updated) {
+          rows.set(row.executionId, row)
+          index(row)
+        }
+      })
+  }
+
+  return StorageDriver.make({
+    transaction: (f) => lock.withPermits(1)(f(tx)),
+    get: (id) => Effect.sync(() => rows.get(id)),
+    getMany: tx.getMany,
+    list: (query) =>
+      Effect.sync(() => {
+        const out: Array<ExecutionRow> = []
+        for (const row of rows.values()) {
+          if (out.length >= query.limit) break
+          if (query.status !== undefined && row.status !== query.status) continue
+          if (query.taskId !== undefined && row.taskId !== query.taskId) continue
+          if (query.rootExecutionId !== undefined && row.rootExecutionId !== query.rootExecutionId) continue
+          out.push(row)
+        }
+        return out
+      }),
+    nextWake: (taskIds) =>
+      Effect.sync(() => {
+        let readyAtMs: number | null = null
+        for (const taskId of taskIds) {
+          const top = cleanTop(taskId)?.peek()
+          if (top !== undefined && (readyAtMs === null || top.key < readyAtMs)) readyAtMs = top.key
+        }
+        cleanExpiries()
+        return { readyAtMs, expiresAtMs: expiries.peek()?.key ?? null }
+      })
+  })
+}
+
+/** An effect that builds a fresh in-memory storage. @since 0.1.0 @category constructors */
+export const make: Effect.Effect<TaskStorage["Type"]> = Effect.sync(makeSync)
+
+/** A layer with a fresh in-memory storage. @since 0.1.0 @category layers */
+export const layer: Layer.Layer<TaskStorage> = Layer.effect(TaskStorage, make)

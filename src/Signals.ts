@@ -1,0 +1,87 @@
+/**
+ * Wake-ups: an enqueue wakes claim loops at once, a finish wakes its waiters at once, a cancel
+ * reaches the runner. The in-memory layer serves one process; a Postgres layer provides the same
+ * Tag across processes. Loops still poll at a fallback interval, so a lost wake-up only delays.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+
+/** Callbacks a subscriber receives. @since 0.1.0 @category models */
+export interface Listener {
+  readonly ready?: () => void
+  readonly cancelled?: (executionIds: ReadonlyArray<string>) => void
+}
+
+/** @since 0.1.0 @category tags */
+export class Signals extends Context.Tag("durable-tasks/Signals")<Signals, {
+  readonly notifyReady: Effect.Effect<void>
+  readonly notifyFinished: (executionIds: ReadonlyArray<string>) => Effect.Effect<void>
+  readonly notifyCancelled: (executionIds: ReadonlyArray<string>) => Effect.Effect<void>
+  /** Calls `listener` for ready and cancel signals while the scope is open. */
+  readonly subscribe: (listener: Listener) => Effect.Effect<void, never, Scope.Scope>
+  /** Calls `onFinished` when `executionId` finishes, while the scope is open. */
+  readonly watchFinished: (executionId: string, onFinished: () => void) => Effect.Effect<void, never, Scope.Scope>
+}>() {}
+
+/**
+ * The in-process signal hub. `deliver*` are exposed so a cross-process layer can feed remote
+ * notifications into local subscribers.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeHub = () => {
+  const listeners = new Set<Listener>()
+  const watchers = new Map<string, Set<() => void>>()
+  const deliverReady = () => {
+    for (const l of listeners) l.ready?.()
+  }
+  const deliverCancelled = (ids: ReadonlyArray<string>) => {
+    if (ids.length === 0) return
+    for (const l of listeners) l.cancelled?.(ids)
+  }
+  const deliverFinished = (ids: ReadonlyArray<string>) => {
+    if (watchers.size === 0) return
+    for (const id of ids) {
+      const set = watchers.get(id)
+      if (set === undefined) continue
+      watchers.delete(id)
+      for (const f of set) f()
+    }
+  }
+  const service: Signals["Type"] = {
+    notifyReady: Effect.sync(deliverReady),
+    notifyFinished: (ids) => Effect.sync(() => deliverFinished(ids)),
+    notifyCancelled: (ids) => Effect.sync(() => deliverCancelled(ids)),
+    subscribe: (listener) =>
+      Effect.acquireRelease(Effect.sync(() => listeners.add(listener)), () => Effect.sync(() => listeners.delete(listener))).pipe(
+        Effect.asVoid
+      ),
+    watchFinished: (id, onFinished) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          let set = watchers.get(id)
+          if (set === undefined) {
+            set = new Set()
+            watchers.set(id, set)
+          }
+          set.add(onFinished)
+        }),
+        () =>
+          Effect.sync(() => {
+            const set = watchers.get(id)
+            if (set === undefined) return
+            set.delete(onFinished)
+            if (set.size === 0) watchers.delete(id)
+          })
+      )
+  }
+  return { service, deliverReady, deliverCancelled, deliverFinished }
+}
+
+/** In-process signals. @since 0.1.0 @category layers */
+export const layerMemory: Layer.Layer<Signals> = Layer.sync(Signals, () => makeHub().service)

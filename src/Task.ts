@@ -1,0 +1,215 @@
+/**
+ * Task definitions for Effect apps: `run` returns an `Effect`, input and output are described with
+ * `effect/Schema` (stored encoded, so Dates, BigInts and other Schema types round-trip).
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type { TaskLike } from "./DurableExecutor.js"
+import { InvalidTaskInput } from "./EngineError.js"
+import type { ExecutionRef } from "./ExecutionRow.js"
+import type { RetryOptions } from "./RetryOptions.js"
+import type { RunInfo, RunResult, TaskDefinition } from "./TaskDefinition.js"
+import * as TaskDefinitionModule from "./TaskDefinition.js"
+
+/**
+ * Fail a run with this error to choose whether it is retried (any other failure is retryable).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TaskRunError extends Data.TaggedError("TaskRunError")<{
+  readonly message: string
+  readonly isRetryable: boolean
+}> {}
+
+/** A task whose input is `I` and whose final output is `O`. @since 0.1.0 @category models */
+export interface Task<in I, out O> extends TaskLike<I, O> {}
+
+/** A child a parent run asks for. @since 0.1.0 @category models */
+export interface Child {
+  readonly task: Task<any, any>
+  readonly input: unknown
+}
+
+/** Asks for `task` to run as a child with `input`. @since 0.1.0 @category constructors */
+export const child = <I>(task: Task<I, any>, input: I): Child => ({ task, input })
+
+/** One child's output, as a finalize task receives it. @since 0.1.0 @category models */
+export interface ChildOutput extends ExecutionRef {
+  readonly output: unknown
+}
+
+/** What a finalize task receives. @since 0.1.0 @category models */
+export interface FinalizeInput<I, R> {
+  readonly input: I
+  readonly output: R
+  readonly childrenTasksOutputs: ReadonlyArray<ChildOutput>
+}
+
+/** Settings shared by every kind of task. @since 0.1.0 @category models */
+export interface CommonOptions {
+  readonly id: string
+  readonly timeoutMs: number
+  readonly retryOptions?: Partial<RetryOptions>
+  readonly sleepMsBeforeRun?: number
+}
+
+/** @since 0.1.0 @category models */
+export interface TaskOptions<I, O, E, IE, OE> extends CommonOptions {
+  readonly input?: Schema.Schema<I, IE>
+  readonly output?: Schema.Schema<O, OE>
+  readonly run: (input: I, info: RunInfo) => Effect.Effect<O, E>
+}
+
+/** A finalize task: a plain task, or a parent task, whose input is the parent's result. @since 0.1.0 @category models */
+export type FinalizeOptions<I, R, O> =
+  | (CommonOptions & {
+    readonly output?: Schema.Schema<O, any>
+    readonly run: (input: FinalizeInput<I, R>, info: RunInfo) => Effect.Effect<O, unknown>
+  })
+  | (CommonOptions & {
+    readonly runParent: (
+      input: FinalizeInput<I, R>,
+      info: RunInfo
+    ) => Effect.Effect<{ readonly output: any; readonly children?: ReadonlyArray<Child> }, unknown>
+    readonly finalize?: FinalizeOptions<FinalizeInput<I, R>, any, O>
+  })
+
+/** @since 0.1.0 @category models */
+export interface ParentOptions<I, R, O, E, IE, RE> extends CommonOptions {
+  readonly input?: Schema.Schema<I, IE>
+  /** Schema of the `output` that `runParent` returns. */
+  readonly runOutput?: Schema.Schema<R, RE>
+  readonly runParent: (input: I, info: RunInfo) => Effect.Effect<{ readonly output: R; readonly children?: ReadonlyArray<Child> }, E>
+  readonly finalize?: FinalizeOptions<I, R, O>
+}
+
+interface Codec {
+  readonly encode: (value: unknown) => Effect.Effect<unknown, unknown>
+  readonly decode: (stored: unknown) => Effect.Effect<unknown, unknown>
+}
+
+const identity: Codec = { encode: Effect.succeed, decode: Effect.succeed }
+
+const codecOf = (schema: Schema.Schema<any, any> | undefined): Codec =>
+  schema === undefined
+    ? identity
+    : { encode: Schema.encodeUnknown(schema) as Codec["encode"], decode: Schema.decodeUnknown(schema) as Codec["decode"] }
+
+const inputPreparer = (id: string, schema: Schema.Schema<any, any> | undefined) =>
+  schema === undefined
+    ? Effect.succeed
+    : (input: unknown) =>
+      Effect.mapError(
+        Schema.encodeUnknown(schema)(input),
+        (e) => new InvalidTaskInput({ taskId: id, message: ParseResult.TreeFormatter.formatErrorSync(e), cause: e })
+      )
+
+const orThrow = <A, E>(either: Either.Either<A, E>): A => {
+  if (Either.isLeft(either)) throw either.left
+  return either.right
+}
+
+/** The finalize task's input codec: the parent's input and run output decoded with the parent's codecs. */
+const finalizeInputCodec = (parentInput: Codec, parentRunOutput: Codec): Codec => ({
+  encode: Effect.succeed,
+  decode: (stored) =>
+    Effect.gen(function*() {
+      const raw = stored as { input?: unknown; output?: unknown; childrenTasksOutputs?: ReadonlyArray<ChildOutput> }
+      return {
+        input: yield* parentInput.decode(raw.input),
+        output: yield* parentRunOutput.decode(raw.output),
+        childrenTasksOutputs: raw.childrenTasksOutputs ?? []
+      }
+    })
+})
+
+const toRunResult = (result: { readonly output: unknown; readonly children?: ReadonlyArray<Child> | undefined }): RunResult => ({
+  output: result.output,
+  children: (result.children ?? []).map((c) => ({ task: c.task.definition, input: c.input }))
+})
+
+const buildFinalize = (options: FinalizeOptions<any, any, any>, inputCodec: Codec): TaskDefinition => {
+  const spec = orThrow(TaskDefinitionModule.makeSpec(options))
+  if ("run" in options) {
+    const output = codecOf(options.output)
+    return {
+      id: options.id,
+      kind: "task",
+      spec,
+      prepareInput: Effect.succeed,
+      decodeInput: inputCodec.decode,
+      encodeOutput: output.encode,
+      decodeOutput: output.decode,
+      run: (info, input) => Effect.map(options.run(input as FinalizeInput<any, any>, info), (output) => ({ output, children: [] })),
+      finalize: undefined
+    }
+  }
+  return {
+    id: options.id,
+    kind: "parentTask",
+    spec,
+    prepareInput: Effect.succeed,
+    decodeInput: inputCodec.decode,
+    encodeOutput: identity.encode,
+    decodeOutput: identity.decode,
+    run: (info, input) => Effect.map(options.runParent(input as FinalizeInput<any, any>, info), toRunResult),
+    finalize: options.finalize === undefined ? undefined : buildFinalize(options.finalize, finalizeInputCodec(inputCodec, identity))
+  }
+}
+
+/**
+ * A plain task. Throws `InvalidTaskDefinition` for a bad id, timeout or retry options.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <I = unknown, O = unknown, E = never, IE = I, OE = O>(options: TaskOptions<I, O, E, IE, OE>): Task<I, O> => {
+  const spec = orThrow(TaskDefinitionModule.makeSpec(options))
+  const input = codecOf(options.input)
+  const output = codecOf(options.output)
+  const definition: TaskDefinition = {
+    id: options.id,
+    kind: "task",
+    spec,
+    prepareInput: inputPreparer(options.id, options.input),
+    decodeInput: input.decode,
+    encodeOutput: output.encode,
+    decodeOutput: output.decode,
+    run: (info, value) => Effect.map(options.run(value as I, info), (out) => ({ output: out, children: [] })),
+    finalize: undefined
+  }
+  return { id: options.id, definition }
+}
+
+/**
+ * A parent task: `runParent` returns an output and children that run in parallel; then the
+ * optional finalize task runs. Without a finalize task the output is `{ output, childrenOutputs }`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const parent = <I = unknown, R = unknown, O = { readonly output: R; readonly childrenOutputs: ReadonlyArray<ChildOutput> }, E = never, IE = I, RE = R>(
+  options: ParentOptions<I, R, O, E, IE, RE>
+): Task<I, O> => {
+  const spec = orThrow(TaskDefinitionModule.makeSpec(options))
+  const input = codecOf(options.input)
+  const runOutput = codecOf(options.runOutput)
+  const definition: TaskDefinition = {
+    id: options.id,
+    kind: "parentTask",
+    spec,
+    prepareInput: inputPreparer(options.id, options.input),
+    decodeInput: input.decode,
+    encodeOutput: runOutput.encode,
+    decodeOutput: runOutput.decode,
+    run: (info, value) => Effect.map(options.runParent(value as I, info), toRunResult),
+    finalize: options.finalize === undefined ? undefined : buildFinalize(options.finalize, finalizeInputCodec(input, runOutput))
+  }
+  return { id: options.id, definition }
+}

@@ -1,0 +1,118 @@
+/**
+ * The public view of an execution, with the seed README's field names: values decoded, times as Dates.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import type { ExecutionError, ExecutionRef, ExecutionRow } from "./ExecutionRow.js"
+import type { RegistryService } from "./Registry.js"
+import type { RetryOptions } from "./RetryOptions.js"
+import * as Serialization from "./Serialization.js"
+import type { TaskDefinition } from "./TaskDefinition.js"
+import type { TaskStatus } from "./TaskStatus.js"
+
+/** @since 0.1.0 @category models */
+export interface TaskExecution<TOutput = unknown> {
+  readonly taskId: string
+  readonly executionId: string
+  readonly status: TaskStatus
+  readonly isClosed: boolean
+  readonly runInput: unknown
+  /** Output of `run`/`runParent` of a parent task, before its children and finalize task. */
+  readonly runOutput?: unknown
+  /** Present when `status` is `completed`. */
+  readonly output?: TOutput
+  /** Present when the execution finished without success. */
+  readonly error?: ExecutionError
+  readonly retryAttempts: number
+  readonly retryOptions: RetryOptions
+  readonly timeoutMs: number
+  readonly sleepMsBeforeRun: number
+  readonly rootTaskExecution?: ExecutionRef
+  readonly parentTaskExecution?: ExecutionRef & {
+    readonly indexInParentChildTaskExecutions: number
+    readonly isFinalizeTaskOfParentTask: boolean
+  }
+  readonly childrenTaskExecutions?: ReadonlyArray<ExecutionRef>
+  readonly completedChildrenTaskExecutions?: number
+  readonly finalizeTaskExecution?: ExecutionRef
+  readonly needsPromiseCancellation: boolean
+  readonly executorId?: string
+  readonly startAt: Date
+  readonly startedAt?: Date
+  readonly finishedAt?: Date
+  readonly expiresAt?: Date
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+const orRaw = (effect: Effect.Effect<unknown, unknown>, raw: unknown) => Effect.orElseSucceed(effect, () => raw)
+
+/** Decodes the final output of `definition` (a finalize task's output, or the parent wrapper). */
+const decodeFinal = (definition: TaskDefinition | undefined, raw: unknown): Effect.Effect<unknown> => {
+  if (definition === undefined) return Effect.succeed(raw)
+  if (definition.kind === "task") return orRaw(definition.decodeOutput(raw), raw)
+  if (definition.finalize !== undefined) return decodeFinal(definition.finalize, raw)
+  if (typeof raw !== "object" || raw === null) return Effect.succeed(raw)
+  const wrapper = raw as { output?: unknown; childrenOutputs?: unknown }
+  return Effect.map(orRaw(definition.decodeOutput(wrapper.output), wrapper.output), (output) => ({ ...wrapper, output }))
+}
+
+const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms))
+
+/** Builds the public view of a row, decoding values with the registered task's codecs. @since 0.1.0 @category constructors */
+export const fromRow = (row: ExecutionRow, registry: RegistryService): Effect.Effect<TaskExecution> =>
+  Effect.gen(function*() {
+    const definition = registry.get(row.taskId)
+    const rawInput = Serialization.decode(row.input)
+    const runInput = definition === undefined ? rawInput : yield* orRaw(definition.decodeInput(rawInput), rawInput)
+    const execution: {
+      -readonly [K in keyof TaskExecution]: TaskExecution[K]
+    } = {
+      taskId: row.taskId,
+      executionId: row.executionId,
+      status: row.status,
+      isClosed: row.isClosed,
+      runInput,
+      retryAttempts: row.retryAttempts,
+      retryOptions: row.retry,
+      timeoutMs: row.timeoutMs,
+      sleepMsBeforeRun: row.sleepMsBeforeRun,
+      needsPromiseCancellation: row.needsPromiseCancellation,
+      startAt: new Date(row.startAt),
+      createdAt: new Date(row.createdAt),
+      updatedAt: new Date(row.updatedAt)
+    }
+    if (row.runOutput !== null && definition?.kind === "parentTask") {
+      const raw = Serialization.decode(row.runOutput)
+      execution.runOutput = yield* orRaw(definition.decodeOutput(raw), raw)
+    }
+    if (row.status === "completed") execution.output = yield* decodeFinal(definition, Serialization.decode(row.output))
+    if (row.error !== null) execution.error = row.error
+    if (row.rootExecutionId !== null && row.rootTaskId !== null) {
+      execution.rootTaskExecution = { taskId: row.rootTaskId, executionId: row.rootExecutionId }
+    }
+    if (row.parentExecutionId !== null && row.parentTaskId !== null) {
+      execution.parentTaskExecution = {
+        taskId: row.parentTaskId,
+        executionId: row.parentExecutionId,
+        indexInParentChildTaskExecutions: row.indexInParent,
+        isFinalizeTaskOfParentTask: row.isFinalize
+      }
+    }
+    if (row.children.length > 0) {
+      execution.childrenTaskExecutions = row.children
+      execution.completedChildrenTaskExecutions = row.completedChildren
+    }
+    if (row.finalizeExecutionId !== null && row.finalize !== null) {
+      execution.finalizeTaskExecution = { taskId: row.finalize.taskId, executionId: row.finalizeExecutionId }
+    }
+    if (row.executorId !== null) execution.executorId = row.executorId
+    const startedAt = date(row.startedAt)
+    if (startedAt) execution.startedAt = startedAt
+    const finishedAt = date(row.finishedAt)
+    if (finishedAt) execution.finishedAt = finishedAt
+    const expiresAt = date(row.expiresAt)
+    if (expiresAt) execution.expiresAt = expiresAt
+    return execution
+  })

@@ -1,0 +1,25 @@
+/**
+ * durable-tasks for Effect apps: task definitions, the executor service and layers, the storage
+ * port and its in-memory backend, and the pure planner.
+ *
+ * @since 0.1.0
+ */
+export * as Changes from "./Changes.js"
+export * as DurableExecutor from "./DurableExecutor.js"
+export * as EngineError from "./EngineError.js"
+export * as ExecutionRow from "./ExecutionRow.js"
+export * as Executor from "./Executor.js"
+export * as ExecutorConfig from "./ExecutorConfig.js"
+export * as Ids from "./Ids.js"
+export * as MemoryStorage from "./MemoryStorage.js"
+export * as Planner from "./Planner.js"
+export * as Registry from "./Registry.js"
+export * as RetryOptions from "./RetryOptions.js"
+export * as Serialization from "./Serialization.js"
+export * as Signals from "./Signals.js"
+export * as StorageDriver from "./StorageDriver.js"
+export * as Task from "./Task.js"
+export * as TaskDefinition from "./TaskDefinition.js"
+export * as TaskExecution from "./TaskExecution.js"
+export * as TaskStatus from "./TaskStatus.js"
+export * as TaskStorage from "./TaskStorage.js"

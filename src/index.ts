@@ -1,0 +1,14 @@
+/**
+ * durable-tasks: the Promise facade (the seed README's API). Effect apps import "durable-tasks/effect".
+ *
+ * @since 0.1.0
+ */
+export { DurableExecutor, type DurableExecutorOptions, type DurableTaskBuilder } from "./promise/DurableExecutor.js"
+export * from "./promise/errors.js"
+export type { StandardSchemaV1 } from "./promise/StandardSchema.js"
+export { createInMemoryStorage, type DurableStorage } from "./promise/storage.js"
+export * from "./promise/types.js"
+export type { ErrorType, ExecutionError, ExecutionRef } from "./ExecutionRow.js"
+export type { RetryOptions } from "./RetryOptions.js"
+export { TASK_STATUSES, FINISHED_STATUSES, type TaskStatus } from "./TaskStatus.js"
+export { defaults as executorDefaults } from "./ExecutorConfig.js"

@@ -1,0 +1,59 @@
+/**
+ * A binary min-heap, ordered by `(key, seq)`.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export interface Entry<A> {
+  readonly key: number
+  readonly seq: number
+  readonly value: A
+}
+
+const less = <A>(a: Entry<A>, b: Entry<A>): boolean => a.key < b.key || (a.key === b.key && a.seq < b.seq)
+
+/** @since 0.1.0 */
+export class Heap<A> {
+  private readonly items: Array<Entry<A>> = []
+
+  get size(): number {
+    return this.items.length
+  }
+
+  peek(): Entry<A> | undefined {
+    return this.items[0]
+  }
+
+  push(entry: Entry<A>): void {
+    const items = this.items
+    items.push(entry)
+    let i = items.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!less(items[i]!, items[parent]!)) break
+      ;[items[i], items[parent]] = [items[parent]!, items[i]!]
+      i = parent
+    }
+  }
+
+  pop(): Entry<A> | undefined {
+    const items = this.items
+    const top = items[0]
+    const last = items.pop()
+    if (top === undefined || last === undefined || items.length === 0) return top
+    items[0] = last
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let smallest = i
+      if (l < items.length && less(items[l]!, items[smallest]!)) smallest = l
+      if (r < items.length && less(items[r]!, items[smallest]!)) smallest = r
+      if (smallest === i) break
+      ;[items[i], items[smallest]] = [items[smallest]!, items[i]!]
+      i = smallest
+    }
+    return top
+  }
+}

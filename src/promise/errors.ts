@@ -1,0 +1,104 @@
+/**
+ * The Promise facade's errors: plain `Error` subclasses, never Effect internals.
+ *
+ * @since 0.1.0
+ */
+import type { ErrorType } from "../ExecutionRow.js"
+
+/**
+ * The base error. Throw it from a task with `isRetryable: false` to fail without retries; any
+ * other thrown value is retryable.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DurableExecutionError extends Error {
+  readonly errorType: ErrorType
+  readonly isRetryable: boolean
+  constructor(message: string, isRetryable = true, errorType: ErrorType = "generic") {
+    super(message)
+    this.name = new.target.name
+    this.isRetryable = isRetryable
+    this.errorType = errorType
+  }
+}
+
+/** No execution has the given id. @since 0.1.0 @category errors */
+export class DurableExecutionNotFoundError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false, "not_found")
+  }
+}
+
+/** A task was defined with bad options (id, timeout, retry options, an empty sequence). @since 0.1.0 @category errors */
+export class DurableTaskDefinitionError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false)
+  }
+}
+
+/** Input failed the task's validator or schema at enqueue. @since 0.1.0 @category errors */
+export class DurableTaskInputError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false)
+  }
+}
+
+/** A value cannot be stored: not JSON, or over the size limit. @since 0.1.0 @category errors */
+export class DurableValueError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false)
+  }
+}
+
+/** The storage failed. @since 0.1.0 @category errors */
+export class DurableStorageError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, true)
+  }
+}
+
+/** The executor is shut down (or shutting down) and accepts no new work. @since 0.1.0 @category errors */
+export class DurableExecutorShutdownError extends DurableExecutionError {
+  constructor(message = "the durable executor is shut down") {
+    super(message, false)
+  }
+}
+
+/** Waiting was aborted through the caller's AbortSignal. @since 0.1.0 @category errors */
+export class DurableWaitAbortedError extends DurableExecutionError {
+  constructor(message = "waiting for the task execution was aborted") {
+    super(message, false, "cancelled")
+  }
+}
+
+/** Maps an engine error (a tagged error) to the facade's class. @since 0.1.0 @category utils */
+export const fromEngineError = (error: unknown): Error => {
+  if (error instanceof DurableExecutionError) return error
+  const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : undefined
+  const message = error instanceof Error ? error.message : String(error)
+  switch (tag) {
+    case "ExecutionNotFound":
+      return new DurableExecutionNotFoundError(message)
+    case "InvalidTaskDefinition":
+      return new DurableTaskDefinitionError(message)
+    case "InvalidTaskInput":
+      return new DurableTaskInputError(message)
+    case "UnstorableValue":
+      return new DurableValueError(message)
+    case "StorageError":
+    case "DuplicateExecution":
+      return new DurableStorageError(message)
+    case "ExecutorShutDown":
+      return new DurableExecutorShutdownError(message)
+    default:
+      return error instanceof Error ? error : new DurableExecutionError(message)
+  }
+}
+
+/** The executor was constructed with bad options. @since 0.1.0 @category errors */
+export class DurableExecutorOptionsError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false)
+  }
+}

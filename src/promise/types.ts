@@ -1,0 +1,114 @@
+/**
+ * The Promise facade's types, with the seed README's names.
+ *
+ * @since 0.1.0
+ */
+import type { TaskLike } from "../DurableExecutor.js"
+import type { ExecutionError, ExecutionRef } from "../ExecutionRow.js"
+import type { RetryOptions } from "../RetryOptions.js"
+import type { TaskExecution } from "../TaskExecution.js"
+
+/** A task: enqueue it with `executor.enqueueTask(task, input)`. @since 0.1.0 @category models */
+export interface DurableTask<TInput, TOutput> extends TaskLike<TInput, TOutput> {}
+
+/** What `run` and `runParent` receive first. @since 0.1.0 @category models */
+export interface DurableTaskRunContext {
+  readonly taskId: string
+  readonly executionId: string
+  /** 0 on the first run, 1 on the first retry, … */
+  readonly attempt: number
+  /** The error of the previous attempt, on a retry. */
+  readonly prevError: ExecutionError | undefined
+  /** Fires when the execution is cancelled or times out. */
+  readonly cancelSignal: AbortSignal
+  /** Fires when the executor starts shutting down. */
+  readonly shutdownSignal: AbortSignal
+  readonly rootTaskExecution?: ExecutionRef | undefined
+  readonly parentTaskExecution?:
+    | (ExecutionRef & { readonly indexInParentChildTaskExecutions: number; readonly isFinalizeTaskOfParentTask: boolean })
+    | undefined
+}
+
+/** Settings shared by every kind of task. @since 0.1.0 @category models */
+export interface DurableTaskCommonOptions {
+  /** 1–255 printable ASCII characters, unique per executor. */
+  readonly id: string
+  /** Each run is interrupted (its `cancelSignal` fires) after this many ms. */
+  readonly timeoutMs: number
+  /** `maxAttempts` counts retries: 5 means up to 6 runs. Default: no retries. */
+  readonly retryOptions?: Partial<RetryOptions> | undefined
+  /** Delay before the first run (durable: no executor slot is held). Default 0. */
+  readonly sleepMsBeforeRun?: number | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface DurableTaskOptions<TInput, TOutput> extends DurableTaskCommonOptions {
+  readonly run: (ctx: DurableTaskRunContext, input: TInput) => TOutput | Promise<TOutput>
+}
+
+/** A child a parent run asks for. @since 0.1.0 @category models */
+export interface DurableChildTask {
+  readonly task: DurableTask<any, any>
+  readonly input: any
+}
+
+/** What `runParent` returns. @since 0.1.0 @category models */
+export interface DurableParentTaskRunResult<TRunOutput> {
+  readonly output: TRunOutput
+  readonly childrenTasks?: ReadonlyArray<DurableChildTask> | undefined
+}
+
+/** One child's result, as a parent's output and a finalize task's input carry it. @since 0.1.0 @category models */
+export interface DurableChildTaskExecutionOutput extends ExecutionRef {
+  readonly output: unknown
+}
+
+/** What a finalize task receives. @since 0.1.0 @category models */
+export interface DurableFinalizeTaskInput<TInput, TRunOutput> {
+  readonly input: TInput
+  readonly output: TRunOutput
+  readonly childrenTasksOutputs: Array<DurableChildTaskExecutionOutput>
+}
+
+/** The output of a parent task without a finalize task. @since 0.1.0 @category models */
+export interface DurableParentTaskOutput<TRunOutput> {
+  readonly output: TRunOutput
+  readonly childrenOutputs: Array<DurableChildTaskExecutionOutput>
+}
+
+/** A finalize task: a plain task or itself a parent task. @since 0.1.0 @category models */
+export type DurableFinalizeTaskOptions<TFinalizeInput, TOutput> =
+  | DurableTaskOptions<TFinalizeInput, TOutput>
+  | DurableParentTaskOptions<TFinalizeInput, any, TOutput>
+
+/** @since 0.1.0 @category models */
+export interface DurableParentTaskOptions<TInput, TRunOutput, TOutput> extends DurableTaskCommonOptions {
+  readonly runParent: (
+    ctx: DurableTaskRunContext,
+    input: TInput
+  ) => DurableParentTaskRunResult<TRunOutput> | Promise<DurableParentTaskRunResult<TRunOutput>>
+  readonly finalizeTask?: DurableFinalizeTaskOptions<DurableFinalizeTaskInput<TInput, TRunOutput>, TOutput> | undefined
+}
+
+/** An execution as `getExecution` returns it. @since 0.1.0 @category models */
+export type DurableTaskExecution<TOutput = unknown> = TaskExecution<TOutput>
+
+/** Per-enqueue overrides. @since 0.1.0 @category models */
+export interface DurableTaskEnqueueOptions {
+  readonly timeoutMs?: number | undefined
+  readonly retryOptions?: Partial<RetryOptions> | undefined
+  readonly sleepMsBeforeRun?: number | undefined
+}
+
+/** A handle on one execution. @since 0.1.0 @category models */
+export interface DurableTaskHandle<TOutput> {
+  getTaskId(): string
+  getExecutionId(): string
+  getExecution(): Promise<DurableTaskExecution<TOutput>>
+  /** Resolves once the execution finished; rejects with DurableWaitAbortedError when `signal` aborts. */
+  waitAndGetExecution(
+    options?: { readonly signal?: AbortSignal | undefined; readonly pollingIntervalMs?: number | undefined }
+  ): Promise<DurableTaskExecution<TOutput>>
+  /** Cancels the execution and its subtree; no effect once it finished. */
+  cancel(): Promise<void>
+}
