@@ -26,6 +26,7 @@ import { Ids } from "./Ids.js"
 import { ExecutorState } from "./internal/ExecutorState.js"
 import * as LeaseWatchLoop from "./LeaseWatchLoop.js"
 import { Registry } from "./Registry.js"
+import * as Runtime from "effect/Runtime"
 import * as Runner from "./Runner.js"
 import { Signals } from "./Signals.js"
 import { TaskStorage } from "./TaskStorage.js"
@@ -96,12 +97,14 @@ export const make: Effect.Effect<
       yield* Deferred.succeed(started, undefined)
     })
 
+  const runtime = yield* Effect.runtime<never>()
+  const runFork = Runtime.runFork(runtime)
   yield* signals.subscribe({
     ready: () => state.claimWakeup.notify(),
     cancelled: (executionIds) => {
       for (const id of executionIds) {
         const running = state.running.get(id)
-        if (running !== undefined) Effect.runFork(Fiber.interrupt(running.fiber))
+        if (running !== undefined) runFork(Fiber.interrupt(running.fiber))
       }
     }
   }).pipe(Scope.extend(loopsScope))
