@@ -14,6 +14,8 @@ import type * as Scope from "effect/Scope"
 export interface Listener {
   readonly ready?: () => void
   readonly cancelled?: (executionIds: ReadonlyArray<string>) => void
+  /** Executions that finished (one listener can serve many waiters, unlike {@link Signals.watchFinished}). */
+  readonly finished?: (executionIds: ReadonlyArray<string>) => void
 }
 
 /** @since 0.1.0 @category tags */
@@ -21,7 +23,7 @@ export class Signals extends Context.Tag("durable-tasks/Signals")<Signals, {
   readonly notifyReady: Effect.Effect<void>
   readonly notifyFinished: (executionIds: ReadonlyArray<string>) => Effect.Effect<void>
   readonly notifyCancelled: (executionIds: ReadonlyArray<string>) => Effect.Effect<void>
-  /** Calls `listener` for ready and cancel signals while the scope is open. */
+  /** Calls `listener` for ready, cancel and finish signals while the scope is open. */
   readonly subscribe: (listener: Listener) => Effect.Effect<void, never, Scope.Scope>
   /** Calls `onFinished` when `executionId` finishes, while the scope is open. */
   readonly watchFinished: (executionId: string, onFinished: () => void) => Effect.Effect<void, never, Scope.Scope>
@@ -45,6 +47,8 @@ export const makeHub = () => {
     for (const l of listeners) l.cancelled?.(ids)
   }
   const deliverFinished = (ids: ReadonlyArray<string>) => {
+    if (ids.length === 0) return
+    for (const l of listeners) l.finished?.(ids)
     if (watchers.size === 0) return
     for (const id of ids) {
       const set = watchers.get(id)
