@@ -23,7 +23,8 @@ export const run = (args: {
   readonly maxConcurrent: number
   readonly leaseLeewayMs: number
   readonly pollIntervalMs: number
-  readonly start: (row: ExecutionRow) => Effect.Effect<void>
+  /** Starts a runner for a row claimed at `nowMs`. */
+  readonly start: (row: ExecutionRow, nowMs: number) => Effect.Effect<void>
 }): Effect.Effect<void> =>
   Effect.gen(function*() {
     const { state } = args
@@ -46,7 +47,7 @@ export const run = (args: {
             Effect.as(Effect.logWarning("durable-tasks: claim failed; retrying after the poll interval", error), [])
           )
         )
-        for (const row of claimed) yield* args.start(row)
+        for (const row of claimed) yield* args.start(row, nowMs)
         if (claimed.length > 0 && claimed.length === free) continue
         if (claimed.length > 0) {
           yield* Effect.yieldNow()

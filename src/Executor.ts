@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -23,11 +24,12 @@ import { ExecutorConfig } from "./ExecutorConfig.js"
 import * as ExecutorConfigModule from "./ExecutorConfig.js"
 import * as FinishBatcher from "./FinishBatcher.js"
 import { Ids } from "./Ids.js"
-import { ExecutorState } from "./internal/ExecutorState.js"
+import { ExecutorState, RunningExecution } from "./internal/ExecutorState.js"
 import * as LeaseWatchLoop from "./LeaseWatchLoop.js"
 import { Registry } from "./Registry.js"
 import * as Runtime from "effect/Runtime"
 import * as Runner from "./Runner.js"
+import { RunTimeouts } from "./RunTimeouts.js"
 import { Signals } from "./Signals.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -66,10 +68,10 @@ export const make: Effect.Effect<
   const executorId = config.executorId ?? (yield* ids.next("ex_"))
   const state = new ExecutorState()
   const scope = yield* Effect.scope
-  const runnersScope = yield* Scope.fork(scope, ExecutionStrategy.parallel)
   const loopsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
 
   const batcher = yield* Scope.extend(FinishBatcher.make({ storage, signals, batchSize: config.finishBatchSize }), loopsScope)
+  const timeouts = new RunTimeouts()
   const deps: Runner.RunnerDeps = {
     registry,
     ids,
@@ -78,27 +80,45 @@ export const make: Effect.Effect<
     maxChildrenPerParent: config.maxChildrenPerParent
   }
 
-  const start = (row: ExecutionRow): Effect.Effect<void> =>
-    Effect.gen(function*() {
-      const started = yield* Deferred.make<void>()
-      const fiber = yield* Runner.outcome(deps, row).pipe(
-        Effect.flatMap((event) => batcher.submit({ executionId: row.executionId, event })),
-        Effect.catchAll((error) => Effect.logWarning("durable-tasks: could not record an outcome", error)),
-        Effect.zipLeft(Deferred.await(started), { concurrent: false }),
-        Effect.ensuring(Effect.sync(() => {
-          state.running.delete(row.executionId)
-          state.claimWakeup.notify()
-          state.idleWakeup.notify()
-        })),
-        Effect.asVoid,
-        Effect.forkIn(runnersScope)
-      )
-      state.running.set(row.executionId, { executionId: row.executionId, leaseId: row.leaseId ?? "", fiber })
-      yield* Deferred.succeed(started, undefined)
-    })
+  /** Frees the execution's slot: its outcome was written, or there is none to write. */
+  const release = (entry: RunningExecution): void => {
+    timeouts.settle(entry)
+    if (state.running.get(entry.executionId) === entry) state.running.delete(entry.executionId)
+    state.claimWakeup.notify()
+    state.idleWakeup.notify()
+  }
 
+  /** The runner's fiber: run, then queue the outcome; the slot stays taken until the batcher wrote it. */
+  const runner = (entry: RunningExecution, row: ExecutionRow): Effect.Effect<void> =>
+    Effect.onExit(Runner.outcome(deps, row, { onRunEnded: () => timeouts.settle(entry) }), (exit) => {
+      if (Exit.isSuccess(exit)) {
+        batcher.offer({ executionId: row.executionId, event: exit.value }, () => release(entry))
+        return Effect.void
+      }
+      if (Cause.isInterruptedOnly(exit.cause)) {
+        if (!entry.timedOut) return Effect.sync(() => release(entry))
+        return Effect.map(Clock.currentTimeMillis, (nowMs) =>
+          batcher.offer({ executionId: row.executionId, event: Runner.timedOut(row, nowMs) }, () => release(entry)))
+      }
+      return Effect.zipRight(
+        Effect.logError("durable-tasks: a runner failed unexpectedly; its lease will lapse", exit.cause),
+        Effect.sync(() => release(entry))
+      )
+    }).pipe(Effect.asVoid)
+
+  // Runners are root fibers on the executor's runtime: forking them from a loop's fiber costs
+  // several times more (the fiber refs are forked each time), and the executor tracks them itself.
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
+
+  /** Starts a runner for a row claimed at `nowMs`. */
+  const start = (row: ExecutionRow, nowMs: number): Effect.Effect<void> =>
+    Effect.sync(() => {
+      const entry = new RunningExecution(row.executionId, row.leaseId ?? "", nowMs + row.timeoutMs)
+      state.running.set(row.executionId, entry)
+      timeouts.add(entry)
+      entry.fiber = runFork(runner(entry, row))
+    })
   yield* signals.subscribe({
     ready: () => state.claimWakeup.notify(),
     cancelled: (executionIds) => {
@@ -124,6 +144,7 @@ export const make: Effect.Effect<
     Effect.forkIn(loopsScope)
   )
   yield* LeaseWatchLoop.run({ state, storage, pollIntervalMs: config.pollIntervalMs }).pipe(Effect.forkIn(loopsScope))
+  yield* timeouts.run.pipe(Effect.forkIn(loopsScope))
 
   const done = yield* Deferred.make<void>()
   const waitIdle = Effect.gen(function*() {
@@ -138,7 +159,7 @@ export const make: Effect.Effect<
     const idle = yield* Effect.timeout(waitIdle, config.shutdownGracePeriodMs).pipe(Effect.option)
     if (Option.isNone(idle)) {
       const left = Array.from(state.running.values())
-      yield* Effect.forEach(left, (r) => Fiber.interrupt(r.fiber), { discard: true })
+      yield* Fiber.interruptAll(left.map((r) => r.fiber))
       const nowMs = yield* Clock.currentTimeMillis
       yield* storage.apply(left.map((r) => ({ executionId: r.executionId, event: { _tag: "Release", nowMs, leaseId: r.leaseId } })))
         .pipe(
@@ -152,8 +173,9 @@ export const make: Effect.Effect<
   const kill = Effect.gen(function*() {
     state.stopping = true
     state.shutdownController.abort()
-    yield* Scope.close(runnersScope, Exit.void)
+    // The loops (the finish batcher among them) stop first, so that nothing more is written.
     yield* Scope.close(loopsScope, Exit.void)
+    yield* Fiber.interruptAll(Array.from(state.running.values(), (r) => r.fiber))
     yield* Deferred.succeed(done, undefined)
   }).pipe(Effect.uninterruptible)
   yield* Effect.addFinalizer(() => shutdown)

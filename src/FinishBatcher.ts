@@ -7,21 +7,27 @@
  */
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Changes from "./Changes.js"
 import type { StorageError } from "./EngineError.js"
+import { Wakeup } from "./internal/Wakeup.js"
 import type { Signals } from "./Signals.js"
 import type { Command, CommandResult, TaskStorage } from "./TaskStorage.js"
 
 interface Pending {
   readonly command: Command
-  readonly done: Deferred.Deferred<CommandResult, StorageError>
+  readonly onDone: (result: CommandResult | StorageError) => void
 }
 
 /** @since 0.1.0 @category models */
 export interface FinishBatcher {
+  /**
+   * Queues a finish without waiting: `onDone` is called (in the batcher's fiber) once its batch was
+   * written, with the command's result, or with the error when the batch could not be written.
+   */
+  readonly offer: (command: Command, onDone: (result: CommandResult | StorageError) => void) => void
+  /** Queues a finish and waits for its result. */
   readonly submit: (command: Command) => Effect.Effect<CommandResult, StorageError>
 }
 
@@ -36,7 +42,8 @@ export const make = (args: {
   readonly batchSize: number
 }): Effect.Effect<FinishBatcher, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const queue = yield* Queue.unbounded<Pending>()
+    let queue: Array<Pending> = []
+    const wakeup = new Wakeup()
     const flush = (batch: ReadonlyArray<Pending>) =>
       args.storage.apply(batch.map((p) => p.command)).pipe(
         Effect.retry(retryPolicy),
@@ -44,22 +51,47 @@ export const make = (args: {
         Effect.matchEffect({
           onFailure: (error) =>
             Effect.logWarning("durable-tasks: finishing executions failed; their leases will lapse", error).pipe(
-              Effect.zipRight(Effect.forEach(batch, (p) => Deferred.fail(p.done, error), { discard: true }))
+              Effect.zipRight(Effect.sync(() => {
+                for (const p of batch) p.onDone(error)
+              }))
             ),
           onSuccess: (result) =>
-            Effect.forEach(batch, (p, i) => Deferred.succeed(p.done, result.results[i] ?? notFound), {
-              discard: true
+            Effect.sync(() => {
+              for (let i = 0; i < batch.length; i++) batch[i]!.onDone(result.results[i] ?? notFound)
             })
         })
       )
-    yield* Queue.takeBetween(queue, 1, args.batchSize).pipe(
-      Effect.flatMap((chunk) => flush(Array.from(chunk))),
-      Effect.forever,
-      Effect.forkScoped
-    )
+    yield* Effect.gen(function*() {
+      for (;;) {
+        if (queue.length === 0) {
+          yield* wakeup.waitNotified(wakeup.version)
+          continue
+        }
+        let batch: Array<Pending>
+        if (queue.length <= args.batchSize) {
+          batch = queue
+          queue = []
+        } else {
+          batch = queue.splice(0, args.batchSize)
+        }
+        yield* flush(batch)
+      }
+    }).pipe(Effect.forkScoped)
+    const offer: FinishBatcher["offer"] = (command, onDone) => {
+      queue.push({ command, onDone })
+      wakeup.notify()
+    }
     return {
+      offer,
       submit: (command) =>
         Effect.flatMap(Deferred.make<CommandResult, StorageError>(), (done) =>
-          Effect.zipRight(Queue.offer(queue, { command, done }), Deferred.await(done)))
+          Effect.zipRight(
+            Effect.sync(() =>
+              offer(command, (result) => {
+                Deferred.unsafeDone(done, result._tag === "StorageError" ? Effect.fail(result) : Effect.succeed(result))
+              })
+            ),
+            Deferred.await(done)
+          ))
     }
   })

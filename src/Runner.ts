@@ -124,17 +124,44 @@ const prepareChildren = (
   })
 
 /**
+ * The event that records a timed-out attempt of `row`.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const timedOut = (row: ExecutionRow, nowMs: number): Planner.Event =>
+  failed(
+    nowMs,
+    row.leaseId ?? "",
+    { errorType: "timed_out", message: `task '${row.taskId}' timed out after ${row.timeoutMs}ms`, isRetryable: true },
+    true
+  )
+
+/**
+ * When the caller applies the run's timeout itself ({@link ./RunTimeouts}: it interrupts the runner's
+ * fiber and records {@link timedOut}), it passes this; `onRunEnded` is called as soon as the run ended.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunControl {
+  readonly onRunEnded: () => void
+}
+
+/**
  * Runs `row` (claimed by this executor) and returns the event that records its outcome.
  * Interrupted runs (cancel, lost lease, shutdown) are interrupted here too, so nothing is written.
+ * Without `control`, the run's timeout is applied here.
  *
  * @since 0.1.0
  * @category runners
  */
-export const outcome = (deps: RunnerDeps, row: ExecutionRow): Effect.Effect<Planner.Event> =>
+export const outcome = (deps: RunnerDeps, row: ExecutionRow, control?: RunControl): Effect.Effect<Planner.Event> =>
   Effect.gen(function*() {
     const leaseId = row.leaseId ?? ""
     const definition = deps.registry.get(row.taskId)
     if (definition === undefined) {
+      control?.onRunEnded()
       const nowMs = yield* Clock.currentTimeMillis
       return failed(nowMs, leaseId, {
         errorType: "generic",
@@ -142,23 +169,18 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow): Effect.Effect<Plan
         isRetryable: false
       })
     }
-    const attempt = Effect.suspend(() => definition.decodeInput(Serialization.decode(row.input))).pipe(
-      Effect.flatMap((input) => definition.run(infoOf(row, deps.shutdownSignal), input)),
-      Effect.timeoutFail({ duration: row.timeoutMs, onTimeout: () => new RunTimedOut() })
+    const run = Effect.suspend(() => definition.decodeInput(Serialization.decode(row.input))).pipe(
+      Effect.flatMap((input) => definition.run(infoOf(row, deps.shutdownSignal), input))
     )
-    const exit = yield* Effect.exit(attempt)
+    const exit = yield* Effect.exit(
+      control === undefined ? Effect.timeoutFail(run, { duration: row.timeoutMs, onTimeout: () => new RunTimedOut() }) : run
+    )
+    control?.onRunEnded()
     const nowMs = yield* Clock.currentTimeMillis
     if (Exit.isFailure(exit)) {
       if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
       const error = Cause.squash(exit.cause)
-      if (error instanceof RunTimedOut) {
-        return failed(
-          nowMs,
-          leaseId,
-          { errorType: "timed_out", message: `task '${row.taskId}' timed out after ${row.timeoutMs}ms`, isRetryable: true },
-          true
-        )
-      }
+      if (error instanceof RunTimedOut) return timedOut(row, nowMs)
       return failed(nowMs, leaseId, toExecutionError(error))
     }
     const result = exit.value
@@ -183,5 +205,5 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow): Effect.Effect<Plan
       runOutput: runOutput.right,
       children: children.right,
       finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null
-    }
+    } satisfies Planner.Event
   })

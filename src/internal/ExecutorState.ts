@@ -6,11 +6,24 @@
 import type * as Fiber from "effect/Fiber"
 import { Wakeup } from "./Wakeup.js"
 
-/** @since 0.1.0 */
-export interface RunningExecution {
-  readonly executionId: string
-  readonly leaseId: string
-  readonly fiber: Fiber.RuntimeFiber<void, never>
+/**
+ * One execution this executor runs, from its claim until its outcome is written (or dropped).
+ *
+ * @since 0.1.0
+ */
+export class RunningExecution {
+  /** The runner's fiber; set right after the fork. */
+  fiber!: Fiber.RuntimeFiber<void, never>
+  /** Set when the run outlived its timeout and was interrupted for it: the runner records a timed-out attempt. */
+  timedOut = false
+  /** Set once the run ended (or timed out): its deadline no longer matters. */
+  settled = false
+  constructor(
+    readonly executionId: string,
+    readonly leaseId: string,
+    /** When the run times out (Effect Clock milliseconds). */
+    readonly deadlineMs: number
+  ) {}
 }
 
 /** @since 0.1.0 */

@@ -37,6 +37,13 @@ export class Heap<A> {
     }
   }
 
+  /** Keeps only the entries that satisfy `keep` (O(n)). */
+  retain(keep: (entry: Entry<A>) => boolean): void {
+    const kept = this.items.filter(keep)
+    this.items.length = 0
+    for (const entry of kept) this.push(entry)
+  }
+
   pop(): Entry<A> | undefined {
     const items = this.items
     const top = items[0]

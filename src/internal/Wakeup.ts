@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 /** @since 0.1.0 */
 export class Wakeup {
   private counter = 0
-  private waiters = new Set<() => void>()
+  private waiters: Array<() => void> = []
 
   get version(): number {
     return this.counter
@@ -16,23 +16,34 @@ export class Wakeup {
 
   notify(): void {
     this.counter++
-    if (this.waiters.size === 0) return
+    if (this.waiters.length === 0) return
     const waiters = this.waiters
-    this.waiters = new Set()
+    this.waiters = []
     for (const w of waiters) w()
+  }
+
+  /** Returns when notified after `since` (no timeout: a plain suspension, no timer, no extra fiber). */
+  waitNotified(since: number): Effect.Effect<void> {
+    if (this.counter !== since) return Effect.void
+    return Effect.async<void>((resume) => {
+      if (this.counter !== since) return resume(Effect.void)
+      let resumed = false
+      const waiter = () => {
+        resumed = true
+        resume(Effect.void)
+      }
+      this.waiters.push(waiter)
+      return Effect.sync(() => {
+        if (resumed) return
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+      })
+    })
   }
 
   /** Returns when notified after `since`, or after `timeoutMs` (Effect Clock). */
   wait(since: number, timeoutMs: number): Effect.Effect<void> {
     if (this.counter !== since) return Effect.void
-    const notified = Effect.async<void>((resume) => {
-      if (this.counter !== since) return resume(Effect.void)
-      const waiter = () => resume(Effect.void)
-      this.waiters.add(waiter)
-      return Effect.sync(() => {
-        this.waiters.delete(waiter)
-      })
-    })
-    return Effect.raceFirst(notified, Effect.sleep(Math.max(0, timeoutMs)))
+    return Effect.raceFirst(this.waitNotified(since), Effect.sleep(Math.max(0, timeoutMs)))
   }
 }
