@@ -77,19 +77,16 @@ export interface Scenario {
 export const executorOptions: DurableExecutorOptions = { logLevel: "warning" }
 const TIMEOUT_MS = 600_000
 
-/** Enqueues many executions of one task: one batch when the facade has `enqueueTasks`, else one call each. */
-export const enqueueAll = async <I, O>(
+/** Enqueues many executions of one task: one `enqueueTasks` batch, or one `enqueueTask` call each (concurrently). */
+export const enqueueAll = <I, O>(
   executor: DurableExecutor,
   task: DurableTask<I, O>,
   inputs: ReadonlyArray<I>,
   mode: "batch" | "each"
-): Promise<ReadonlyArray<DurableTaskHandle<O>>> => {
-  const batch = (executor as unknown as {
-    enqueueTasks?: (task: DurableTask<I, O>, inputs: ReadonlyArray<I>) => Promise<ReadonlyArray<DurableTaskHandle<O>>>
-  }).enqueueTasks
-  if (mode === "batch" && typeof batch === "function") return batch.call(executor, task, inputs)
-  return Promise.all(inputs.map((input) => executor.enqueueTask(task, input)))
-}
+): Promise<ReadonlyArray<DurableTaskHandle<O>>> =>
+  mode === "batch"
+    ? executor.enqueueTasks(task, inputs)
+    : Promise.all(inputs.map((input) => executor.enqueueTask(task, input)))
 
 /** Waits for every handle; throws when one did not complete. */
 export const waitAll = async <O>(handles: ReadonlyArray<DurableTaskHandle<O>>): Promise<ReadonlyArray<DurableTaskExecution<O>>> => {

@@ -20,14 +20,14 @@ import {
   type StorageError,
   type UnstorableValue
 } from "./EngineError.js"
-import { makeReady } from "./ExecutionRow.js"
+import { type ExecutionRow, makeReady } from "./ExecutionRow.js"
 import { Executor } from "./Executor.js"
 import * as ExecutorModule from "./Executor.js"
 import { ExecutorConfig, type ExecutorSettings } from "./ExecutorConfig.js"
 import * as ExecutorConfigModule from "./ExecutorConfig.js"
 import { Ids } from "./Ids.js"
 import * as IdsModule from "./Ids.js"
-import { Wakeup } from "./internal/Wakeup.js"
+import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
 import { Registry } from "./Registry.js"
 import * as RegistryModule from "./Registry.js"
@@ -72,6 +72,15 @@ export interface DurableExecutorService {
   readonly register: (task: TaskLike<any, any>) => Effect.Effect<void, InvalidTaskDefinition>
   /** Validates and stores a new execution; returns its execution id. */
   readonly enqueue: <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) => Effect.Effect<string, EnqueueError>
+  /**
+   * Validates and stores many executions of one task in one storage transaction; returns their
+   * execution ids in input order. All or nothing: when one input is invalid, none is stored.
+   */
+  readonly enqueueMany: <I>(
+    task: TaskLike<I, any>,
+    inputs: Iterable<I>,
+    options?: EnqueueOptions
+  ) => Effect.Effect<ReadonlyArray<string>, EnqueueError>
   readonly get: (executionId: string) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | StorageError>
   /** Waits until the execution finishes (wake-up on finish, polling as a fallback) and returns it. */
   readonly wait: (
@@ -115,42 +124,77 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
         ? Effect.fail(new ExecutionNotFound({ executionId }))
         : TaskExecution.fromRow(row, registry))
 
-  const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
+  /** Registers the task and resolves its spec with the per-enqueue overrides. */
+  const specFor = (task: TaskLike<any, any>, options: EnqueueOptions | undefined) =>
     Effect.gen(function*() {
       if (yield* isShuttingDown) return yield* new ExecutorShutDown()
       const definition = task.definition
       yield* register(task)
-      const spec = options === undefined ? definition.spec : yield* TaskDefinitionModule.makeSpec({
+      return options === undefined ? definition.spec : yield* TaskDefinitionModule.makeSpec({
         id: definition.id,
         timeoutMs: options.timeoutMs ?? definition.spec.timeoutMs,
         retryOptions: options.retryOptions ?? definition.spec.retry,
         sleepMsBeforeRun: options.sleepMsBeforeRun ?? definition.spec.sleepMsBeforeRun
       })
-      const prepared = yield* definition.prepareInput(input)
-      const encoded = yield* Either.match(
+    })
+
+  /** Validates and serializes one input. */
+  const encodeInput = (definition: TaskDefinition, input: unknown) =>
+    Effect.flatMap(definition.prepareInput(input), (prepared) =>
+      Either.match(
         Serialization.encode(prepared, `input of task '${definition.id}'`, config.maxSerializedValueBytes),
         { onLeft: Effect.fail, onRight: Effect.succeed }
-      )
+      ))
+
+  const insertRows = (rows: ReadonlyArray<ExecutionRow>) =>
+    Effect.flatMap(storage.insert(rows), (changes) => Changes.publish(signals, changes))
+
+  const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
+    Effect.gen(function*() {
+      const spec = yield* specFor(task, options)
+      const encoded = yield* encodeInput(task.definition, input)
       const nowMs = yield* Clock.currentTimeMillis
       const executionId = yield* ids.next("te_")
-      const changes = yield* storage.insert([makeReady({ spec, executionId, input: encoded, nowMs })])
-      yield* Changes.publish(signals, changes)
+      yield* insertRows([makeReady({ spec, executionId, input: encoded, nowMs })])
       return executionId
     })
 
+  const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueOptions) =>
+    Effect.gen(function*() {
+      const spec = yield* specFor(task, options)
+      const encoded = yield* Effect.forEach(inputs, (input) => encodeInput(task.definition, input))
+      if (encoded.length === 0) return []
+      const nowMs = yield* Clock.currentTimeMillis
+      const rows: Array<ExecutionRow> = []
+      for (const input of encoded) rows.push(makeReady({ spec, executionId: yield* ids.next("te_"), input, nowMs }))
+      yield* insertRows(rows)
+      return rows.map((row) => row.executionId)
+    })
+
+  const waiters = Waiters.make({ storage, signals })
   const wait = (executionId: string, options?: { readonly pollIntervalMs?: number }) =>
-    Effect.scoped(Effect.gen(function*() {
-      const wakeup = new Wakeup()
-      yield* signals.watchFinished(executionId, () => wakeup.notify())
+    Effect.gen(function*() {
       const pollMs = options?.pollIntervalMs ?? config.pollIntervalMs
       for (;;) {
-        const version = wakeup.version
-        const row = yield* storage.get(executionId)
-        if (row === undefined) return yield* new ExecutionNotFound({ executionId })
-        if (isFinished(row.status)) return yield* TaskExecution.fromRow(row, registry)
-        yield* wakeup.wait(version, pollMs)
+        let seenFinished = false
+        let wake: (() => void) | undefined
+        const stop = yield* waiters.watch(executionId, pollMs, () => {
+          seenFinished = true
+          wake?.()
+        })
+        const row = yield* Effect.tapErrorCause(storage.get(executionId), () => Effect.sync(stop))
+        if (row === undefined || isFinished(row.status)) {
+          stop()
+          if (row === undefined) return yield* new ExecutionNotFound({ executionId })
+          return yield* TaskExecution.fromRow(row, registry)
+        }
+        yield* Effect.async<void>((resume) => {
+          if (seenFinished) return resume(Effect.void)
+          wake = () => resume(Effect.void)
+          return Effect.sync(stop)
+        })
       }
-    }))
+    })
 
   const cancel = (executionId: string) =>
     Effect.gen(function*() {
@@ -161,7 +205,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       return yield* get(executionId)
     })
 
-  return { register, enqueue, get, wait, cancel }
+  return { register, enqueue, enqueueMany, get, wait, cancel }
 })
 
 /** Builds the service over a running executor. @since 0.1.0 @category constructors */

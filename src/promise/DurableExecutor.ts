@@ -22,8 +22,10 @@ import * as ExecutorConfigModule from "../ExecutorConfig.js"
 import * as Ids from "../Ids.js"
 import { Registry } from "../Registry.js"
 import * as RegistryModule from "../Registry.js"
-import type { RunInfo, TaskDefinition } from "../TaskDefinition.js"
+import { Signals } from "../Signals.js"
+import type { TaskDefinition } from "../TaskDefinition.js"
 import * as TaskDefinitionModule from "../TaskDefinition.js"
+import { TaskStorage } from "../TaskStorage.js"
 import {
   DurableExecutionNotFoundError,
   DurableExecutorOptionsError,
@@ -34,6 +36,8 @@ import {
 } from "./errors.js"
 import { formatIssues, type InferInput, type InferOutput, type StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
+import { callUser } from "./UserRun.js"
+import * as WaitQueue from "./WaitQueue.js"
 import type {
   DurableFinalizeTaskOptions,
   DurableParentTaskOptions,
@@ -62,7 +66,7 @@ export interface DurableTaskBuilder<TRawInput, TInput> {
   ): DurableTask<TRawInput, TOutput>
 }
 
-type Services = Registry | ExecutorConfig | Ids.Ids | import("../TaskStorage.js").TaskStorage | import("../Signals.js").Signals
+type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -84,17 +88,6 @@ const schemaValidator = (schema: StandardSchemaV1<any, any>): Validator => (task
     )
   )
 
-const toContext = (info: RunInfo, cancelSignal: AbortSignal): DurableTaskRunContext => ({
-  taskId: info.taskId,
-  executionId: info.executionId,
-  attempt: info.attempt,
-  prevError: info.prevError,
-  cancelSignal,
-  shutdownSignal: info.shutdownSignal,
-  rootTaskExecution: info.rootTaskExecution,
-  parentTaskExecution: info.parentTaskExecution
-})
-
 const seqIdFor = (ids: ReadonlyArray<string>): string => {
   const id = `sequential(${ids.join(",")})`
   if (id.length <= TaskDefinitionModule.MAX_TASK_ID_LENGTH - 4) return id
@@ -114,6 +107,7 @@ export class DurableExecutor {
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
   private readonly sequences = new Map<string, { readonly members: ReadonlyArray<DurableTask<any, any>>; readonly task: DurableTask<any, any> }>()
   private clientPromise: Promise<DurableExecutorModule.ClientService> | undefined
+  private waitQueuePromise: Promise<WaitQueue.WaitQueue> | undefined
   private startPromise: Promise<{ readonly executor: Executor.ExecutorService; readonly scope: Scope.CloseableScope }> | undefined
   private shutdownPromise: Promise<void> | undefined
   private shuttingDown = false
@@ -165,6 +159,20 @@ export class DurableExecutor {
     return this.clientPromise
   }
 
+  private waits(): Promise<WaitQueue.WaitQueue> {
+    if (this.waitQueuePromise === undefined) {
+      const registry = this.registry
+      const runFork = (effect: Effect.Effect<void>) => void this.runtime.runFork(effect)
+      this.waitQueuePromise = this.run(Effect.gen(function*() {
+        const storage = yield* TaskStorage
+        const signals = yield* Signals
+        const config = yield* ExecutorConfig
+        return WaitQueue.make({ storage, signals, registry, defaultPollMs: config.pollIntervalMs, runFork })
+      }))
+    }
+    return this.waitQueuePromise
+  }
+
   private register(definition: TaskDefinition): void {
     const result = this.registry.register(definition)
     if (Either.isLeft(result)) throw new DurableTaskDefinitionError(result.left.message)
@@ -197,10 +205,7 @@ export class DurableExecutor {
         ...common,
         kind: "parentTask",
         run: (info, input) =>
-          Effect.tryPromise({
-            try: async (signal) => await runParent(toContext(info, signal), input),
-            catch: (e) => e
-          }).pipe(Effect.map((result) => ({
+          callUser(info, (ctx) => runParent(ctx, input)).pipe(Effect.map((result) => ({
             output: result?.output,
             children: (result?.childrenTasks ?? []).map((c) => ({ task: c?.task?.definition, input: c?.input }))
           }))),
@@ -215,9 +220,7 @@ export class DurableExecutor {
       ...common,
       kind: "task",
       run: (info, input) =>
-        Effect.tryPromise({ try: async (signal) => await run(toContext(info, signal), input), catch: (e) => e }).pipe(
-          Effect.map((output) => ({ output, children: [] }))
-        ),
+        Effect.map(callUser(info, (ctx) => run(ctx, input)), (output) => ({ output, children: [] })),
       finalize: undefined
     }
   }
@@ -317,9 +320,13 @@ export class DurableExecutor {
       getExecutionId: () => executionId,
       getExecution: async () => (await this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.get(executionId))))) as DurableTaskExecution<TOutput>,
       waitAndGetExecution: async (options) => {
-        const client = await this.client()
-        const waitOptions = options?.pollingIntervalMs === undefined ? undefined : { pollIntervalMs: options.pollingIntervalMs }
-        return (await this.run(client.wait(executionId, waitOptions), options?.signal)) as DurableTaskExecution<TOutput>
+        const waits = await this.waits()
+        try {
+          return (await waits.wait(executionId, options?.pollingIntervalMs, options?.signal)) as DurableTaskExecution<TOutput>
+        } catch (e) {
+          if (e instanceof WaitQueue.WaitAborted) throw new DurableWaitAbortedError()
+          throw fromEngineError(e)
+        }
       },
       cancel: async () => {
         const client = await this.client()
@@ -341,6 +348,25 @@ export class DurableExecutor {
     const client = await this.client()
     const executionId = await this.run(client.enqueue(task, input, options))
     return this.handle(task.id, executionId)
+  }
+
+  /**
+   * Validates many inputs of one task and stores their executions in one storage transaction (much
+   * faster than one `enqueueTask` each); returns their handles in input order. All or nothing: when
+   * one input is invalid, none is stored.
+   */
+  async enqueueTasks<TInput, TOutput>(
+    task: DurableTask<TInput, TOutput>,
+    inputs: Iterable<TInput>,
+    options?: DurableTaskEnqueueOptions
+  ): Promise<Array<DurableTaskHandle<TOutput>>> {
+    if (this.shuttingDown) throw new DurableExecutorShutdownError()
+    if (task === null || typeof task !== "object" || task.definition === undefined) {
+      throw new DurableTaskDefinitionError("enqueueTasks needs a task defined with this executor")
+    }
+    const client = await this.client()
+    const executionIds = await this.run(client.enqueueMany(task, inputs, options))
+    return executionIds.map((executionId) => this.handle<TOutput>(task.id, executionId))
   }
 
   /** A handle on an existing execution of `task`; rejects with DurableExecutionNotFoundError if there is none. */

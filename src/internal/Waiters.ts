@@ -1,0 +1,116 @@
+/**
+ * Watches for executions to finish, for every waiter of one client at once. One signal subscription
+ * and one polling fiber serve all watches (polling is only the fallback for lost notifications), so
+ * that a watch is a small record: no subscription, timer or fiber of its own.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import type { Signals } from "../Signals.js"
+import { isFinished } from "../TaskStatus.js"
+import type { TaskStorage } from "../TaskStorage.js"
+import { Wakeup } from "./Wakeup.js"
+
+interface Watch {
+  readonly executionId: string
+  readonly pollMs: number
+  /** When the poller reads this execution next. */
+  dueAtMs: number
+  readonly onFinished: () => void
+}
+
+/** @since 0.1.0 */
+export interface Waiters {
+  /**
+   * Calls `onFinished` once, as soon as the execution is seen finished (by a signal, or by polling
+   * every `pollMs`); returns a function that cancels the watch. Watch before reading the row, so
+   * that a finish between the read and the watch is not missed.
+   */
+  readonly watch: (executionId: string, pollMs: number, onFinished: () => void) => Effect.Effect<() => void>
+}
+
+const POLL_CHUNK = 500
+
+/** @since 0.1.0 */
+export const make = (args: { readonly storage: TaskStorage["Type"]; readonly signals: Signals["Type"] }): Waiters => {
+  const byId = new Map<string, Set<Watch>>()
+  const wakeup = new Wakeup()
+  let active = false
+  let plannedWakeAtMs = Number.POSITIVE_INFINITY
+
+  const fire = (executionId: string): void => {
+    const set = byId.get(executionId)
+    if (set === undefined) return
+    byId.delete(executionId)
+    for (const w of set) w.onFinished()
+  }
+
+  const cancel = (w: Watch): void => {
+    const set = byId.get(w.executionId)
+    if (set !== undefined && set.delete(w) && set.size === 0) byId.delete(w.executionId)
+  }
+
+  /** Reads the due executions every so often; ends (and unsubscribes) when no watch is left. */
+  const poller = (scope: Scope.CloseableScope): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      for (;;) {
+        if (byId.size === 0) {
+          active = false
+          plannedWakeAtMs = Number.POSITIVE_INFINITY
+          return yield* Scope.close(scope, Exit.void)
+        }
+        const version = wakeup.version
+        const nowMs = yield* Clock.currentTimeMillis
+        const due: Array<string> = []
+        let nextMs = Number.POSITIVE_INFINITY
+        for (const [id, set] of byId) {
+          let isDue = false
+          for (const w of set) {
+            if (w.dueAtMs <= nowMs) {
+              isDue = true
+              w.dueAtMs = nowMs + w.pollMs
+            }
+            if (w.dueAtMs < nextMs) nextMs = w.dueAtMs
+          }
+          if (isDue) due.push(id)
+        }
+        for (let i = 0; i < due.length; i += POLL_CHUNK) {
+          const rows = yield* args.storage.getMany(due.slice(i, i + POLL_CHUNK)).pipe(
+            Effect.catchAll(() => Effect.succeed([]))
+          )
+          for (const row of rows) if (isFinished(row.status)) fire(row.executionId)
+        }
+        plannedWakeAtMs = nextMs
+        yield* wakeup.wait(version, nextMs - nowMs)
+      }
+    })
+
+  const start = Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    yield* Scope.extend(args.signals.subscribe({ finished: (ids) => ids.forEach(fire) }), scope)
+    yield* Effect.forkDaemon(Effect.interruptible(poller(scope)))
+  })
+
+  return {
+    watch: (executionId, pollMs, onFinished) =>
+      Effect.uninterruptible(Effect.flatMap(Clock.currentTimeMillis, (nowMs) => {
+        const w: Watch = { executionId, pollMs, dueAtMs: nowMs + pollMs, onFinished }
+        let set = byId.get(executionId)
+        if (set === undefined) {
+          set = new Set()
+          byId.set(executionId, set)
+        }
+        set.add(w)
+        const stop = () => cancel(w)
+        if (active) {
+          if (w.dueAtMs < plannedWakeAtMs) wakeup.notify()
+          return Effect.succeed(stop)
+        }
+        active = true
+        return Effect.as(start, stop)
+      }))
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The facade's waits (`waitAndGetExecution`), without a fiber per waiting handle: waits started
+ * together are checked together (one fiber, one `getMany`), and a wait whose execution is not
+ * finished yet is a watch ({@link ../internal/Waiters}) that queues it for another check, together
+ * with others, once the execution finished. Tens of thousands of waiting handles are then just
+ * records and promises, not tens of thousands of live fibers.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import { ExecutionNotFound } from "../EngineError.js"
+import type { ExecutionRow } from "../ExecutionRow.js"
+import * as Waiters from "../internal/Waiters.js"
+import type { RegistryService } from "../Registry.js"
+import type { Signals } from "../Signals.js"
+import * as TaskExecution from "../TaskExecution.js"
+import { isFinished } from "../TaskStatus.js"
+import type { TaskStorage } from "../TaskStorage.js"
+
+/** A wait ended because its AbortSignal fired. @since 0.1.0 @category errors */
+export class WaitAborted {
+  readonly _tag = "WaitAborted"
+}
+
+/** @since 0.1.0 @category models */
+export interface WaitQueue {
+  /**
+   * Resolves with the execution once it is finished; rejects with ExecutionNotFound, a StorageError
+   * or {@link WaitAborted}.
+   */
+  readonly wait: (
+    executionId: string,
+    pollMs: number | undefined,
+    signal: AbortSignal | undefined
+  ) => Promise<TaskExecution.TaskExecution>
+}
+
+interface PendingWait {
+  readonly executionId: string
+  readonly pollMs: number
+  readonly resolve: (execution: TaskExecution.TaskExecution) => void
+  readonly reject: (error: unknown) => void
+  readonly signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+  stop: (() => void) | undefined
+  done: boolean
+}
+
+const CHUNK = 1_000
+
+/** @since 0.1.0 @category constructors */
+export const make = (args: {
+  readonly storage: TaskStorage["Type"]
+  readonly signals: Signals["Type"]
+  readonly registry: RegistryService
+  readonly defaultPollMs: number
+  /** Runs an effect in the background (the facade's runtime). */
+  readonly runFork: (effect: Effect.Effect<void>) => void
+}): WaitQueue => {
+  const waiters = Waiters.make({ storage: args.storage, signals: args.signals })
+  let toCheck: Array<PendingWait> = []
+  let scheduled = false
+
+  const settle = (p: PendingWait, settleWith: () => void): void => {
+    if (p.done) return
+    p.done = true
+    p.stop?.()
+    p.stop = undefined
+    if (p.onAbort !== undefined) p.signal?.removeEventListener("abort", p.onAbort)
+    settleWith()
+  }
+
+  const enqueue = (p: PendingWait): void => {
+    toCheck.push(p)
+    if (scheduled) return
+    scheduled = true
+    queueMicrotask(flush)
+  }
+
+  const flush = (): void => {
+    scheduled = false
+    const batch = toCheck.filter((p) => !p.done)
+    toCheck = []
+    if (batch.length > 0) args.runFork(check(batch))
+  }
+
+  /** Watches every wait of `batch` (so no finish is missed), reads their rows, settles the finished ones. */
+  const check = (batch: ReadonlyArray<PendingWait>): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      for (const p of batch) {
+        if (p.done || p.stop !== undefined) continue
+        p.stop = yield* waiters.watch(p.executionId, p.pollMs, () => {
+          p.stop = undefined
+          enqueue(p)
+        })
+      }
+      const ids = Array.from(new Set(batch.map((p) => p.executionId)))
+      const rows = new Map<string, ExecutionRow>()
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        for (const row of yield* args.storage.getMany(ids.slice(i, i + CHUNK))) rows.set(row.executionId, row)
+      }
+      for (const p of batch) {
+        if (p.done) continue
+        const row = rows.get(p.executionId)
+        if (row === undefined) {
+          settle(p, () => p.reject(new ExecutionNotFound({ executionId: p.executionId })))
+        } else if (isFinished(row.status)) {
+          const execution = yield* TaskExecution.fromRow(row, args.registry)
+          settle(p, () => p.resolve(execution))
+        }
+      }
+    }).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.sync(() => {
+          const error = Cause.squash(cause)
+          for (const p of batch) settle(p, () => p.reject(error))
+        })
+      )
+    )
+
+  return {
+    wait: (executionId, pollMs, signal) =>
+      new Promise((resolve, reject) => {
+        if (signal?.aborted === true) return reject(new WaitAborted())
+        const p: PendingWait = {
+          executionId,
+          pollMs: pollMs ?? args.defaultPollMs,
+          resolve,
+          reject,
+          signal,
+          onAbort: undefined,
+          stop: undefined,
+          done: false
+        }
+        if (signal !== undefined) {
+          p.onAbort = () => settle(p, () => reject(new WaitAborted()))
+          signal.addEventListener("abort", p.onAbort, { once: true })
+        }
+        enqueue(p)
+      })
+  }
+}
