@@ -156,54 +156,62 @@ export interface RunControl {
  * @since 0.1.0
  * @category runners
  */
-export const outcome = (deps: RunnerDeps, row: ExecutionRow, control?: RunControl): Effect.Effect<Planner.Event> =>
-  Effect.gen(function*() {
-    const leaseId = row.leaseId ?? ""
-    const definition = deps.registry.get(row.taskId)
-    if (definition === undefined) {
-      control?.onRunEnded()
-      const nowMs = yield* Clock.currentTimeMillis
-      return failed(nowMs, leaseId, {
+export const outcome = (deps: RunnerDeps, row: ExecutionRow, control?: RunControl): Effect.Effect<Planner.Event> => {
+  // Written as a short chain rather than a generator: it runs once per execution, on the hot path.
+  const leaseId = row.leaseId ?? ""
+  const definition = deps.registry.get(row.taskId)
+  if (definition === undefined) {
+    control?.onRunEnded()
+    return Effect.map(Clock.currentTimeMillis, (nowMs) =>
+      failed(nowMs, leaseId, {
         errorType: "generic",
         message: `task '${row.taskId}' is not registered with this executor`,
         isRetryable: false
-      })
-    }
-    const run = Effect.suspend(() => definition.decodeInput(Serialization.decode(row.input))).pipe(
-      Effect.flatMap((input) => definition.run(infoOf(row, deps.shutdownSignal), input))
-    )
-    const exit = yield* Effect.exit(
-      control === undefined ? Effect.timeoutFail(run, { duration: row.timeoutMs, onTimeout: () => new RunTimedOut() }) : run
-    )
+      }))
+  }
+  const run = Effect.flatMap(
+    Effect.suspend(() => definition.decodeInput(Serialization.decode(row.input))),
+    (input) => definition.run(infoOf(row, deps.shutdownSignal), input)
+  )
+  const attempt = control === undefined
+    ? Effect.timeoutFail(run, { duration: row.timeoutMs, onTimeout: () => new RunTimedOut() })
+    : run
+  return Effect.flatMap(Effect.exit(attempt), (exit) => {
     control?.onRunEnded()
-    const nowMs = yield* Clock.currentTimeMillis
-    if (Exit.isFailure(exit)) {
-      if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
-      const error = Cause.squash(exit.cause)
-      if (error instanceof RunTimedOut) return timedOut(row, nowMs)
-      return failed(nowMs, leaseId, toExecutionError(error))
-    }
-    const result = exit.value
-    const encodedOutput = yield* Effect.either(definition.encodeOutput(result.output))
-    if (Either.isLeft(encodedOutput)) {
-      return failed(nowMs, leaseId, {
-        ...toExecutionError(encodedOutput.left),
-        message: `output of task '${row.taskId}' cannot be encoded: ${toExecutionError(encodedOutput.left).message}`,
-        isRetryable: false
+    return Effect.clockWith((clock): Effect.Effect<Planner.Event> => {
+      const nowMs = clock.unsafeCurrentTimeMillis()
+      if (Exit.isFailure(exit)) {
+        if (Cause.isInterruptedOnly(exit.cause)) return Effect.interrupt
+        const error = Cause.squash(exit.cause)
+        return Effect.succeed(error instanceof RunTimedOut ? timedOut(row, nowMs) : failed(nowMs, leaseId, toExecutionError(error)))
+      }
+      const result = exit.value
+      return Effect.flatMap(Effect.either(definition.encodeOutput(result.output)), (encodedOutput) => {
+        if (Either.isLeft(encodedOutput)) {
+          return Effect.succeed(failed(nowMs, leaseId, {
+            ...toExecutionError(encodedOutput.left),
+            message: `output of task '${row.taskId}' cannot be encoded: ${toExecutionError(encodedOutput.left).message}`,
+            isRetryable: false
+          }))
+        }
+        const runOutput = Serialization.encode(encodedOutput.right, `output of task '${row.taskId}'`, deps.maxSerializedValueBytes)
+        if (Either.isLeft(runOutput)) {
+          return Effect.succeed(failed(nowMs, leaseId, { errorType: "generic", message: runOutput.left.message, isRetryable: false }))
+        }
+        const succeeded = (children: ReadonlyArray<NewChild>): Planner.Event => ({
+          _tag: "RunSucceeded",
+          nowMs,
+          leaseId,
+          runOutput: runOutput.right,
+          children,
+          finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null
+        })
+        if (result.children.length === 0) return Effect.succeed(succeeded([]))
+        return Effect.map(
+          Effect.either(prepareChildren(deps, definition, result.children)),
+          (children) => (Either.isLeft(children) ? failed(nowMs, leaseId, children.left) : succeeded(children.right))
+        )
       })
-    }
-    const runOutput = Serialization.encode(encodedOutput.right, `output of task '${row.taskId}'`, deps.maxSerializedValueBytes)
-    if (Either.isLeft(runOutput)) {
-      return failed(nowMs, leaseId, { errorType: "generic", message: runOutput.left.message, isRetryable: false })
-    }
-    const children = yield* Effect.either(prepareChildren(deps, definition, result.children))
-    if (Either.isLeft(children)) return failed(nowMs, leaseId, children.left)
-    return {
-      _tag: "RunSucceeded",
-      nowMs,
-      leaseId,
-      runOutput: runOutput.right,
-      children: children.right,
-      finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null
-    } satisfies Planner.Event
+    })
   })
+}

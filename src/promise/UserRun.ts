@@ -15,7 +15,7 @@ const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
 
 /** Runs `call` with the run context of `info`; fails with whatever it throws or rejects with. @since 0.1.0 */
 export const callUser = <A>(info: RunInfo, call: (ctx: DurableTaskRunContext) => A | PromiseLike<A>): Effect.Effect<A, unknown> =>
-  Effect.async<A, unknown>((resume) => {
+  Effect.suspend(() => {
     let controller: AbortController | undefined
     let aborted = false
     const cancelSignal = (): AbortSignal => {
@@ -41,12 +41,16 @@ export const callUser = <A>(info: RunInfo, call: (ctx: DurableTaskRunContext) =>
     try {
       result = call(ctx)
     } catch (e) {
-      return resume(Effect.fail(e))
+      return Effect.fail(e)
     }
-    if (!isPromiseLike(result)) return resume(Effect.succeed(result))
-    result.then((value) => resume(Effect.succeed(value)), (e: unknown) => resume(Effect.fail(e)))
-    return Effect.sync(() => {
-      aborted = true
-      controller?.abort()
+    // A plain value completes at once (Effect.async resumed synchronously costs several microseconds).
+    if (!isPromiseLike(result)) return Effect.succeed(result)
+    const promise = result
+    return Effect.async<A, unknown>((resume) => {
+      promise.then((value) => resume(Effect.succeed(value)), (e: unknown) => resume(Effect.fail(e)))
+      return Effect.sync(() => {
+        aborted = true
+        controller?.abort()
+      })
     })
   })
