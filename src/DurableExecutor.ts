@@ -178,10 +178,11 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       for (;;) {
         let seenFinished = false
         let wake: (() => void) | undefined
-        const stop = yield* waiters.watch(executionId, pollMs, () => {
+        const stop = waiters.watch(executionId, pollMs, yield* Clock.currentTimeMillis, () => {
           seenFinished = true
           wake?.()
         })
+        yield* waiters.start
         const row = yield* Effect.tapErrorCause(storage.get(executionId), () => Effect.sync(stop))
         if (row === undefined || isFinished(row.status)) {
           stop()

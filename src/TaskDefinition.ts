@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import { InvalidTaskDefinition, type InvalidTaskInput } from "./EngineError.js"
 import type { ExecutionError, ExecutionRef, TaskSpec } from "./ExecutionRow.js"
 import * as RetryOptions from "./RetryOptions.js"
@@ -53,6 +53,16 @@ export interface TaskDefinition {
   readonly run: (info: RunInfo, input: unknown) => Effect.Effect<RunResult, unknown>
   readonly finalize: TaskDefinition | undefined
 }
+
+/**
+ * True when `codec` is the identity codec (`Effect.succeed`, used by tasks without a Schema): hot
+ * paths may then use the value as it is instead of running an effect per execution.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const isIdentityCodec = (codec: (value: unknown) => Effect.Effect<unknown, unknown>): boolean =>
+  codec === (Effect.succeed as unknown)
 
 /** Longest task id. @since 0.1.0 @category limits */
 export const MAX_TASK_ID_LENGTH = 255

@@ -8,7 +8,7 @@ import type { ExecutionError, ExecutionRef, ExecutionRow } from "./ExecutionRow.
 import type { RegistryService } from "./Registry.js"
 import type { RetryOptions } from "./RetryOptions.js"
 import * as Serialization from "./Serialization.js"
-import type { TaskDefinition } from "./TaskDefinition.js"
+import { isIdentityCodec, type TaskDefinition } from "./TaskDefinition.js"
 import type { TaskStatus } from "./TaskStatus.js"
 
 /** @since 0.1.0 @category models */
@@ -58,61 +58,94 @@ const decodeFinal = (definition: TaskDefinition | undefined, raw: unknown): Effe
   return Effect.map(orRaw(definition.decodeOutput(wrapper.output), wrapper.output), (output) => ({ ...wrapper, output }))
 }
 
+/** True when {@link decodeFinal} needs no effect (every codec on the way is the identity). */
+const finalIsIdentity = (definition: TaskDefinition | undefined): boolean =>
+  definition === undefined ||
+  (definition.kind === "parentTask" && definition.finalize !== undefined
+    ? finalIsIdentity(definition.finalize)
+    : isIdentityCodec(definition.decodeOutput))
+
 const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms))
 
+const NONE: unique symbol = Symbol("none")
+
+/** The public view from a row and its already decoded values (`NONE`: absent). */
+const build = (row: ExecutionRow, runInput: unknown, runOutput: unknown, output: unknown): TaskExecution => {
+  const execution: {
+    -readonly [K in keyof TaskExecution]: TaskExecution[K]
+  } = {
+    taskId: row.taskId,
+    executionId: row.executionId,
+    status: row.status,
+    isClosed: row.isClosed,
+    runInput,
+    retryAttempts: row.retryAttempts,
+    retryOptions: row.retry,
+    timeoutMs: row.timeoutMs,
+    sleepMsBeforeRun: row.sleepMsBeforeRun,
+    needsPromiseCancellation: row.needsPromiseCancellation,
+    startAt: new Date(row.startAt),
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt)
+  }
+  if (runOutput !== NONE) execution.runOutput = runOutput
+  if (output !== NONE) execution.output = output
+  if (row.error !== null) execution.error = row.error
+  if (row.rootExecutionId !== null && row.rootTaskId !== null) {
+    execution.rootTaskExecution = { taskId: row.rootTaskId, executionId: row.rootExecutionId }
+  }
+  if (row.parentExecutionId !== null && row.parentTaskId !== null) {
+    execution.parentTaskExecution = {
+      taskId: row.parentTaskId,
+      executionId: row.parentExecutionId,
+      indexInParentChildTaskExecutions: row.indexInParent,
+      isFinalizeTaskOfParentTask: row.isFinalize
+    }
+  }
+  if (row.children.length > 0) {
+    execution.childrenTaskExecutions = row.children
+    execution.completedChildrenTaskExecutions = row.completedChildren
+  }
+  if (row.finalizeExecutionId !== null && row.finalize !== null) {
+    execution.finalizeTaskExecution = { taskId: row.finalize.taskId, executionId: row.finalizeExecutionId }
+  }
+  if (row.executorId !== null) execution.executorId = row.executorId
+  const startedAt = date(row.startedAt)
+  if (startedAt) execution.startedAt = startedAt
+  const finishedAt = date(row.finishedAt)
+  if (finishedAt) execution.finishedAt = finishedAt
+  const expiresAt = date(row.expiresAt)
+  if (expiresAt) execution.expiresAt = expiresAt
+  return execution
+}
+
 /** Builds the public view of a row, decoding values with the registered task's codecs. @since 0.1.0 @category constructors */
-export const fromRow = (row: ExecutionRow, registry: RegistryService): Effect.Effect<TaskExecution> =>
-  Effect.gen(function*() {
-    const definition = registry.get(row.taskId)
-    const rawInput = Serialization.decode(row.input)
+export const fromRow = (row: ExecutionRow, registry: RegistryService): Effect.Effect<TaskExecution> => {
+  const definition = registry.get(row.taskId)
+  const rawInput = Serialization.decode(row.input)
+  const hasRunOutput = row.runOutput !== null && definition?.kind === "parentTask"
+  const hasOutput = row.status === "completed"
+  // Tasks without Schemas (every facade task) have identity codecs: no effect to run.
+  if (
+    (definition === undefined || isIdentityCodec(definition.decodeInput)) &&
+    (!hasRunOutput || isIdentityCodec(definition!.decodeOutput)) &&
+    (!hasOutput || finalIsIdentity(definition))
+  ) {
+    const rawOutput = hasOutput ? Serialization.decode(row.output) : NONE
+    const output = rawOutput !== NONE && definition?.kind === "parentTask" && definition.finalize === undefined &&
+        typeof rawOutput === "object" && rawOutput !== null
+      ? { ...(rawOutput as object) }
+      : rawOutput
+    return Effect.succeed(build(row, rawInput, hasRunOutput ? Serialization.decode(row.runOutput) : NONE, output))
+  }
+  return Effect.gen(function*() {
     const runInput = definition === undefined ? rawInput : yield* orRaw(definition.decodeInput(rawInput), rawInput)
-    const execution: {
-      -readonly [K in keyof TaskExecution]: TaskExecution[K]
-    } = {
-      taskId: row.taskId,
-      executionId: row.executionId,
-      status: row.status,
-      isClosed: row.isClosed,
-      runInput,
-      retryAttempts: row.retryAttempts,
-      retryOptions: row.retry,
-      timeoutMs: row.timeoutMs,
-      sleepMsBeforeRun: row.sleepMsBeforeRun,
-      needsPromiseCancellation: row.needsPromiseCancellation,
-      startAt: new Date(row.startAt),
-      createdAt: new Date(row.createdAt),
-      updatedAt: new Date(row.updatedAt)
-    }
-    if (row.runOutput !== null && definition?.kind === "parentTask") {
+    let runOutput: unknown = NONE
+    if (hasRunOutput) {
       const raw = Serialization.decode(row.runOutput)
-      execution.runOutput = yield* orRaw(definition.decodeOutput(raw), raw)
+      runOutput = yield* orRaw(definition!.decodeOutput(raw), raw)
     }
-    if (row.status === "completed") execution.output = yield* decodeFinal(definition, Serialization.decode(row.output))
-    if (row.error !== null) execution.error = row.error
-    if (row.rootExecutionId !== null && row.rootTaskId !== null) {
-      execution.rootTaskExecution = { taskId: row.rootTaskId, executionId: row.rootExecutionId }
-    }
-    if (row.parentExecutionId !== null && row.parentTaskId !== null) {
-      execution.parentTaskExecution = {
-        taskId: row.parentTaskId,
-        executionId: row.parentExecutionId,
-        indexInParentChildTaskExecutions: row.indexInParent,
-        isFinalizeTaskOfParentTask: row.isFinalize
-      }
-    }
-    if (row.children.length > 0) {
-      execution.childrenTaskExecutions = row.children
-      execution.completedChildrenTaskExecutions = row.completedChildren
-    }
-    if (row.finalizeExecutionId !== null && row.finalize !== null) {
-      execution.finalizeTaskExecution = { taskId: row.finalize.taskId, executionId: row.finalizeExecutionId }
-    }
-    if (row.executorId !== null) execution.executorId = row.executorId
-    const startedAt = date(row.startedAt)
-    if (startedAt) execution.startedAt = startedAt
-    const finishedAt = date(row.finishedAt)
-    if (finishedAt) execution.finishedAt = finishedAt
-    const expiresAt = date(row.expiresAt)
-    if (expiresAt) execution.expiresAt = expiresAt
-    return execution
+    const output = hasOutput ? yield* decodeFinal(definition, Serialization.decode(row.output)) : NONE
+    return build(row, runInput, runOutput, output)
   })
+}

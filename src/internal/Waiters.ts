@@ -26,10 +26,12 @@ interface Watch {
 export interface Waiters {
   /**
    * Calls `onFinished` once, as soon as the execution is seen finished (by a signal, or by polling
-   * every `pollMs`); returns a function that cancels the watch. Watch before reading the row, so
-   * that a finish between the read and the watch is not missed.
+   * every `pollMs` from `nowMs` on); returns a function that cancels the watch. Watch before reading
+   * the row, so that a finish between the read and the watch is not missed; then run {@link start}.
    */
-  readonly watch: (executionId: string, pollMs: number, onFinished: () => void) => Effect.Effect<() => void>
+  readonly watch: (executionId: string, pollMs: number, nowMs: number, onFinished: () => void) => () => void
+  /** Starts the subscription and the poller when watches were added while they were stopped. */
+  readonly start: Effect.Effect<void>
 }
 
 const POLL_CHUNK = 500
@@ -88,29 +90,34 @@ export const make = (args: { readonly storage: TaskStorage["Type"]; readonly sig
       }
     })
 
-  const start = Effect.gen(function*() {
+  let startPending = false
+  const startNow = Effect.gen(function*() {
     const scope = yield* Scope.make()
     yield* Scope.extend(args.signals.subscribe({ finished: (ids) => ids.forEach(fire) }), scope)
     yield* Effect.forkDaemon(Effect.interruptible(poller(scope)))
   })
 
   return {
-    watch: (executionId, pollMs, onFinished) =>
-      Effect.uninterruptible(Effect.flatMap(Clock.currentTimeMillis, (nowMs) => {
-        const w: Watch = { executionId, pollMs, dueAtMs: nowMs + pollMs, onFinished }
-        let set = byId.get(executionId)
-        if (set === undefined) {
-          set = new Set()
-          byId.set(executionId, set)
-        }
-        set.add(w)
-        const stop = () => cancel(w)
-        if (active) {
-          if (w.dueAtMs < plannedWakeAtMs) wakeup.notify()
-          return Effect.succeed(stop)
-        }
+    watch: (executionId, pollMs, nowMs, onFinished) => {
+      const w: Watch = { executionId, pollMs, dueAtMs: nowMs + pollMs, onFinished }
+      let set = byId.get(executionId)
+      if (set === undefined) {
+        set = new Set()
+        byId.set(executionId, set)
+      }
+      set.add(w)
+      if (!active) {
         active = true
-        return Effect.as(start, stop)
-      }))
+        startPending = true
+      } else if (w.dueAtMs < plannedWakeAtMs) {
+        wakeup.notify()
+      }
+      return () => cancel(w)
+    },
+    start: Effect.suspend(() => {
+      if (!startPending) return Effect.void
+      startPending = false
+      return Effect.uninterruptible(startNow)
+    })
   }
 }

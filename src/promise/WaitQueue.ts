@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { ExecutionNotFound } from "../EngineError.js"
 import type { ExecutionRow } from "../ExecutionRow.js"
@@ -88,13 +89,15 @@ export const make = (args: {
   /** Watches every wait of `batch` (so no finish is missed), reads their rows, settles the finished ones. */
   const check = (batch: ReadonlyArray<PendingWait>): Effect.Effect<void> =>
     Effect.gen(function*() {
+      const nowMs = yield* Clock.currentTimeMillis
       for (const p of batch) {
         if (p.done || p.stop !== undefined) continue
-        p.stop = yield* waiters.watch(p.executionId, p.pollMs, () => {
+        p.stop = waiters.watch(p.executionId, p.pollMs, nowMs, () => {
           p.stop = undefined
           enqueue(p)
         })
       }
+      yield* waiters.start
       const ids = Array.from(new Set(batch.map((p) => p.executionId)))
       const rows = new Map<string, ExecutionRow>()
       for (let i = 0; i < ids.length; i += CHUNK) {
