@@ -28,6 +28,8 @@ import { ExecutorState, RunningExecution } from "./internal/ExecutorState.js"
 import * as LeaseWatchLoop from "./LeaseWatchLoop.js"
 import { Registry } from "./Registry.js"
 import * as Runtime from "effect/Runtime"
+import * as PlainRunner from "./PlainRunner.js"
+import type * as Planner from "./Planner.js"
 import * as Runner from "./Runner.js"
 import { RunTimeouts } from "./RunTimeouts.js"
 import { Signals } from "./Signals.js"
@@ -88,18 +90,21 @@ export const make: Effect.Effect<
     state.idleWakeup.notify()
   }
 
-  /** The runner's fiber: run, then queue the outcome; the slot stays taken until the batcher wrote it. */
+  /** Queues the outcome to record; the slot stays taken until the batcher wrote it. */
+  const record = (entry: RunningExecution, row: ExecutionRow, event: Planner.Event): void =>
+    batcher.offer({ executionId: row.executionId, event }, () => release(entry))
+
+  /** After an interruption: records a timed-out attempt when the timeout caused it, else nothing. */
+  const interrupted = (entry: RunningExecution, row: ExecutionRow, nowMs: number): void => {
+    if (entry.timedOut) record(entry, row, Runner.timedOut(row, nowMs))
+    else release(entry)
+  }
+
+  /** The runner's fiber (Effect tasks): run, then queue the outcome. */
   const runner = (entry: RunningExecution, row: ExecutionRow): Effect.Effect<void> =>
     Effect.onExit(Runner.outcome(deps, row, { onRunEnded: () => timeouts.settle(entry) }), (exit) => {
-      if (Exit.isSuccess(exit)) {
-        batcher.offer({ executionId: row.executionId, event: exit.value }, () => release(entry))
-        return Effect.void
-      }
-      if (Cause.isInterruptedOnly(exit.cause)) {
-        if (!entry.timedOut) return Effect.sync(() => release(entry))
-        return Effect.map(Clock.currentTimeMillis, (nowMs) =>
-          batcher.offer({ executionId: row.executionId, event: Runner.timedOut(row, nowMs) }, () => release(entry)))
-      }
+      if (Exit.isSuccess(exit)) return Effect.sync(() => record(entry, row, exit.value))
+      if (Cause.isInterruptedOnly(exit.cause)) return Effect.map(Clock.currentTimeMillis, (nowMs) => interrupted(entry, row, nowMs))
       return Effect.zipRight(
         Effect.logError("durable-tasks: a runner failed unexpectedly; its lease will lapse", exit.cause),
         Effect.sync(() => release(entry))
@@ -110,21 +115,43 @@ export const make: Effect.Effect<
   // several times more (the fiber refs are forked each time), and the executor tracks them itself.
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
+  const clock = yield* Effect.clock
 
-  /** Starts a runner for a row claimed at `nowMs`. */
+  const plain = PlainRunner.make({
+    deps,
+    clock,
+    onRunEnded: (entry) => timeouts.settle(entry),
+    onOutcome: (entry, row, event) => {
+      if (!Effect.isEffect(event)) return record(entry, row, event)
+      // Building the outcome needs an effect (children to validate): a fiber for this one.
+      runFork(Effect.matchCauseEffect(event, {
+        onSuccess: (e) => Effect.sync(() => record(entry, row, e)),
+        onFailure: (cause) =>
+          Effect.zipRight(
+            Effect.logError("durable-tasks: a runner failed unexpectedly; its lease will lapse", cause),
+            Effect.sync(() => release(entry))
+          )
+      }))
+    },
+    onInterrupted: (entry, row) => interrupted(entry, row, clock.unsafeCurrentTimeMillis())
+  })
+
+  /** Starts a runner for a row claimed at `nowMs`: a plain run, or a fiber. */
   const start = (row: ExecutionRow, nowMs: number): Effect.Effect<void> =>
     Effect.sync(() => {
       const entry = new RunningExecution(row.executionId, row.leaseId ?? "", nowMs + row.timeoutMs)
       state.running.set(row.executionId, entry)
       timeouts.add(entry)
-      entry.fiber = runFork(runner(entry, row))
+      const definition = registry.get(row.taskId)
+      if (PlainRunner.canRunPlain(definition)) plain.start(entry, row, definition)
+      else entry.fiber = runFork(runner(entry, row))
     })
   yield* signals.subscribe({
     ready: () => state.claimWakeup.notify(),
     cancelled: (executionIds) => {
       for (const id of executionIds) {
         const running = state.running.get(id)
-        if (running !== undefined) runFork(Fiber.interrupt(running.fiber))
+        if (running !== undefined) runFork(running.interrupt())
       }
     }
   }).pipe(Scope.extend(loopsScope))
@@ -159,7 +186,8 @@ export const make: Effect.Effect<
     const idle = yield* Effect.timeout(waitIdle, config.shutdownGracePeriodMs).pipe(Effect.option)
     if (Option.isNone(idle)) {
       const left = Array.from(state.running.values())
-      yield* Fiber.interruptAll(left.map((r) => r.fiber))
+      yield* Effect.forEach(left, (r) => r.interruptFork(), { discard: true })
+      yield* Effect.forEach(left, (r) => r.interrupt(), { discard: true })
       const nowMs = yield* Clock.currentTimeMillis
       yield* storage.apply(left.map((r) => ({ executionId: r.executionId, event: { _tag: "Release", nowMs, leaseId: r.leaseId } })))
         .pipe(
@@ -175,7 +203,9 @@ export const make: Effect.Effect<
     state.shutdownController.abort()
     // The loops (the finish batcher among them) stop first, so that nothing more is written.
     yield* Scope.close(loopsScope, Exit.void)
-    yield* Fiber.interruptAll(Array.from(state.running.values(), (r) => r.fiber))
+    const left = Array.from(state.running.values())
+    yield* Effect.forEach(left, (r) => r.interruptFork(), { discard: true })
+    yield* Effect.forEach(left, (r) => r.interrupt(), { discard: true })
     yield* Deferred.succeed(done, undefined)
   }).pipe(Effect.uninterruptible)
   yield* Effect.addFinalizer(() => shutdown)

@@ -5,7 +5,6 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import type { ExecutorState } from "./internal/ExecutorState.js"
 import type { TaskStorage } from "./TaskStorage.js"
 
@@ -13,7 +12,7 @@ import type { TaskStorage } from "./TaskStorage.js"
 export const interrupt = (state: ExecutorState, executionIds: ReadonlyArray<string>): Effect.Effect<void> =>
   Effect.forEach(executionIds, (id) => {
     const running = state.running.get(id)
-    return running === undefined ? Effect.void : Fiber.interruptFork(running.fiber)
+    return running === undefined ? Effect.void : running.interruptFork()
   }, { discard: true })
 
 /** @since 0.1.0 @category loops */

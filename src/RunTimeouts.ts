@@ -7,7 +7,6 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import { Heap } from "./internal/Heap.js"
 import type { RunningExecution } from "./internal/ExecutorState.js"
 import { Wakeup } from "./internal/Wakeup.js"
@@ -58,7 +57,7 @@ export class RunTimeouts {
         entry.timedOut = true
         expired.push(entry)
       }
-      if (expired.length > 0) yield* Effect.forEach(expired, (entry) => Fiber.interruptFork(entry.fiber), { discard: true })
+      if (expired.length > 0) yield* Effect.forEach(expired, (entry) => entry.interruptFork(), { discard: true })
       const next = this.heap.peek()
       this.plannedMs = next?.key ?? Number.POSITIVE_INFINITY
       yield* next === undefined ? this.wakeup.waitNotified(version) : this.wakeup.wait(version, next.key - nowMs)

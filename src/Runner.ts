@@ -14,7 +14,7 @@ import type { Ids } from "./Ids.js"
 import type * as Planner from "./Planner.js"
 import type { RegistryService } from "./Registry.js"
 import * as Serialization from "./Serialization.js"
-import type { RunInfo, TaskDefinition } from "./TaskDefinition.js"
+import { isIdentityCodec, type RunInfo, type RunResult, type TaskDefinition } from "./TaskDefinition.js"
 
 /** @since 0.1.0 @category models */
 export interface RunnerDeps {
@@ -67,7 +67,8 @@ const failed = (nowMs: number, leaseId: string, error: ExecutionError, timedOut 
   timedOut
 })
 
-const infoOf = (row: ExecutionRow, shutdownSignal: AbortSignal): RunInfo => ({
+/** What a run of `row` knows about its execution. @since 0.1.0 @category utils */
+export const infoOf = (row: ExecutionRow, shutdownSignal: AbortSignal): RunInfo => ({
   taskId: row.taskId,
   executionId: row.executionId,
   attempt: row.retryAttempts,
@@ -158,16 +159,10 @@ export interface RunControl {
  */
 export const outcome = (deps: RunnerDeps, row: ExecutionRow, control?: RunControl): Effect.Effect<Planner.Event> => {
   // Written as a short chain rather than a generator: it runs once per execution, on the hot path.
-  const leaseId = row.leaseId ?? ""
   const definition = deps.registry.get(row.taskId)
   if (definition === undefined) {
     control?.onRunEnded()
-    return Effect.map(Clock.currentTimeMillis, (nowMs) =>
-      failed(nowMs, leaseId, {
-        errorType: "generic",
-        message: `task '${row.taskId}' is not registered with this executor`,
-        isRetryable: false
-      }))
+    return Effect.map(Clock.currentTimeMillis, (nowMs) => notRegistered(row, nowMs))
   }
   const run = Effect.flatMap(
     Effect.suspend(() => definition.decodeInput(Serialization.decode(row.input))),
@@ -180,38 +175,75 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow, control?: RunContro
     control?.onRunEnded()
     return Effect.clockWith((clock): Effect.Effect<Planner.Event> => {
       const nowMs = clock.unsafeCurrentTimeMillis()
-      if (Exit.isFailure(exit)) {
-        if (Cause.isInterruptedOnly(exit.cause)) return Effect.interrupt
-        const error = Cause.squash(exit.cause)
-        return Effect.succeed(error instanceof RunTimedOut ? timedOut(row, nowMs) : failed(nowMs, leaseId, toExecutionError(error)))
-      }
-      const result = exit.value
-      return Effect.flatMap(Effect.either(definition.encodeOutput(result.output)), (encodedOutput) => {
-        if (Either.isLeft(encodedOutput)) {
-          return Effect.succeed(failed(nowMs, leaseId, {
-            ...toExecutionError(encodedOutput.left),
-            message: `output of task '${row.taskId}' cannot be encoded: ${toExecutionError(encodedOutput.left).message}`,
-            isRetryable: false
-          }))
-        }
-        const runOutput = Serialization.encode(encodedOutput.right, `output of task '${row.taskId}'`, deps.maxSerializedValueBytes)
-        if (Either.isLeft(runOutput)) {
-          return Effect.succeed(failed(nowMs, leaseId, { errorType: "generic", message: runOutput.left.message, isRetryable: false }))
-        }
-        const succeeded = (children: ReadonlyArray<NewChild>): Planner.Event => ({
-          _tag: "RunSucceeded",
-          nowMs,
-          leaseId,
-          runOutput: runOutput.right,
-          children,
-          finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null
-        })
-        if (result.children.length === 0) return Effect.succeed(succeeded([]))
-        return Effect.map(
-          Effect.either(prepareChildren(deps, definition, result.children)),
-          (children) => (Either.isLeft(children) ? failed(nowMs, leaseId, children.left) : succeeded(children.right))
-        )
-      })
+      if (Exit.isSuccess(exit)) return asEffect(resultEvent(deps, row, definition, exit.value, nowMs))
+      if (Cause.isInterruptedOnly(exit.cause)) return Effect.interrupt
+      const error = Cause.squash(exit.cause)
+      return Effect.succeed(error instanceof RunTimedOut ? timedOut(row, nowMs) : failureEvent(row, error, nowMs))
     })
+  })
+}
+
+const asEffect = (event: Planner.Event | Effect.Effect<Planner.Event>): Effect.Effect<Planner.Event> =>
+  Effect.isEffect(event) ? event : Effect.succeed(event)
+
+/** The event for a row whose task is not registered here. */
+const notRegistered = (row: ExecutionRow, nowMs: number): Planner.Event =>
+  failed(nowMs, row.leaseId ?? "", {
+    errorType: "generic",
+    message: `task '${row.taskId}' is not registered with this executor`,
+    isRetryable: false
+  })
+
+/**
+ * The event for a run that failed with `error`.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const failureEvent = (row: ExecutionRow, error: unknown, nowMs: number): Planner.Event =>
+  failed(nowMs, row.leaseId ?? "", toExecutionError(error))
+
+/**
+ * The event for a run that returned `result`: the output encoded and the children prepared. It is
+ * returned as it is when that needs no effect (identity output codec, no children), else as an effect.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const resultEvent = (
+  deps: RunnerDeps,
+  row: ExecutionRow,
+  definition: TaskDefinition,
+  result: RunResult,
+  nowMs: number
+): Planner.Event | Effect.Effect<Planner.Event> => {
+  const leaseId = row.leaseId ?? ""
+  const withOutput = (output: unknown): Planner.Event | Effect.Effect<Planner.Event> => {
+    const runOutput = Serialization.encode(output, `output of task '${row.taskId}'`, deps.maxSerializedValueBytes)
+    if (Either.isLeft(runOutput)) {
+      return failed(nowMs, leaseId, { errorType: "generic", message: runOutput.left.message, isRetryable: false })
+    }
+    const succeeded = (children: ReadonlyArray<NewChild>): Planner.Event => ({
+      _tag: "RunSucceeded",
+      nowMs,
+      leaseId,
+      runOutput: runOutput.right,
+      children,
+      finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null
+    })
+    if (result.children.length === 0) return succeeded([])
+    return Effect.map(
+      Effect.either(prepareChildren(deps, definition, result.children)),
+      (children) => (Either.isLeft(children) ? failed(nowMs, leaseId, children.left) : succeeded(children.right))
+    )
+  }
+  if (isIdentityCodec(definition.encodeOutput)) return withOutput(result.output)
+  return Effect.flatMap(Effect.either(definition.encodeOutput(result.output)), (encodedOutput) => {
+    if (Either.isRight(encodedOutput)) return asEffect(withOutput(encodedOutput.right))
+    return Effect.succeed(failed(nowMs, leaseId, {
+      ...toExecutionError(encodedOutput.left),
+      message: `output of task '${row.taskId}' cannot be encoded: ${toExecutionError(encodedOutput.left).message}`,
+      isRetryable: false
+    }))
   })
 }

@@ -51,6 +51,17 @@ export interface TaskDefinition {
   /** Turns the stored (parsed JSON) output into the value callers see. */
   readonly decodeOutput: (stored: unknown) => Effect.Effect<unknown, unknown>
   readonly run: (info: RunInfo, input: unknown) => Effect.Effect<RunResult, unknown>
+  /**
+   * The same run as a plain function, for tasks written without Effect (the Promise facade's): the
+   * executor then calls it without a fiber of its own. It returns (or resolves with) the result, or
+   * throws (or rejects). `cancelSignal()` returns a signal that fires when the run is interrupted
+   * (cancel, timeout, lost lease, shutdown); the run's result is then ignored.
+   */
+  readonly runPlain?: (
+    info: RunInfo,
+    input: unknown,
+    cancelSignal: () => AbortSignal
+  ) => RunResult | PromiseLike<RunResult>
   readonly finalize: TaskDefinition | undefined
 }
 

@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import type * as Fiber from "effect/Fiber"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { Wakeup } from "./Wakeup.js"
 
 /**
@@ -12,9 +13,11 @@ import { Wakeup } from "./Wakeup.js"
  * @since 0.1.0
  */
 export class RunningExecution {
-  /** The runner's fiber; set right after the fork. */
-  fiber!: Fiber.RuntimeFiber<void, never>
-  /** Set when the run outlived its timeout and was interrupted for it: the runner records a timed-out attempt. */
+  /** The runner's fiber, for runs of Effect tasks; set right after the fork. */
+  fiber: Fiber.RuntimeFiber<void, never> | undefined = undefined
+  /** Interrupts a plain run (a task run without a fiber: see {@link ../PlainRunner}). */
+  abortPlain: (() => void) | undefined = undefined
+  /** Set when the run outlived its timeout and was interrupted for it: a timed-out attempt is recorded. */
   timedOut = false
   /** Set once the run ended (or timed out): its deadline no longer matters. */
   settled = false
@@ -24,6 +27,20 @@ export class RunningExecution {
     /** When the run times out (Effect Clock milliseconds). */
     readonly deadlineMs: number
   ) {}
+
+  /** Interrupts the run and returns once it ended (a plain run ends at once). */
+  interrupt(): Effect.Effect<void> {
+    const fiber = this.fiber
+    if (fiber !== undefined) return Effect.asVoid(Fiber.interrupt(fiber))
+    return Effect.sync(() => this.abortPlain?.())
+  }
+
+  /** Interrupts the run without waiting for it to end. */
+  interruptFork(): Effect.Effect<void> {
+    const fiber = this.fiber
+    if (fiber !== undefined) return Fiber.interruptFork(fiber)
+    return Effect.sync(() => this.abortPlain?.())
+  }
 }
 
 /** @since 0.1.0 */

@@ -23,7 +23,7 @@ import * as Ids from "../Ids.js"
 import { Registry } from "../Registry.js"
 import * as RegistryModule from "../Registry.js"
 import { Signals } from "../Signals.js"
-import type { TaskDefinition } from "../TaskDefinition.js"
+import type { RunResult, TaskDefinition } from "../TaskDefinition.js"
 import * as TaskDefinitionModule from "../TaskDefinition.js"
 import { TaskStorage } from "../TaskStorage.js"
 import {
@@ -36,12 +36,13 @@ import {
 } from "./errors.js"
 import { formatIssues, type InferInput, type InferOutput, type StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
-import { callUser } from "./UserRun.js"
+import { callUser, contextOf, isPromiseLike } from "./UserRun.js"
 import * as WaitQueue from "./WaitQueue.js"
 import type {
   DurableFinalizeTaskOptions,
   DurableParentTaskOptions,
   DurableParentTaskOutput,
+  DurableParentTaskRunResult,
   DurableTask,
   DurableTaskEnqueueOptions,
   DurableTaskExecution,
@@ -87,6 +88,13 @@ const schemaValidator = (schema: StandardSchemaV1<any, any>): Validator => (task
         : Effect.succeed(result.value)
     )
   )
+
+const noChildren: ReadonlyArray<never> = []
+const toTaskResult = (output: unknown): RunResult => ({ output, children: noChildren })
+const toParentResult = (result: DurableParentTaskRunResult<unknown> | undefined): RunResult => ({
+  output: result?.output,
+  children: (result?.childrenTasks ?? []).map((c) => ({ task: c?.task?.definition, input: c?.input }))
+})
 
 const seqIdFor = (ids: ReadonlyArray<string>): string => {
   const id = `sequential(${ids.join(",")})`
@@ -204,11 +212,11 @@ export class DurableExecutor {
       return {
         ...common,
         kind: "parentTask",
-        run: (info, input) =>
-          callUser(info, (ctx) => runParent(ctx, input)).pipe(Effect.map((result) => ({
-            output: result?.output,
-            children: (result?.childrenTasks ?? []).map((c) => ({ task: c?.task?.definition, input: c?.input }))
-          }))),
+        run: (info, input) => Effect.map(callUser(info, (ctx) => runParent(ctx, input)), toParentResult),
+        runPlain: (info, input, cancelSignal) => {
+          const result = runParent(contextOf(info, cancelSignal), input)
+          return isPromiseLike(result) ? Promise.resolve(result).then(toParentResult) : toParentResult(result)
+        },
         finalize: options.finalizeTask === undefined ? undefined : this.buildDefinition(options.finalizeTask, undefined)
       }
     }
@@ -220,7 +228,11 @@ export class DurableExecutor {
       ...common,
       kind: "task",
       run: (info, input) =>
-        Effect.map(callUser(info, (ctx) => run(ctx, input)), (output) => ({ output, children: [] })),
+        Effect.map(callUser(info, (ctx) => run(ctx, input)), toTaskResult),
+      runPlain: (info, input, cancelSignal) => {
+        const output = run(contextOf(info, cancelSignal), input)
+        return isPromiseLike(output) ? Promise.resolve(output).then(toTaskResult) : toTaskResult(output)
+      },
       finalize: undefined
     }
   }
