@@ -59,9 +59,10 @@ export interface Rejected {
   readonly message: string
 }
 
-const noop: Step = { _tag: "Step", row: undefined, inserts: [], followUps: [] }
+const none: ReadonlyArray<never> = []
+const noop: Step = { _tag: "Step", row: undefined, inserts: none, followUps: none }
 const reject = (reason: Rejected["reason"], message: string): Rejected => ({ _tag: "Rejected", reason, message })
-const step = (row: ExecutionRow, inserts: ReadonlyArray<ExecutionRow> = [], followUps: ReadonlyArray<FollowUp> = []): Step => ({
+const step = (row: ExecutionRow, inserts: ReadonlyArray<ExecutionRow> = none, followUps: ReadonlyArray<FollowUp> = none): Step => ({
   _tag: "Step",
   row,
   inserts,
@@ -96,7 +97,7 @@ const childrenOutputsJson = (children: ReadonlyArray<ExecutionRow>): string =>
 
 /** The parent's own notification when `row` reaches a finished status. */
 const closure = (row: ExecutionRow, nowMs: number): ReadonlyArray<FollowUp> => {
-  if (row.parentExecutionId === null) return []
+  if (row.parentExecutionId === null) return none
   if (row.isFinalize) {
     return [{ executionId: row.parentExecutionId, event: { _tag: "FinalizeFinished", nowMs, finalize: row } }]
   }
@@ -133,8 +134,9 @@ const finish = (
     finishedAt: nowMs,
     updatedAt: nowMs
   }
+  if (status === "completed") return step(next, none, closure(next, nowMs))
   const reason = `parent task '${row.taskId}' (execution ${row.executionId}) finished with status ${status}`
-  return step(next, [], [...(status === "completed" ? [] : cancelDescendants(row, nowMs, reason)), ...closure(next, nowMs)])
+  return step(next, none, [...cancelDescendants(row, nowMs, reason), ...closure(next, nowMs)])
 }
 
 /** After `run` succeeded or the last child completed: insert the finalize task, or complete. */
