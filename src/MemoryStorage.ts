@@ -57,6 +57,7 @@ export const makeSync = (): TaskStorage["Type"] => {
 
   const tx: StorageDriver.Transaction = {
     get: (id) => Effect.sync(() => rows.get(id)),
+    getSync: (id) => rows.get(id),
     getMany: (ids) =>
       Effect.sync(() => {
         const out: Array<ExecutionRow> = []

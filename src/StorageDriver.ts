@@ -30,6 +30,11 @@ export interface Transaction {
     ReadonlyArray<ExecutionRow>,
     StorageError
   >
+  /**
+   * Reads one row without an effect; optional, for backends that hold their rows in memory: the
+   * driver then applies commands without an effect per row.
+   */
+  readonly getSync?: (executionId: string) => ExecutionRow | undefined
   /** Writes the transaction's changes: updated rows replace stored ones, inserted rows are new. */
   readonly write: (args: {
     readonly updated: ReadonlyArray<ExecutionRow>
@@ -48,6 +53,7 @@ export interface Backend {
 }
 
 const noChanges: Changes = { finished: [], cancelledRunning: [], readyAtMs: null }
+const applied: CommandResult = { _tag: "Applied" }
 
 /** Applies commands and their follow-ups inside `tx`; returns results for the top-level commands. */
 const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effect<ApplyResult, StorageError> =>
@@ -55,19 +61,18 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
     const original = new Map<string, ExecutionRow | undefined>()
     const overlay = new Map<string, ExecutionRow>()
     const inserted = new Map<string, ExecutionRow>()
-    const load = (id: string): Effect.Effect<ExecutionRow | undefined, StorageError> => {
-      const pending = overlay.get(id)
-      if (pending !== undefined) return Effect.succeed(pending)
-      return Effect.map(tx.get(id), (row) => {
-        if (row !== undefined && !original.has(id)) original.set(id, row)
-        return row
-      })
+    const remember = (id: string, row: ExecutionRow | undefined): ExecutionRow | undefined => {
+      if (row !== undefined && !original.has(id)) original.set(id, row)
+      return row
     }
+    const getSync = tx.getSync
     const results: Array<CommandResult> = []
     const queue: Array<{ readonly command: Command; readonly top: boolean }> = commands.map((command) => ({ command, top: true }))
     for (let i = 0; i < queue.length; i++) {
       const { command, top } = queue[i]!
-      const row = yield* load(command.executionId)
+      const id = command.executionId
+      const row = overlay.get(id) ??
+        (getSync !== undefined ? remember(id, getSync(id)) : remember(id, yield* tx.get(id)))
       if (row === undefined) {
         if (top) results.push({ _tag: "NotFound" })
         continue
@@ -76,7 +81,11 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
       if (Planner.needsChildren(row, event) && event._tag === "ChildSucceeded") {
         const ids = row.children.map((c) => c.executionId)
         const missing = ids.filter((id) => !overlay.has(id))
-        const fetched = missing.length > 0 ? yield* tx.getMany(missing) : []
+        const fetched = missing.length === 0
+          ? []
+          : getSync !== undefined
+          ? missing.map(getSync).filter((r) => r !== undefined)
+          : yield* tx.getMany(missing)
         const byId = new Map(fetched.map((r) => [r.executionId, r] as const))
         const childrenRows = ids.map((id) => overlay.get(id) ?? byId.get(id)).filter((r) => r !== undefined)
         event = { ...event, childrenRows }
@@ -86,7 +95,7 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
         if (top) results.push(outcome)
         continue
       }
-      if (top) results.push({ _tag: "Applied" })
+      if (top) results.push(applied)
       if (outcome.row !== undefined) overlay.set(outcome.row.executionId, outcome.row)
       for (const insert of outcome.inserts) {
         overlay.set(insert.executionId, insert)
