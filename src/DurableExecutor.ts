@@ -146,6 +146,23 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
         { onLeft: Effect.fail, onRight: Effect.succeed }
       ))
 
+  /** Validates and serializes many inputs; without a validator (identity), with no effect per input. */
+  const encodeInputs = (definition: TaskDefinition, inputs: Iterable<unknown>) => {
+    if (!TaskDefinitionModule.isIdentityCodec(definition.prepareInput)) {
+      return Effect.forEach(inputs, (input) => encodeInput(definition, input))
+    }
+    return Effect.suspend(() => {
+      const what = `input of task '${definition.id}'`
+      const out: Array<string | null> = []
+      for (const input of inputs) {
+        const encoded = Serialization.encode(input, what, config.maxSerializedValueBytes)
+        if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+        out.push(encoded.right)
+      }
+      return Effect.succeed(out)
+    })
+  }
+
   const insertRows = (rows: ReadonlyArray<ExecutionRow>) =>
     Effect.flatMap(storage.insert(rows), (changes) => Changes.publish(signals, changes))
 
@@ -162,7 +179,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
   const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueOptions) =>
     Effect.gen(function*() {
       const spec = yield* specFor(task, options)
-      const encoded = yield* Effect.forEach(inputs, (input) => encodeInput(task.definition, input))
+      const encoded = yield* encodeInputs(task.definition, inputs)
       if (encoded.length === 0) return []
       const nowMs = yield* Clock.currentTimeMillis
       const rows: Array<ExecutionRow> = []

@@ -31,10 +31,12 @@ export class Heap<A> {
     let i = items.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!less(items[i]!, items[parent]!)) break
-      ;[items[i], items[parent]] = [items[parent]!, items[i]!]
+      const up = items[parent]!
+      if (!less(entry, up)) break
+      items[i] = up
       i = parent
     }
+    items[i] = entry
   }
 
   /** Keeps only the entries that satisfy `keep` (O(n)). */
@@ -49,18 +51,26 @@ export class Heap<A> {
     const top = items[0]
     const last = items.pop()
     if (top === undefined || last === undefined || items.length === 0) return top
-    items[0] = last
+    const n = items.length
     let i = 0
     for (;;) {
       const l = 2 * i + 1
       const r = l + 1
-      let smallest = i
-      if (l < items.length && less(items[l]!, items[smallest]!)) smallest = l
-      if (r < items.length && less(items[r]!, items[smallest]!)) smallest = r
-      if (smallest === i) break
-      ;[items[i], items[smallest]] = [items[smallest]!, items[i]!]
-      i = smallest
+      let smallest = last
+      let at = i
+      if (l < n && less(items[l]!, smallest)) {
+        smallest = items[l]!
+        at = l
+      }
+      if (r < n && less(items[r]!, smallest)) {
+        smallest = items[r]!
+        at = r
+      }
+      if (at === i) break
+      items[i] = smallest
+      i = at
     }
+    items[i] = last
     return top
   }
 }
