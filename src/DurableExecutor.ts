@@ -182,8 +182,8 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       const encoded = yield* encodeInputs(task.definition, inputs)
       if (encoded.length === 0) return []
       const nowMs = yield* Clock.currentTimeMillis
-      const rows: Array<ExecutionRow> = []
-      for (const input of encoded) rows.push(makeReady({ spec, executionId: yield* ids.next("te_"), input, nowMs }))
+      const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
+      const rows = encoded.map((input, i) => makeReady({ spec, executionId: executionIds[i]!, input, nowMs }))
       yield* insertRows(rows)
       return rows.map((row) => row.executionId)
     })

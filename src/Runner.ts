@@ -11,6 +11,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type { ExecutionError, ExecutionRow, NewChild } from "./ExecutionRow.js"
 import type { Ids } from "./Ids.js"
+import * as IdsModule from "./Ids.js"
 import type * as Planner from "./Planner.js"
 import type { RegistryService } from "./Registry.js"
 import * as Serialization from "./Serialization.js"
@@ -104,6 +105,7 @@ const prepareChildren = (
         )
       )
     }
+    const executionIds = yield* IdsModule.nextMany(deps.ids, "te_", children.length)
     const out: Array<NewChild> = []
     for (let index = 0; index < children.length; index++) {
       const child = children[index]!
@@ -113,13 +115,13 @@ const prepareChildren = (
       }
       const registered = deps.registry.register(task)
       if (Either.isLeft(registered)) return yield* Effect.fail(nonRetryable(registered.left.message))
-      const prepared = yield* Effect.mapError(
+      const prepared = isIdentityCodec(task.prepareInput) ? child.input : yield* Effect.mapError(
         task.prepareInput(child.input),
         (e) => nonRetryable(`task '${definition.id}': input of child ${index} (task '${task.id}') is invalid: ${e.message}`)
       )
       const encoded = Serialization.encode(prepared, `input of child ${index} (task '${task.id}')`, deps.maxSerializedValueBytes)
       if (Either.isLeft(encoded)) return yield* Effect.fail(nonRetryable(encoded.left.message))
-      out.push({ ...task.spec, executionId: yield* deps.ids.next("te_"), input: encoded.right })
+      out.push({ ...task.spec, executionId: executionIds[index]!, input: encoded.right })
     }
     return out
   })
