@@ -119,25 +119,38 @@ const build = (row: ExecutionRow, runInput: unknown, runOutput: unknown, output:
   return execution
 }
 
+/**
+ * The public view of a row when building it needs no effect (the task's codecs are the identity, as
+ * for every task without a Schema), else undefined: then use {@link fromRow}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromRowSync = (row: ExecutionRow, registry: RegistryService): TaskExecution | undefined => {
+  const definition = registry.get(row.taskId)
+  const hasRunOutput = row.runOutput !== null && definition?.kind === "parentTask"
+  const hasOutput = row.status === "completed"
+  if (
+    !(definition === undefined || isIdentityCodec(definition.decodeInput)) ||
+    !(!hasRunOutput || isIdentityCodec(definition!.decodeOutput)) ||
+    !(!hasOutput || finalIsIdentity(definition))
+  ) return undefined
+  const rawOutput = hasOutput ? Serialization.decode(row.output) : NONE
+  const output = rawOutput !== NONE && definition?.kind === "parentTask" && definition.finalize === undefined &&
+      typeof rawOutput === "object" && rawOutput !== null
+    ? { ...(rawOutput as object) }
+    : rawOutput
+  return build(row, Serialization.decode(row.input), hasRunOutput ? Serialization.decode(row.runOutput) : NONE, output)
+}
+
 /** Builds the public view of a row, decoding values with the registered task's codecs. @since 0.1.0 @category constructors */
 export const fromRow = (row: ExecutionRow, registry: RegistryService): Effect.Effect<TaskExecution> => {
+  const sync = fromRowSync(row, registry)
+  if (sync !== undefined) return Effect.succeed(sync)
   const definition = registry.get(row.taskId)
   const rawInput = Serialization.decode(row.input)
   const hasRunOutput = row.runOutput !== null && definition?.kind === "parentTask"
   const hasOutput = row.status === "completed"
-  // Tasks without Schemas (every facade task) have identity codecs: no effect to run.
-  if (
-    (definition === undefined || isIdentityCodec(definition.decodeInput)) &&
-    (!hasRunOutput || isIdentityCodec(definition!.decodeOutput)) &&
-    (!hasOutput || finalIsIdentity(definition))
-  ) {
-    const rawOutput = hasOutput ? Serialization.decode(row.output) : NONE
-    const output = rawOutput !== NONE && definition?.kind === "parentTask" && definition.finalize === undefined &&
-        typeof rawOutput === "object" && rawOutput !== null
-      ? { ...(rawOutput as object) }
-      : rawOutput
-    return Effect.succeed(build(row, rawInput, hasRunOutput ? Serialization.decode(row.runOutput) : NONE, output))
-  }
   return Effect.gen(function*() {
     const runInput = definition === undefined ? rawInput : yield* orRaw(definition.decodeInput(rawInput), rawInput)
     let runOutput: unknown = NONE

@@ -38,22 +38,27 @@ const POLL_CHUNK = 500
 
 /** @since 0.1.0 */
 export const make = (args: { readonly storage: TaskStorage["Type"]; readonly signals: Signals["Type"] }): Waiters => {
-  const byId = new Map<string, Set<Watch>>()
+  // One watch per execution is the common case: a Set only when there are several.
+  const byId = new Map<string, Watch | Set<Watch>>()
   const wakeup = new Wakeup()
   let active = false
   let plannedWakeAtMs = Number.POSITIVE_INFINITY
 
   const fire = (executionId: string): void => {
-    const set = byId.get(executionId)
-    if (set === undefined) return
+    const watches = byId.get(executionId)
+    if (watches === undefined) return
     byId.delete(executionId)
-    for (const w of set) w.onFinished()
+    if (watches instanceof Set) for (const w of watches) w.onFinished()
+    else watches.onFinished()
   }
 
   const cancel = (w: Watch): void => {
-    const set = byId.get(w.executionId)
-    if (set !== undefined && set.delete(w) && set.size === 0) byId.delete(w.executionId)
+    const watches = byId.get(w.executionId)
+    if (watches === w) byId.delete(w.executionId)
+    else if (watches instanceof Set && watches.delete(w) && watches.size === 0) byId.delete(w.executionId)
   }
+
+  const each = (watches: Watch | Set<Watch>): Iterable<Watch> => (watches instanceof Set ? watches : [watches])
 
   /** Reads the due executions every so often; ends (and unsubscribes) when no watch is left. */
   const poller = (scope: Scope.CloseableScope): Effect.Effect<void> =>
@@ -68,9 +73,9 @@ export const make = (args: { readonly storage: TaskStorage["Type"]; readonly sig
         const nowMs = yield* Clock.currentTimeMillis
         const due: Array<string> = []
         let nextMs = Number.POSITIVE_INFINITY
-        for (const [id, set] of byId) {
+        for (const [id, watches] of byId) {
           let isDue = false
-          for (const w of set) {
+          for (const w of each(watches)) {
             if (w.dueAtMs <= nowMs) {
               isDue = true
               w.dueAtMs = nowMs + w.pollMs
@@ -100,12 +105,10 @@ export const make = (args: { readonly storage: TaskStorage["Type"]; readonly sig
   return {
     watch: (executionId, pollMs, nowMs, onFinished) => {
       const w: Watch = { executionId, pollMs, dueAtMs: nowMs + pollMs, onFinished }
-      let set = byId.get(executionId)
-      if (set === undefined) {
-        set = new Set()
-        byId.set(executionId, set)
-      }
-      set.add(w)
+      const watches = byId.get(executionId)
+      if (watches === undefined) byId.set(executionId, w)
+      else if (watches instanceof Set) watches.add(w)
+      else byId.set(executionId, new Set([watches, w]))
       if (!active) {
         active = true
         startPending = true

@@ -109,7 +109,7 @@ export const make = (args: {
         if (row === undefined) {
           settle(p, () => p.reject(new ExecutionNotFound({ executionId: p.executionId })))
         } else if (isFinished(row.status)) {
-          const execution = yield* TaskExecution.fromRow(row, args.registry)
+          const execution = TaskExecution.fromRowSync(row, args.registry) ?? (yield* TaskExecution.fromRow(row, args.registry))
           settle(p, () => p.resolve(execution))
         }
       }
