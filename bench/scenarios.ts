@@ -36,7 +36,10 @@ export interface Sizes {
   readonly chains: number
   readonly latencySamples: number
   readonly memoryExecutions: number
-  readonly warmup: number
+  /** Measured runs of each throughput scenario, after warm-up runs of the same size. */
+  readonly runs: number
+  /** Warm-up: runs of the same size until this much time went by (at least one, at most 10). */
+  readonly warmupMs: number
 }
 
 export const fullSizes: Sizes = {
@@ -47,7 +50,8 @@ export const fullSizes: Sizes = {
   chains: 100,
   latencySamples: 200,
   memoryExecutions: 100_000,
-  warmup: 1_000
+  runs: 3,
+  warmupMs: 2_000
 }
 
 export const quickSizes: Sizes = {
@@ -58,7 +62,8 @@ export const quickSizes: Sizes = {
   chains: 20,
   latencySamples: 50,
   memoryExecutions: 20_000,
-  warmup: 300
+  runs: 2,
+  warmupMs: 500
 }
 
 export interface ScenarioContext {
@@ -119,24 +124,74 @@ const withExecutor = async <A>(
 const defineTrivial = (executor: DurableExecutor) =>
   executor.task({ id: "trivial", timeoutMs: TIMEOUT_MS, run: (_ctx, n: number) => n })
 
+interface Run {
+  readonly executions: number
+  readonly wallMs: number
+  readonly cpuUsPerExecution: number
+  readonly detail?: Record<string, unknown>
+}
+
+/** Times `once` (CPU time of this process included), and `detail` it returns. */
+const timed = async (executions: number, once: () => Promise<Record<string, unknown> | void>): Promise<Run> => {
+  const cpu = process.cpuUsage()
+  const t0 = nowMs()
+  const detail = await once()
+  const wallMs = nowMs() - t0
+  const used = process.cpuUsage(cpu)
+  return { executions, wallMs, cpuUsPerExecution: (used.user + used.system) / executions, ...(detail ? { detail } : {}) }
+}
+
+const median = (values: ReadonlyArray<number>): number => percentile(values, 50)
+
+/**
+ * Warm-up runs (until `sizes.warmupMs` went by: V8 compiles the hot path in tiers, over many calls),
+ * then `sizes.runs` measured runs; the median is reported.
+ */
+export const measure = async (ctx: ScenarioContext, run: () => Promise<Run>): Promise<{
+  readonly rate: number
+  readonly wallMs: number
+  readonly detail: Record<string, unknown>
+}> => {
+  const warmupStart = nowMs()
+  let warmups = 0
+  do {
+    await run()
+    warmups++
+  } while (warmups < 10 && nowMs() - warmupStart < ctx.sizes.warmupMs)
+  const runs: Array<Run> = []
+  for (let i = 0; i < ctx.sizes.runs; i++) runs.push(await run())
+  return {
+    rate: median(runs.map((r) => r.executions / (r.wallMs / 1000))),
+    wallMs: median(runs.map((r) => r.wallMs)),
+    detail: {
+      executions: runs[0]!.executions,
+      warmupRuns: warmups,
+      runs: runs.map((r) => ({ wallMs: Number(r.wallMs.toFixed(1)), cpuUsPerExecution: Number(r.cpuUsPerExecution.toFixed(1)), ...r.detail })),
+      cpuUsPerExecution: Number(median(runs.map((r) => r.cpuUsPerExecution)).toFixed(1))
+    }
+  }
+}
+
 /** Flat: N trivial executions enqueued at once; executions per second from first enqueue to last completion. */
 const flatWith = (mode: "batch" | "each"): Scenario["run"] => (ctx) => {
   let trivial!: DurableTask<number, number>
   return withExecutor(ctx, (e) => (trivial = defineTrivial(e)), async (executor) => {
-    await waitAll(await enqueueAll(executor, trivial, range(ctx.sizes.warmup), mode))
-    const t0 = nowMs()
-    const handles = await enqueueAll(executor, trivial, range(ctx.sizes.flat), mode)
-    const enqueuedMs = nowMs() - t0
-    await waitAll(handles)
-    const wallMs = nowMs() - t0
+    const result = await measure(ctx, () =>
+      timed(ctx.sizes.flat, async () => {
+        const t0 = nowMs()
+        const handles = await enqueueAll(executor, trivial, range(ctx.sizes.flat), mode)
+        const enqueueMs = nowMs() - t0
+        await waitAll(handles)
+        return { enqueueMs: Number(enqueueMs.toFixed(1)) }
+      }))
     return [{
       backend: ctx.backend,
       scenario: mode === "batch" ? "flat" : "flat, one enqueueTask per execution",
       metric: "executions/s",
-      value: ctx.sizes.flat / (wallMs / 1000),
+      value: result.rate,
       unit: "/s",
       target: mode === "batch" ? ctx.target("flat") : undefined,
-      detail: { executions: ctx.sizes.flat, wallMs, enqueueMs: enqueuedMs }
+      detail: result.detail
     }]
   })
 }
@@ -157,19 +212,19 @@ const fanout: Scenario["run"] = (ctx) => {
       }
     })
   }, async (executor) => {
-    await waitAll(await enqueueAll(executor, parent, range(Math.ceil(ctx.sizes.warmup / 4)), "batch"))
-    const t0 = nowMs()
-    await waitAll(await enqueueAll(executor, parent, range(ctx.sizes.fanoutParents), "batch"))
-    const wallMs = nowMs() - t0
-    const executions = ctx.sizes.fanoutParents * 4
+    const parents = ctx.sizes.fanoutParents
+    const result = await measure(ctx, () =>
+      timed(parents * 4, async () => {
+        await waitAll(await enqueueAll(executor, parent, range(parents), "batch"))
+      }))
     return [{
       backend: ctx.backend,
       scenario: "fan-out",
       metric: "executions/s",
-      value: executions / (wallMs / 1000),
+      value: result.rate,
       unit: "/s",
       target: ctx.target("fanout"),
-      detail: { parents: ctx.sizes.fanoutParents, executions, wallMs }
+      detail: { parents, ...result.detail }
     }]
   })
 }
@@ -194,32 +249,32 @@ const wide: Scenario["run"] = (ctx) => {
     const step = (k: number) => executor.task({ id: `chain_step_${k}`, timeoutMs: TIMEOUT_MS, run: (_ctx, n: number) => n + 1 })
     chain = executor.sequentialTasks(step(1), step(2), step(3), step(4))
   }, async (executor) => {
-    await waitAll(await enqueueAll(executor, parent, range(2), "batch"))
-    await waitAll(await enqueueAll(executor, chain, range(2), "batch"))
-    const t0 = nowMs()
-    let wideMs = 0
-    let chainsMs = 0
-    await Promise.all([
-      enqueueAll(executor, parent, range(ctx.sizes.wideParents), "batch").then(waitAll).then(() => (wideMs = nowMs() - t0)),
-      enqueueAll(executor, chain, range(ctx.sizes.chains), "batch").then(waitAll).then((done) => {
-        chainsMs = nowMs() - t0
-        if (done.some((e, i) => e.output !== i + 4)) throw new Error("a chain computed a wrong output")
-      })
-    ])
-    const wallMs = nowMs() - t0
+    const executions = ctx.sizes.wideParents * (ctx.sizes.wideChildren + 2) + ctx.sizes.chains * 9
+    const result = await measure(ctx, () =>
+      timed(executions, async () => {
+        const t0 = nowMs()
+        let wideMs = 0
+        let chainsMs = 0
+        await Promise.all([
+          enqueueAll(executor, parent, range(ctx.sizes.wideParents), "batch").then(waitAll).then(() => (wideMs = nowMs() - t0)),
+          enqueueAll(executor, chain, range(ctx.sizes.chains), "batch").then(waitAll).then((done) => {
+            chainsMs = nowMs() - t0
+            if (done.some((e, i) => e.output !== i + 4)) throw new Error("a chain computed a wrong output")
+          })
+        ])
+        return { wideDoneMs: Number(wideMs.toFixed(1)), chainsDoneMs: Number(chainsMs.toFixed(1)) }
+      }))
     return [{
       backend: ctx.backend,
       scenario: "wide",
       metric: "wall time",
-      value: wallMs,
+      value: result.wallMs,
       unit: "ms",
       detail: {
         wideParents: ctx.sizes.wideParents,
         childrenPerParent: ctx.sizes.wideChildren,
         chains: ctx.sizes.chains,
-        wideDoneMs: wideMs,
-        chainsDoneMs: chainsMs,
-        executions: ctx.sizes.wideParents * (ctx.sizes.wideChildren + 2) + ctx.sizes.chains * 9
+        ...result.detail
       }
     }]
   })

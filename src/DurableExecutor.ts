@@ -81,6 +81,14 @@ export interface DurableExecutorService {
     inputs: Iterable<I>,
     options?: EnqueueOptions
   ) => Effect.Effect<ReadonlyArray<string>, EnqueueError>
+  /**
+   * Validates and stores executions of any tasks in one storage transaction. Each item succeeds or
+   * fails on its own (an invalid input fails its item only); a storage failure fails every item.
+   * Returns, per item in order, its execution id or its error.
+   */
+  readonly enqueueBatch: (
+    items: ReadonlyArray<{ readonly task: TaskLike<any, any>; readonly input: unknown; readonly options?: EnqueueOptions | undefined }>
+  ) => Effect.Effect<ReadonlyArray<Either.Either<string, EnqueueError>>>
   readonly get: (executionId: string) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | StorageError>
   /** Waits until the execution finishes (wake-up on finish, polling as a fallback) and returns it. */
   readonly wait: (
@@ -188,6 +196,42 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       return rows.map((row) => row.executionId)
     })
 
+  const enqueueBatch: ClientService["enqueueBatch"] = (items) =>
+    Effect.gen(function*() {
+      const nowMs = yield* Clock.currentTimeMillis
+      const shuttingDown = yield* isShuttingDown
+      const executionIds = yield* IdsModule.nextMany(ids, "te_", items.length)
+      const outcomes: Array<Either.Either<string, EnqueueError>> = []
+      const rows: Array<ExecutionRow> = []
+      const stored: Array<number> = []
+      for (let i = 0; i < items.length; i++) {
+        const { task, input, options } = items[i]!
+        const definition = task.definition
+        // Without options and validator (the common case) an item needs no effect.
+        const row = options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
+            registry.get(definition.id) === definition && !shuttingDown
+          ? Either.map(
+            Serialization.encode(input, `input of task '${definition.id}'`, config.maxSerializedValueBytes),
+            (encoded) => makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded, nowMs })
+          )
+          : yield* Effect.either(
+            Effect.zipWith(specFor(task, options), encodeInput(definition, input), (spec, encoded) =>
+              makeReady({ spec, executionId: executionIds[i]!, input: encoded, nowMs }))
+          )
+        if (Either.isLeft(row)) {
+          outcomes.push(Either.left(row.left))
+          continue
+        }
+        outcomes.push(Either.right(row.right.executionId))
+        rows.push(row.right)
+        stored.push(i)
+      }
+      if (rows.length === 0) return outcomes
+      const inserted = yield* Effect.either(insertRows(rows))
+      if (Either.isLeft(inserted)) for (const i of stored) outcomes[i] = Either.left(inserted.left)
+      return outcomes
+    })
+
   const waiters = Waiters.make({ storage, signals })
   const wait = (executionId: string, options?: { readonly pollIntervalMs?: number }) =>
     Effect.gen(function*() {
@@ -223,7 +267,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       return yield* get(executionId)
     })
 
-  return { register, enqueue, enqueueMany, get, wait, cancel }
+  return { register, enqueue, enqueueMany, enqueueBatch, get, wait, cancel }
 })
 
 /** Builds the service over a running executor. @since 0.1.0 @category constructors */

@@ -164,6 +164,82 @@ describe("Promise facade fast paths", () => {
     }
   })
 
+  it("enqueueTask calls made together are stored together, yet each fails or succeeds on its own", async () => {
+    const executor = new PromiseExecutor(createInMemoryStorage())
+    const positive = executor.validateInput((n: number) => {
+      if (n <= 0) throw new Error("must be positive")
+      return n
+    }).task({ id: "positive", timeoutMs: 5_000, run: (_ctx, n: number) => n * 10 })
+    const plain = executor.task({ id: "plain", timeoutMs: 5_000, run: (_ctx, s: string) => s.toUpperCase() })
+    await executor.start()
+    try {
+      const settled = await Promise.allSettled([
+        executor.enqueueTask(positive, 1),
+        executor.enqueueTask(positive, -1),
+        executor.enqueueTask(plain, "a"),
+        executor.enqueueTask(plain, "b", { timeoutMs: 1_234 }),
+        executor.enqueueTask(positive, 2)
+      ])
+      assert.deepStrictEqual(settled.map((s) => s.status), ["fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"])
+      const rejected = settled[1] as PromiseRejectedResult
+      assert.include((rejected.reason as Error).message, "must be positive")
+      const handles = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []))
+      const executions = await Promise.all(handles.map((h) => h.waitAndGetExecution()))
+      assert.deepStrictEqual(executions.map((e) => e.output), [10, "A", "B", 20])
+      assert.deepStrictEqual(executions.map((e) => e.timeoutMs), [5_000, 5_000, 1_234, 5_000])
+    } finally {
+      await executor.shutdown()
+    }
+  })
+
+  it("a facade task that outlives its timeout is interrupted and recorded as timed out", async () => {
+    const executor = new PromiseExecutor(createInMemoryStorage())
+    let aborted = false
+    const slow = executor.task({
+      id: "slow",
+      timeoutMs: 30,
+      retryOptions: { maxAttempts: 0 },
+      run: (ctx) =>
+        new Promise((resolve) => {
+          ctx.cancelSignal.addEventListener("abort", () => (aborted = true))
+          setTimeout(() => resolve("too late"), 500)
+        })
+    })
+    await executor.start()
+    try {
+      const execution = await (await executor.enqueueTask(slow, undefined)).waitAndGetExecution()
+      assert.strictEqual(execution.status, "timed_out")
+      assert.isTrue(aborted)
+    } finally {
+      await executor.shutdown()
+    }
+  })
+
+  it("a parent task's children with a validator are validated, and an invalid one fails the parent's run", async () => {
+    const executor = new PromiseExecutor(createInMemoryStorage())
+    const even = executor.validateInput(async (n: number) => {
+      if (n % 2 !== 0) throw new Error("must be even")
+      return n
+    }).task({ id: "even", timeoutMs: 5_000, run: (_ctx, n: number) => n / 2 })
+    const parent = executor.parentTask({
+      id: "halves",
+      timeoutMs: 5_000,
+      retryOptions: { maxAttempts: 0 },
+      runParent: (_ctx, ns: ReadonlyArray<number>) => ({ output: ns.length, childrenTasks: ns.map((n) => ({ task: even, input: n })) })
+    })
+    await executor.start()
+    try {
+      const good = await (await executor.enqueueTask(parent, [2, 4])).waitAndGetExecution()
+      assert.strictEqual(good.status, "completed")
+      assert.deepStrictEqual((good.output as { childrenOutputs: ReadonlyArray<{ output: unknown }> }).childrenOutputs.map((c) => c.output), [1, 2])
+      const bad = await (await executor.enqueueTask(parent, [2, 3])).waitAndGetExecution()
+      assert.strictEqual(bad.status, "failed")
+      assert.include(bad.error?.message ?? "", "must be even")
+    } finally {
+      await executor.shutdown()
+    }
+  })
+
   it("a wait ends with DurableWaitAbortedError when its signal fires, and with not-found for an unknown id", async () => {
     const executor = new PromiseExecutor(createInMemoryStorage())
     const forever = executor.task({ id: "forever", timeoutMs: 60_000, run: () => new Promise<never>(() => {}) })

@@ -116,6 +116,13 @@ export class DurableExecutor {
   private readonly sequences = new Map<string, { readonly members: ReadonlyArray<DurableTask<any, any>>; readonly task: DurableTask<any, any> }>()
   private clientPromise: Promise<DurableExecutorModule.ClientService> | undefined
   private waitQueuePromise: Promise<WaitQueue.WaitQueue> | undefined
+  private pendingEnqueues: Array<{
+    readonly task: DurableTask<any, any>
+    readonly input: unknown
+    readonly options: DurableTaskEnqueueOptions | undefined
+    readonly resolve: (executionId: string) => void
+    readonly reject: (error: unknown) => void
+  }> = []
   private startPromise: Promise<{ readonly executor: Executor.ExecutorService; readonly scope: Scope.CloseableScope }> | undefined
   private shutdownPromise: Promise<void> | undefined
   private shuttingDown = false
@@ -357,9 +364,28 @@ export class DurableExecutor {
     if (task === null || typeof task !== "object" || task.definition === undefined) {
       throw new DurableTaskDefinitionError("enqueueTask needs a task defined with this executor")
     }
-    const client = await this.client()
-    const executionId = await this.run(client.enqueue(task, input, options))
-    return this.handle(task.id, executionId)
+    // Calls made together (e.g. Promise.all over many enqueueTask) are stored in one transaction.
+    return new Promise<string>((resolve, reject) => {
+      this.pendingEnqueues.push({ task, input, options, resolve, reject })
+      if (this.pendingEnqueues.length === 1) queueMicrotask(() => this.flushEnqueues())
+    }).then((executionId) => this.handle<TOutput>(task.id, executionId))
+  }
+
+  private flushEnqueues(): void {
+    const batch = this.pendingEnqueues
+    this.pendingEnqueues = []
+    this.client()
+      .then((client) => this.runtime.runPromiseExit(client.enqueueBatch(batch)))
+      .then((exit) => {
+        if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
+        exit.value.forEach((outcome, i) => {
+          if (Either.isRight(outcome)) batch[i]!.resolve(outcome.right)
+          else batch[i]!.reject(fromEngineError(outcome.left))
+        })
+      })
+      .catch((e: unknown) => {
+        for (const item of batch) item.reject(fromEngineError(e))
+      })
   }
 
   /**
