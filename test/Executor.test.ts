@@ -9,6 +9,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as DurableExecutor from "../src/DurableExecutor.js"
@@ -96,6 +97,31 @@ describe("backoff", () => {
         { attempt: 0, prevError: undefined },
         { attempt: 1, prevError: { errorType: "generic", message: "first try fails", isRetryable: true } }
       ])
+    }).pipe(Effect.provide(DurableExecutor.layerMemory({ tasks: [task] })))
+  })
+})
+
+describe("Schema codecs", () => {
+  it.effect("inputs and outputs are stored encoded and decoded with the task's Schemas", () => {
+    const received: Array<unknown> = []
+    const task = Task.make({
+      id: "dates",
+      timeoutMs: 1_000,
+      input: Schema.Struct({ at: Schema.DateFromString }),
+      output: Schema.Struct({ next: Schema.DateFromString, big: Schema.BigInt }),
+      run: ({ at }) =>
+        Effect.sync(() => {
+          received.push(at)
+          return { next: new Date(at.getTime() + 86_400_000), big: 2n ** 70n }
+        })
+    })
+    return Effect.gen(function*() {
+      const dx = yield* DurableExecutor.DurableExecutor
+      const id = yield* dx.enqueue(task, { at: new Date("2024-01-01T00:00:00.000Z") })
+      const done = yield* dx.wait(id)
+      expect(received[0]).toBeInstanceOf(Date)
+      expect(done.runInput).toEqual({ at: new Date("2024-01-01T00:00:00.000Z") })
+      expect(done.output).toEqual({ next: new Date("2024-01-02T00:00:00.000Z"), big: 2n ** 70n })
     }).pipe(Effect.provide(DurableExecutor.layerMemory({ tasks: [task] })))
   })
 })

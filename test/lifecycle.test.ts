@@ -4,7 +4,13 @@
  * timeouts' cancel signal, and graceful shutdown.
  */
 import { describe, expect, it } from "vitest"
-import { DurableExecutionError, DurableExecutor, type DurableTaskRunContext } from "../src/index.js"
+import {
+  DurableExecutionError,
+  DurableExecutor,
+  DurableExecutorShutdownError,
+  type DurableTaskRunContext,
+  DurableWaitAbortedError
+} from "../src/index.js"
 import { eventually, inspectableStorage, sleep, withExecutor } from "./helpers/facade.js"
 
 /** Resolves when `signal` aborts. */
@@ -228,6 +234,23 @@ describe("failures in a tree", () => {
     }))
 })
 
+describe("waiting", () => {
+  it("waitAndGetExecution rejects with DurableWaitAbortedError when its signal aborts, and the execution goes on", () =>
+    withExecutor(async (executor) => {
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const task = executor.task({ id: "gated", timeoutMs: 5_000, run: async () => (await gate, "done") })
+      const handle = await executor.enqueueTask(task, undefined)
+      const controller = new AbortController()
+      const waiting = handle.waitAndGetExecution({ signal: controller.signal })
+      await sleep(20)
+      controller.abort()
+      await expect(waiting).rejects.toBeInstanceOf(DurableWaitAbortedError)
+      release()
+      expect((await handle.waitAndGetExecution()).output).toBe("done")
+    }))
+})
+
 describe("shutdown", () => {
   it("waits for running tasks and fires their shutdownSignal", async () => {
     const { rows, storage } = inspectableStorage()
@@ -253,7 +276,8 @@ describe("shutdown", () => {
     const [row] = rows()
     expect(row?.status).toBe("completed")
     expect(row?.output).toBe(JSON.stringify("stopped cleanly"))
-    await expect(executor.enqueueTask(task, undefined)).rejects.toThrow("shut down")
+    await expect(executor.enqueueTask(task, undefined)).rejects.toBeInstanceOf(DurableExecutorShutdownError)
+    await expect(executor.start()).rejects.toBeInstanceOf(DurableExecutorShutdownError)
     expect(handle.getExecutionId()).toBe(row?.executionId)
   })
 
