@@ -86,11 +86,14 @@ export const make: Effect.Effect<
         Effect.catchAll((error) => Effect.logWarning("durable-tasks: could not record an outcome", error)),
         Effect.zipLeft(Deferred.await(started), { concurrent: false }),
         Effect.ensuring(Effect.sync(() => {
-          state.running.delete(row.executionId)
+          // The same execution may have been re-claimed (lapsed lease) and started again here: leave the newer runner's entry.
+          if (state.running.get(row.executionId)?.leaseId === (row.leaseId ?? "")) state.running.delete(row.executionId)
           state.claimWakeup.notify()
           state.idleWakeup.notify()
         })),
         Effect.asVoid,
+        // The claim loop starts runners in an uninterruptible step; a runner must stay interruptible (cancel, lease loss, timeout).
+        Effect.interruptible,
         Effect.forkIn(runnersScope)
       )
       state.running.set(row.executionId, { executionId: row.executionId, leaseId: row.leaseId ?? "", fiber })

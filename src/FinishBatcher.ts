@@ -41,10 +41,12 @@ export const make = (args: {
       args.storage.apply(batch.map((p) => p.command)).pipe(
         Effect.retry(retryPolicy),
         Effect.tap((result) => Changes.publish(args.signals, result.changes)),
-        Effect.matchEffect({
-          onFailure: (error) =>
-            Effect.logWarning("durable-tasks: finishing executions failed; their leases will lapse", error).pipe(
-              Effect.zipRight(Effect.forEach(batch, (p) => Deferred.fail(p.done, error), { discard: true }))
+        // matchCauseEffect, not matchEffect: a defect in one apply must fail this batch, not kill the loop
+        // (every later submit would wait forever).
+        Effect.matchCauseEffect({
+          onFailure: (cause) =>
+            Effect.logWarning("durable-tasks: finishing executions failed; their leases will lapse", cause).pipe(
+              Effect.zipRight(Effect.forEach(batch, (p) => Deferred.failCause(p.done, cause), { discard: true }))
             ),
           onSuccess: (result) =>
             Effect.forEach(batch, (p, i) => Deferred.succeed(p.done, result.results[i] ?? notFound), {

@@ -149,7 +149,11 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow): Effect.Effect<Plan
     const exit = yield* Effect.exit(attempt)
     const nowMs = yield* Clock.currentTimeMillis
     if (Exit.isFailure(exit)) {
-      if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
+      // Reached only when the run interrupted itself (an interrupted runner never gets past Effect.exit):
+      // record it as a failed attempt instead of leaving the row running until its lease lapses.
+      if (Cause.isInterruptedOnly(exit.cause)) {
+        return failed(nowMs, leaseId, { errorType: "generic", message: `task '${row.taskId}' was interrupted`, isRetryable: true })
+      }
       const error = Cause.squash(exit.cause)
       if (error instanceof RunTimedOut) {
         return failed(
@@ -182,6 +186,7 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow): Effect.Effect<Plan
       leaseId,
       runOutput: runOutput.right,
       children: children.right,
-      finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null
+      finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null,
+      isParent: definition.kind === "parentTask"
     }
   })
