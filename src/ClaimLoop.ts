@@ -35,6 +35,8 @@ export const run = (args: {
       if (free > 0 && args.registry.taskIds.size > 0) {
         const nowMs = yield* Clock.currentTimeMillis
         const claimId = yield* args.ids.next("l_")
+        // A claim and the start of its runners are one step: shutdown interrupting between them would leave
+        // claimed rows `running` with no runner and no release until their leases lapse (counting an attempt).
         const claimed = yield* args.storage.claim({
           nowMs,
           limit: free,
@@ -45,9 +47,10 @@ export const run = (args: {
         }).pipe(
           Effect.catchAll((error) =>
             Effect.as(Effect.logWarning("durable-tasks: claim failed; retrying after the poll interval", error), [])
-          )
+          ),
+          Effect.tap((rows) => Effect.forEach(rows, (row) => args.start(row, nowMs), { discard: true })),
+          Effect.uninterruptible
         )
-        for (const row of claimed) yield* args.start(row, nowMs)
         if (claimed.length > 0 && claimed.length === free) continue
         if (claimed.length > 0) {
           yield* Effect.yieldNow()

@@ -144,7 +144,8 @@ export const make: Effect.Effect<
       timeouts.add(entry)
       const definition = registry.get(row.taskId)
       if (PlainRunner.canRunPlain(definition)) plain.start(entry, row, definition)
-      else entry.fiber = runFork(runner(entry, row))
+      // Interruptible whatever the caller's region (the claim loop starts runners in an uninterruptible step).
+      else entry.fiber = runFork(Effect.interruptible(runner(entry, row)))
     })
   yield* signals.subscribe({
     ready: () => state.claimWakeup.notify(),
@@ -183,7 +184,8 @@ export const make: Effect.Effect<
     state.claimWakeup.notify()
     yield* Fiber.interrupt(claimFiber)
     state.shutdownController.abort()
-    const idle = yield* Effect.timeout(waitIdle, config.shutdownGracePeriodMs).pipe(Effect.option)
+    // `shutdown` is uninterruptible; the wait must stay interruptible or the grace-period timeout cannot stop it.
+    const idle = yield* Effect.timeout(Effect.interruptible(waitIdle), config.shutdownGracePeriodMs).pipe(Effect.option)
     if (Option.isNone(idle)) {
       const left = Array.from(state.running.values())
       yield* Effect.forEach(left, (r) => r.interruptFork(), { discard: true })

@@ -7,6 +7,7 @@
  */
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Changes from "./Changes.js"
@@ -17,16 +18,16 @@ import type { Command, CommandResult, TaskStorage } from "./TaskStorage.js"
 
 interface Pending {
   readonly command: Command
-  readonly onDone: (result: CommandResult | StorageError) => void
+  readonly onDone: (exit: Exit.Exit<CommandResult, StorageError>) => void
 }
 
 /** @since 0.1.0 @category models */
 export interface FinishBatcher {
   /**
    * Queues a finish without waiting: `onDone` is called (in the batcher's fiber) once its batch was
-   * written, with the command's result, or with the error when the batch could not be written.
+   * written, with the command's result, or with the failure when the batch could not be written.
    */
-  readonly offer: (command: Command, onDone: (result: CommandResult | StorageError) => void) => void
+  readonly offer: (command: Command, onDone: (exit: Exit.Exit<CommandResult, StorageError>) => void) => void
   /** Queues a finish and waits for its result. */
   readonly submit: (command: Command) => Effect.Effect<CommandResult, StorageError>
 }
@@ -48,16 +49,19 @@ export const make = (args: {
       args.storage.apply(batch.map((p) => p.command)).pipe(
         Effect.retry(retryPolicy),
         Effect.tap((result) => Changes.publish(args.signals, result.changes)),
-        Effect.matchEffect({
-          onFailure: (error) =>
-            Effect.logWarning("durable-tasks: finishing executions failed; their leases will lapse", error).pipe(
+        // matchCauseEffect, not matchEffect: a defect in one apply must fail this batch, not kill the loop
+        // (every later finish would wait forever).
+        Effect.matchCauseEffect({
+          onFailure: (cause) =>
+            Effect.logWarning("durable-tasks: finishing executions failed; their leases will lapse", cause).pipe(
               Effect.zipRight(Effect.sync(() => {
-                for (const p of batch) p.onDone(error)
+                const failed = Exit.failCause(cause)
+                for (const p of batch) p.onDone(failed)
               }))
             ),
           onSuccess: (result) =>
             Effect.sync(() => {
-              for (let i = 0; i < batch.length; i++) batch[i]!.onDone(result.results[i] ?? notFound)
+              for (let i = 0; i < batch.length; i++) batch[i]!.onDone(Exit.succeed(result.results[i] ?? notFound))
             })
         })
       )
@@ -86,11 +90,7 @@ export const make = (args: {
       submit: (command) =>
         Effect.flatMap(Deferred.make<CommandResult, StorageError>(), (done) =>
           Effect.zipRight(
-            Effect.sync(() =>
-              offer(command, (result) => {
-                Deferred.unsafeDone(done, result._tag === "StorageError" ? Effect.fail(result) : Effect.succeed(result))
-              })
-            ),
+            Effect.sync(() => offer(command, (exit) => Deferred.unsafeDone(done, exit))),
             Deferred.await(done)
           ))
     }

@@ -178,7 +178,15 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow, control?: RunContro
     return Effect.clockWith((clock): Effect.Effect<Planner.Event> => {
       const nowMs = clock.unsafeCurrentTimeMillis()
       if (Exit.isSuccess(exit)) return asEffect(resultEvent(deps, row, definition, exit.value, nowMs))
-      if (Cause.isInterruptedOnly(exit.cause)) return Effect.interrupt
+      // Reached only when the run interrupted itself (an interrupted runner never gets past Effect.exit):
+      // record it as a failed attempt instead of leaving the row running until its lease lapses.
+      if (Cause.isInterruptedOnly(exit.cause)) {
+        return Effect.succeed(failed(nowMs, row.leaseId ?? "", {
+          errorType: "generic",
+          message: `task '${row.taskId}' was interrupted`,
+          isRetryable: true
+        }))
+      }
       const error = Cause.squash(exit.cause)
       return Effect.succeed(error instanceof RunTimedOut ? timedOut(row, nowMs) : failureEvent(row, error, nowMs))
     })
@@ -231,7 +239,8 @@ export const resultEvent = (
       leaseId,
       runOutput: runOutput.right,
       children,
-      finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null
+      finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null,
+      isParent: definition.kind === "parentTask"
     })
     if (result.children.length === 0) return succeeded([])
     return Effect.map(

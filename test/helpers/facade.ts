@@ -1,0 +1,48 @@
+/**
+ * Helpers for tests of the Promise facade: a fresh executor on a fresh storage per test, and a
+ * storage whose port the test can read to check that nothing was stored.
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { DurableExecutor, type DurableExecutorOptions, type DurableStorage } from "../../src/index.js"
+import type { ExecutionRow } from "../../src/ExecutionRow.js"
+import * as MemoryStorage from "../../src/MemoryStorage.js"
+import { Signals } from "../../src/Signals.js"
+import * as SignalsModule from "../../src/Signals.js"
+import { TaskStorage } from "../../src/TaskStorage.js"
+
+/** An in-memory storage for the facade whose rows the test can list. */
+export const inspectableStorage = (): { readonly storage: DurableStorage; readonly rows: () => ReadonlyArray<ExecutionRow> } => {
+  const port = MemoryStorage.makeSync()
+  const signals = SignalsModule.makeHub().service
+  return {
+    storage: { kind: "memory", layer: Layer.merge(Layer.succeed(TaskStorage, port), Layer.succeed(Signals, signals)) },
+    rows: () => Effect.runSync(port.list({ limit: 100_000 }))
+  }
+}
+
+/** Runs `body` with a started executor on a fresh storage, and shuts it down afterwards. */
+export const withExecutor = async <A>(
+  body: (executor: DurableExecutor, rows: () => ReadonlyArray<ExecutionRow>) => Promise<A>,
+  options: DurableExecutorOptions = {}
+): Promise<A> => {
+  const { rows, storage } = inspectableStorage()
+  const executor = new DurableExecutor(storage, { logLevel: "none", ...options })
+  await executor.start()
+  try {
+    return await body(executor, rows)
+  } finally {
+    await executor.shutdown()
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Polls `check` every few ms until it returns true; fails after `timeoutMs`. */
+export const eventually = async (check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> => {
+  const deadline = performance.now() + timeoutMs
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`)
+    await sleep(5)
+  }
+}
