@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { DurableExecutor, type DurableTask } from "../src/index.js"
-import { enqueueAll, executorOptions, type Figure, type Scenario, waitAll } from "./scenarios.js"
+import { enqueueAll, executorOptions, type Figure, measure, type Scenario, waitAll } from "./scenarios.js"
 import { epochMs, nowMs, percentile, sleep } from "./stats.js"
 
 const TIMEOUT_MS = 600_000
@@ -59,10 +59,11 @@ export const multiProcess = (processes: number): Scenario["run"] => async (ctx) 
     const env = { DURABLE_TASKS_BENCH_STORAGE: JSON.stringify(opened.shared) }
     workers.push(...(await Promise.all(Array.from({ length: processes }, () => startWorker(env)))))
     const inputs = (n: number) => Array.from({ length: n }, (_, i) => i)
-    await waitAll(await enqueueAll(executor, trivial, inputs(ctx.sizes.warmup), "batch"))
-    const t0 = nowMs()
-    await waitAll(await enqueueAll(executor, trivial, inputs(ctx.sizes.flat), "batch"))
-    const wallMs = nowMs() - t0
+    const flat = await measure(ctx, async () => {
+      const t0 = nowMs()
+      await waitAll(await enqueueAll(executor, trivial, inputs(ctx.sizes.flat), "batch"))
+      return { executions: ctx.sizes.flat, wallMs: nowMs() - t0, cpuUsPerExecution: Number.NaN }
+    })
 
     const toStart: Array<number> = []
     const toDone: Array<number> = []
@@ -86,7 +87,7 @@ export const multiProcess = (processes: number): Scenario["run"] => async (ctx) 
       detail
     })
     return [
-      fig("flat executions/s", ctx.sizes.flat / (wallMs / 1000), "/s", "mpFlat", { executions: ctx.sizes.flat, wallMs }),
+      fig("flat executions/s", flat.rate, "/s", "mpFlat", { executions: ctx.sizes.flat, wallMs: flat.wallMs }),
       fig("enqueue→start p50 (cross-process)", percentile(toStart, 50), "ms", "mpStartP50", { samples: toStart.length }),
       fig("enqueue→start p99 (cross-process)", percentile(toStart, 99), "ms"),
       fig("enqueue→completed p50 (cross-process)", percentile(toDone, 50), "ms")

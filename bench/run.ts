@@ -159,17 +159,23 @@ const main = async () => {
   }
 
   console.log("")
+  const cpuOf = (f: Figure) => {
+    const cpu = f.detail?.["cpuUsPerExecution"]
+    return typeof cpu === "number" && Number.isFinite(cpu) ? formatNumber(cpu) : ""
+  }
   console.log(renderTable(
-    ["backend", "scenario", "figure", "value", "target", ""],
+    ["backend", "scenario", "figure", "value", "target", "", "CPU µs/execution"],
     figures.map((f) => [
       f.backend,
       f.scenario,
       f.metric,
       `${formatNumber(f.value)} ${f.unit}`,
       f.target === undefined ? "" : `${f.target.op} ${formatNumber(f.target.value)} ${f.unit}`,
-      meets(f)
+      meets(f),
+      cpuOf(f)
     ])
   ))
+  console.log("(throughput: median of the measured runs after a warm-up run; CPU: this process, all threads, GC included)")
   for (const e of errors) console.log(`FAILED ${e.backend} / ${e.scenario}: ${e.error}`)
 
   const report = { machine, quick: options.quick, sizes, finishedAt: new Date().toISOString(), figures, errors, unavailable }
