@@ -116,6 +116,7 @@ export class DurableExecutor {
   private readonly sequences = new Map<string, { readonly members: ReadonlyArray<DurableTask<any, any>>; readonly task: DurableTask<any, any> }>()
   private clientPromise: Promise<DurableExecutorModule.ClientService> | undefined
   private waitQueuePromise: Promise<WaitQueue.WaitQueue> | undefined
+  private waitQueue: WaitQueue.WaitQueue | undefined
   private pendingEnqueues: Array<{
     readonly task: DurableTask<any, any>
     readonly input: unknown
@@ -178,12 +179,13 @@ export class DurableExecutor {
     if (this.waitQueuePromise === undefined) {
       const registry = this.registry
       const runFork = (effect: Effect.Effect<void>) => void this.runtime.runFork(effect)
+      const toError = (e: unknown) => (e instanceof WaitQueue.WaitAborted ? new DurableWaitAbortedError() : fromEngineError(e))
       this.waitQueuePromise = this.run(Effect.gen(function*() {
         const storage = yield* TaskStorage
         const signals = yield* Signals
         const config = yield* ExecutorConfig
-        return WaitQueue.make({ storage, signals, registry, defaultPollMs: config.pollIntervalMs, runFork })
-      }))
+        return WaitQueue.make({ storage, signals, registry, defaultPollMs: config.pollIntervalMs, runFork, toError })
+      })).then((queue) => (this.waitQueue = queue))
     }
     return this.waitQueuePromise
   }
@@ -338,14 +340,11 @@ export class DurableExecutor {
       getTaskId: () => taskId,
       getExecutionId: () => executionId,
       getExecution: async () => (await this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.get(executionId))))) as DurableTaskExecution<TOutput>,
-      waitAndGetExecution: async (options) => {
-        const waits = await this.waits()
-        try {
-          return (await waits.wait(executionId, options?.pollingIntervalMs, options?.signal)) as DurableTaskExecution<TOutput>
-        } catch (e) {
-          if (e instanceof WaitQueue.WaitAborted) throw new DurableWaitAbortedError()
-          throw fromEngineError(e)
-        }
+      waitAndGetExecution: (options) => {
+        const wait = (waits: WaitQueue.WaitQueue) =>
+          waits.wait(executionId, options?.pollingIntervalMs, options?.signal) as Promise<DurableTaskExecution<TOutput>>
+        // The common case holds no extra promise: the queue is there, and rejects with the facade's errors.
+        return this.waitQueue !== undefined ? wait(this.waitQueue) : this.waits().then(wait)
       },
       cancel: async () => {
         const client = await this.client()

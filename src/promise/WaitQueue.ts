@@ -28,7 +28,7 @@ export class WaitAborted {
 export interface WaitQueue {
   /**
    * Resolves with the execution once it is finished; rejects with ExecutionNotFound, a StorageError
-   * or {@link WaitAborted}.
+   * or {@link WaitAborted}, passed through `toError`.
    */
   readonly wait: (
     executionId: string,
@@ -58,7 +58,10 @@ export const make = (args: {
   readonly defaultPollMs: number
   /** Runs an effect in the background (the facade's runtime). */
   readonly runFork: (effect: Effect.Effect<void>) => void
+  /** Turns what a wait rejects with (ExecutionNotFound, StorageError, {@link WaitAborted}) into the caller's error. */
+  readonly toError?: (error: unknown) => unknown
 }): WaitQueue => {
+  const toError = args.toError ?? ((e: unknown) => e)
   const waiters = Waiters.make({ storage: args.storage, signals: args.signals })
   let toCheck: Array<PendingWait> = []
   let scheduled = false
@@ -107,7 +110,7 @@ export const make = (args: {
         if (p.done) continue
         const row = rows.get(p.executionId)
         if (row === undefined) {
-          settle(p, () => p.reject(new ExecutionNotFound({ executionId: p.executionId })))
+          settle(p, () => p.reject(toError(new ExecutionNotFound({ executionId: p.executionId }))))
         } else if (isFinished(row.status)) {
           const execution = TaskExecution.fromRowSync(row, args.registry) ?? (yield* TaskExecution.fromRow(row, args.registry))
           settle(p, () => p.resolve(execution))
@@ -117,7 +120,7 @@ export const make = (args: {
       Effect.catchAllCause((cause) =>
         Effect.sync(() => {
           const error = Cause.squash(cause)
-          for (const p of batch) settle(p, () => p.reject(error))
+          for (const p of batch) settle(p, () => p.reject(toError(error)))
         })
       )
     )
@@ -125,7 +128,7 @@ export const make = (args: {
   return {
     wait: (executionId, pollMs, signal) =>
       new Promise((resolve, reject) => {
-        if (signal?.aborted === true) return reject(new WaitAborted())
+        if (signal?.aborted === true) return reject(toError(new WaitAborted()))
         const p: PendingWait = {
           executionId,
           pollMs: pollMs ?? args.defaultPollMs,
@@ -137,7 +140,7 @@ export const make = (args: {
           done: false
         }
         if (signal !== undefined) {
-          p.onAbort = () => settle(p, () => reject(new WaitAborted()))
+          p.onAbort = () => settle(p, () => reject(toError(new WaitAborted())))
           signal.addEventListener("abort", p.onAbort, { once: true })
         }
         enqueue(p)
