@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 
 /** @since 0.1.0 */
 export class Wakeup {
@@ -41,9 +42,34 @@ export class Wakeup {
     })
   }
 
-  /** Returns when notified after `since`, or after `timeoutMs` (Effect Clock). */
+  /**
+   * Returns when notified after `since`, or after `timeoutMs` (Effect Clock). One timer fiber, and
+   * the waiter resumed directly by `notify` (a race of two fibers took ~150 µs to wake up).
+   */
   wait(since: number, timeoutMs: number): Effect.Effect<void> {
     if (this.counter !== since) return Effect.void
-    return Effect.raceFirst(this.waitNotified(since), Effect.sleep(Math.max(0, timeoutMs)))
+    return Effect.suspend(() => {
+      let done = false
+      let wake: (() => void) | undefined
+      const fire = () => {
+        if (done) return
+        done = true
+        wake?.()
+      }
+      return Effect.flatMap(Effect.fork(Effect.andThen(Effect.sleep(Math.max(0, timeoutMs)), Effect.sync(fire))), (timer) =>
+        Effect.async<void>((resume) => {
+          if (done || this.counter !== since) {
+            done = true
+            return resume(Effect.void)
+          }
+          wake = () => resume(Effect.void)
+          this.waiters.push(fire)
+          return Effect.sync(() => {
+            done = true
+            const i = this.waiters.indexOf(fire)
+            if (i >= 0) this.waiters.splice(i, 1)
+          })
+        }).pipe(Effect.ensuring(Effect.sync(() => timer.unsafeInterruptAsFork(FiberId.none)))))
+    })
   }
 }
