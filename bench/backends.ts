@@ -12,7 +12,8 @@ import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { createInMemoryStorage, type DurableStorage } from "../src/index.js"
+import type { DurableStorage } from "../src/index.js"
+import { engine } from "./engine.js"
 
 /** How another process opens the same storage. */
 export type SharedStorage =
@@ -40,7 +41,7 @@ type Factory<O> = (options: O) => DurableStorage
 
 /** A storage constructor exported by the package, or undefined while it does not exist yet. */
 const factory = async <O>(name: string): Promise<Factory<O> | undefined> => {
-  const mod: Record<string, unknown> = await import("../src/index.js")
+  const mod: Record<string, unknown> = engine
   const f = mod[name]
   return typeof f === "function" ? (f as Factory<O>) : undefined
 }
@@ -60,7 +61,7 @@ export const openShared = async (shared: SharedStorage): Promise<DurableStorage>
 const memory: BenchBackend = {
   name: "memory",
   setup: async () => undefined,
-  open: async () => ({ storage: createInMemoryStorage(), shared: undefined, close: async () => {} }),
+  open: async () => ({ storage: engine.createInMemoryStorage(), shared: undefined, close: async () => {} }),
   teardown: async () => {}
 }
 

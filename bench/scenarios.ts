@@ -2,14 +2,15 @@
  * In-process scenarios: each gets a fresh storage, builds an executor through the Promise facade (the
  * API users call), warms it up, measures, and returns figures.
  */
-import {
+import type {
   DurableExecutor,
-  type DurableExecutorOptions,
-  type DurableTask,
-  type DurableTaskExecution,
-  type DurableTaskHandle
+  DurableExecutorOptions,
+  DurableTask,
+  DurableTaskExecution,
+  DurableTaskHandle
 } from "../src/index.js"
 import type { OpenedStorage } from "./backends.js"
+import { engine } from "./engine.js"
 import { nowMs, percentile, sleep } from "./stats.js"
 
 /** A target from the issue: the figure must be at least / at most `value`. */
@@ -110,7 +111,7 @@ const withExecutor = async <A>(
   body: (executor: DurableExecutor) => Promise<A>
 ): Promise<A> => {
   const opened = await ctx.open()
-  const executor = new DurableExecutor(opened.storage, executorOptions)
+  const executor = new engine.DurableExecutor(opened.storage, executorOptions)
   try {
     define(executor)
     await executor.start()

@@ -3,14 +3,14 @@
  * storage described in the DURABLE_TASKS_BENCH_STORAGE environment variable, registers the benchmark
  * tasks, starts, says "ready" over IPC and runs until it receives "stop".
  */
-import { DurableExecutor } from "../src/index.js"
+import { engine } from "./engine.js"
 import { openShared, type SharedStorage } from "./backends.js"
 import { defineMultiProcessTasks } from "./multiProcess.js"
 import { executorOptions } from "./scenarios.js"
 
 const shared = JSON.parse(process.env["DURABLE_TASKS_BENCH_STORAGE"] ?? "null") as SharedStorage | null
 if (shared === null || process.send === undefined) throw new Error("bench/worker.ts is started by bench/run.ts")
-const executor = new DurableExecutor(await openShared(shared), executorOptions)
+const executor = new engine.DurableExecutor(await openShared(shared), executorOptions)
 defineMultiProcessTasks(executor)
 await executor.start()
 process.on("message", (message) => {
