@@ -101,7 +101,8 @@ export const make = (args: {
         })
       }
       yield* waiters.start
-      const ids = Array.from(new Set(batch.map((p) => p.executionId)))
+      const ids: Array<string> = []
+      for (const p of batch) if (!p.done) ids.push(p.executionId)
       const rows = new Map<string, ExecutionRow>()
       for (let i = 0; i < ids.length; i += CHUNK) {
         for (const row of yield* args.storage.getMany(ids.slice(i, i + CHUNK))) rows.set(row.executionId, row)
