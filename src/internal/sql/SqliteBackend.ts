@@ -1,0 +1,150 @@
+/**
+ * The SQLite dialect of the SQL backend. Every transaction starts with `BEGIN IMMEDIATE`, so
+ * writers are serialized across processes too (each waits up to the connection's busy timeout),
+ * and reads inside a transaction see a state no other writer changes. Statements are prepared once
+ * and reused; SQLite runs in-process, so a row per statement costs no round trip.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import * as Effect from "effect/Effect"
+import * as Scope from "effect/Scope"
+import type { ExecutionRow } from "../../ExecutionRow.js"
+import type * as StorageDriver from "../../StorageDriver.js"
+import type { ListQuery } from "../../TaskStorage.js"
+import { inSqlTransaction, rows, run, type SqlNames, transaction, wake } from "./SqlCommon.js"
+import { type Column, COLUMNS, HOT_COLUMNS, onlyHotChanged, paramOf, SELECT_LIST } from "./SqlRow.js"
+
+const sqliteType = (c: Column): string => (c.kind === "text" || c.kind === "json" ? "TEXT" : "INTEGER")
+
+/** `CREATE TABLE` and indexes. @since 0.1.0 */
+export const migrations = (names: SqlNames): ReadonlyArray<{ readonly version: number; readonly name: string; readonly statements: ReadonlyArray<string> }> => {
+  const t = names.table
+  const i = (suffix: string) => `"${names.indexBase}_${suffix}"`
+  const columns = COLUMNS.map((c) =>
+    `${c.name} ${sqliteType(c)}${c.nullable ? "" : " NOT NULL"}${c.name === "execution_id" ? " UNIQUE" : ""}`
+  )
+  return [{
+    version: 1,
+    name: "create executions",
+    statements: [
+      // `seq` is the rowid: insertion order, stable across VACUUM.
+      `CREATE TABLE IF NOT EXISTS ${t} (seq INTEGER PRIMARY KEY, ${columns.join(", ")})`,
+      `CREATE INDEX IF NOT EXISTS ${i("ready")} ON ${t} (task_id, start_at) WHERE status = 'ready'`,
+      `CREATE INDEX IF NOT EXISTS ${i("running")} ON ${t} (expires_at) WHERE status = 'running'`,
+      `CREATE INDEX IF NOT EXISTS ${i("parent")} ON ${t} (parent_execution_id) WHERE parent_execution_id IS NOT NULL`,
+      `CREATE INDEX IF NOT EXISTS ${i("root")} ON ${t} (root_execution_id) WHERE root_execution_id IS NOT NULL`,
+      `CREATE INDEX IF NOT EXISTS ${i("status")} ON ${t} (status)`
+    ]
+  }]
+}
+
+const isNoTransaction = (e: unknown): boolean => /no transaction is active/i.test(String((e as { cause?: unknown })?.cause ?? e))
+
+/**
+ * `sql.withTransaction`, but opening with `BEGIN IMMEDIATE` (the write lock at once, so two
+ * processes never both read and then both try to write), over the client's reserved connection.
+ *
+ * @since 0.1.0
+ */
+export const withImmediateTransaction = (sql: SqlClient.SqlClient) =>
+  SqlClient.makeWithTransaction<SqlClient.TransactionConnection, Connection>({
+    transactionTag: SqlClient.TransactionConnection,
+    spanAttributes: [["db.system.name", "sqlite"]],
+    acquireConnection: Effect.flatMap(Scope.make(), (scope) =>
+      Effect.map(Scope.extend(sql.reserve, scope), (conn) => [scope, conn] as const)),
+    begin: (conn) => Effect.asVoid(conn.executeUnprepared("BEGIN IMMEDIATE", [], undefined)),
+    savepoint: (conn, id) => Effect.asVoid(conn.executeUnprepared(`SAVEPOINT durable_tasks_${id}`, [], undefined)),
+    commit: (conn) => Effect.asVoid(conn.executeUnprepared("COMMIT", [], undefined)),
+    // After a failed BEGIN (busy) there is nothing to roll back.
+    rollback: (conn) =>
+      conn.executeUnprepared("ROLLBACK", [], undefined).pipe(
+        Effect.asVoid,
+        Effect.catchIf(isNoTransaction, () => Effect.void)
+      ),
+    rollbackSavepoint: (conn, id) => Effect.asVoid(conn.executeUnprepared(`ROLLBACK TO SAVEPOINT durable_tasks_${id}`, [], undefined))
+  })
+
+/** The backend over a SQLite `SqlClient`. @since 0.1.0 */
+export const make = (sql: SqlClient.SqlClient, names: SqlNames): StorageDriver.Backend => {
+  const T = names.table
+  const select = (where: string) => `SELECT ${SELECT_LIST} FROM ${T} WHERE ${where}`
+  const GET = select("execution_id = ?")
+  const GET_MANY = select("execution_id IN (SELECT value FROM json_each(?))")
+  const DUE_READY = `${select("status = 'ready' AND task_id IN (SELECT value FROM json_each(?)) AND start_at <= ?")} ` +
+    `ORDER BY start_at, execution_id LIMIT ?`
+  const EXPIRED = `${select("status = 'running' AND expires_at <= ?")} ORDER BY expires_at, execution_id LIMIT ?`
+  const INSERT = `INSERT INTO ${T} (${SELECT_LIST}) VALUES (${COLUMNS.map(() => "?").join(", ")})`
+  const update = (cols: ReadonlyArray<Column>) =>
+    `UPDATE ${T} SET ${cols.slice(1).map((c) => `${c.name} = ?`).join(", ")} WHERE execution_id = ?`
+  const UPDATE_HOT = update(HOT_COLUMNS)
+  const UPDATE_FULL = update(COLUMNS)
+  const NEXT_WAKE = `SELECT (SELECT MIN((SELECT start_at FROM ${T} WHERE status = 'ready' AND task_id = x.value ` +
+    `ORDER BY start_at LIMIT 1)) FROM json_each(?) AS x) AS ready_at, ` +
+    `(SELECT MIN(expires_at) FROM ${T} WHERE status = 'running') AS expires_at`
+
+  const updateParams = (cols: ReadonlyArray<Column>, row: ExecutionRow) => [
+    ...cols.slice(1).map((c) => paramOf(c, row, true)),
+    row.executionId
+  ]
+
+  const makeTransaction = (): StorageDriver.Transaction => {
+    const seen = new Map<string, ExecutionRow>()
+    const remember = (list: ReadonlyArray<ExecutionRow>) => {
+      for (const r of list) seen.set(r.executionId, r)
+      return list
+    }
+    return {
+      get: (id) => Effect.map(rows("get", sql.unsafe(GET, [id])), (list) => remember(list)[0]),
+      getMany: (ids) =>
+        ids.length === 0 ? Effect.succeed([]) : Effect.map(rows("getMany", sql.unsafe(GET_MANY, [JSON.stringify(ids)])), remember),
+      dueReady: ({ limit, nowMs, taskIds }) =>
+        Effect.map(rows("claim", sql.unsafe(DUE_READY, [JSON.stringify(Array.from(taskIds)), nowMs, limit])), remember),
+      expiredRunning: ({ limit, nowMs }) => Effect.map(rows("expire", sql.unsafe(EXPIRED, [nowMs, limit])), remember),
+      write: ({ inserted, updated }) =>
+        Effect.gen(function*() {
+          for (const row of inserted) {
+            yield* run("insert", sql.unsafe(INSERT, COLUMNS.map((c) => paramOf(c, row, true))))
+          }
+          for (const row of updated) {
+            const before = seen.get(row.executionId)
+            const cols = before !== undefined && onlyHotChanged(before, row) ? HOT_COLUMNS : COLUMNS
+            yield* run("update", sql.unsafe(cols === HOT_COLUMNS ? UPDATE_HOT : UPDATE_FULL, updateParams(cols, row)))
+          }
+        })
+    }
+  }
+
+  const list = (query: ListQuery) => {
+    const where: Array<string> = []
+    const params: Array<unknown> = []
+    if (query.status !== undefined) {
+      where.push("status = ?")
+      params.push(query.status)
+    }
+    if (query.taskId !== undefined) {
+      where.push("task_id = ?")
+      params.push(query.taskId)
+    }
+    if (query.rootExecutionId !== undefined) {
+      where.push("root_execution_id = ?")
+      params.push(query.rootExecutionId)
+    }
+    params.push(Math.max(0, Math.floor(query.limit)))
+    const text = `SELECT ${SELECT_LIST} FROM ${T}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT ?`
+    return rows("list", sql.unsafe(text, params))
+  }
+
+  return {
+    transaction: transaction({
+      withTransaction: withImmediateTransaction(sql),
+      makeTransaction,
+      inTransaction: inSqlTransaction(SqlClient.TransactionConnection)
+    }),
+    get: (id) => Effect.map(rows("get", sql.unsafe(GET, [id])), (list) => list[0]),
+    getMany: (ids) => (ids.length === 0 ? Effect.succeed([]) : rows("getMany", sql.unsafe(GET_MANY, [JSON.stringify(ids)]))),
+    list,
+    nextWake: (taskIds) => wake(run("nextWake", sql.unsafe(NEXT_WAKE, [JSON.stringify(Array.from(taskIds))])))
+  }
+}
