@@ -5,9 +5,12 @@
  */
 import * as Layer from "effect/Layer"
 import * as MemoryStorage from "../MemoryStorage.js"
+import * as PgStorage from "../PgStorage.js"
 import { Signals } from "../Signals.js"
 import * as SignalsModule from "../Signals.js"
+import * as SqliteStorage from "../SqliteStorage.js"
 import { TaskStorage } from "../TaskStorage.js"
+import { DurableExecutorOptionsError } from "./errors.js"
 
 /**
  * A storage for `new DurableExecutor(storage)`. Executors given the same storage value share it
@@ -31,4 +34,40 @@ export const createInMemoryStorage = (): DurableStorage => {
   const storage = MemoryStorage.makeSync()
   const signals = SignalsModule.makeHub().service
   return { kind: "memory", layer: Layer.merge(Layer.succeed(TaskStorage, storage), Layer.succeed(Signals, signals)) }
+}
+
+/** Options of {@link createSqliteStorage}. @since 0.1.0 @category models */
+export type SqliteStorageOptions = SqliteStorage.Options
+
+/**
+ * A SQLite storage on one file (created with its directory when missing): the embedded default.
+ * Work survives a crash or `kill -9`; a restarted executor picks up where the dead one stopped once
+ * its leases lapse. Several processes may share the file (writers take turns); they notice each
+ * other's work by polling (`pollIntervalMs`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const createSqliteStorage = (options: SqliteStorageOptions): DurableStorage => {
+  const problem = SqliteStorage.validate(options)
+  if (problem !== undefined) throw new DurableExecutorOptionsError(`invalid SQLite storage options: ${problem}`)
+  const signals = SignalsModule.makeHub().service
+  return { kind: "sqlite", layer: SqliteStorage.layerWithSignals({ ...options }, signals) }
+}
+
+/** Options of {@link createPostgresStorage}. @since 0.1.0 @category models */
+export type PostgresStorageOptions = PgStorage.Options
+
+/**
+ * A Postgres storage: many executor processes, on one or many machines, share the database. Each
+ * execution is claimed by one executor at a time; enqueues, finishes and cancels reach the other
+ * processes through `LISTEN`/`NOTIFY`, with polling (`pollIntervalMs`) as the fallback.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const createPostgresStorage = (options: PostgresStorageOptions): DurableStorage => {
+  const problem = PgStorage.validate(options)
+  if (problem !== undefined) throw new DurableExecutorOptionsError(`invalid Postgres storage options: ${problem}`)
+  return { kind: "postgres", layer: PgStorage.layer({ ...options }) }
 }

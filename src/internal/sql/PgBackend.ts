@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import type { ExecutionRow } from "../../ExecutionRow.js"
 import type * as StorageDriver from "../../StorageDriver.js"
 import type { ListQuery } from "../../TaskStorage.js"
-import { inSqlTransaction, rows, run, type SqlNames, transaction, wake } from "./SqlCommon.js"
+import { inSqlTransaction, rows as decodedRows, run, type SqlNames, transaction, wake } from "./SqlCommon.js"
 import { type Column, COLUMNS, HOT_COLUMNS, onlyHotChanged, paramOf, SELECT_LIST } from "./SqlRow.js"
 
 const pgType = (c: Column): string => {
@@ -56,6 +56,7 @@ export const migrations = (names: SqlNames): ReadonlyArray<{ readonly version: n
 /** The backend over a Postgres `SqlClient`. @since 0.1.0 */
 export const make = (sql: SqlClient.SqlClient, names: SqlNames): StorageDriver.Backend => {
   const T = names.table
+  const rows = (op: string, statement: Parameters<typeof decodedRows>[2]) => decodedRows("pg", op, statement)
   const select = (where: string) => `SELECT ${SELECT_LIST} FROM ${T} WHERE ${where}`
   const GET = select("execution_id = $1")
   const GET_FOR_UPDATE = `${GET} FOR UPDATE`

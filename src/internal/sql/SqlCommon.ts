@@ -75,11 +75,12 @@ export const run = <A>(op: string, statement: Effect.Effect<A, SqlError>): Effec
 
 /** Runs a statement and decodes its rows with Schema. @since 0.1.0 */
 export const rows = (
+  dialect: "pg" | "sqlite",
   op: string,
   statement: Effect.Effect<ReadonlyArray<unknown>, SqlError>
 ): Effect.Effect<ReadonlyArray<ExecutionRow>, StorageError> =>
   Effect.flatMap(run(op, statement), (records) =>
-    Either.match(decodeRows(records), {
+    Either.match(decodeRows(dialect, records), {
       onLeft: (message) => Effect.fail(new StorageError({ op, message })),
       onRight: Effect.succeed
     }))
