@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
+import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -29,6 +30,19 @@ export interface Options {
   readonly channel: string
   /** How long start-up waits for its `LISTEN` to be active (checked by a ping to itself). Default 5000 ms. */
   readonly listenTimeoutMs?: number | undefined
+  /**
+   * How often the listening connection is checked with a ping to itself; when a ping does not come
+   * back within `healthCheckTimeoutMs`, `LISTEN` starts again on a new connection. Default 30000 ms.
+   */
+  readonly healthCheckIntervalMs?: number | undefined
+  /** Default 5000 ms. */
+  readonly healthCheckTimeoutMs?: number | undefined
+}
+
+class ListenLost extends Data.TaggedError("ListenLost")<{}> {
+  override get message() {
+    return "the listening connection did not answer a ping"
+  }
 }
 
 /** Postgres rejects payloads of 8000 bytes or more; stay below. */
@@ -123,13 +137,6 @@ export const make = (options: Options): Effect.Effect<Signals["Type"], never, Pg
         if (m.r !== undefined) hub.deliverReady()
       })
 
-    yield* pg.listen(options.channel).pipe(
-      Stream.runForEach(receive),
-      Effect.tapErrorCause((cause) => Effect.logWarning("durable-tasks: LISTEN failed; retrying (polling covers the gap)", cause)),
-      Effect.retry(Schedule.spaced("1 second")),
-      Effect.forkScoped
-    )
-
     const send = (batch: ReadonlyArray<Outgoing>) =>
       Effect.forEach(payloadsOf(origin, batch), (payload) => sql.unsafe("SELECT pg_notify($1, $2)", [options.channel, payload]), {
         discard: true
@@ -152,17 +159,39 @@ export const make = (options: Options): Effect.Effect<Signals["Type"], never, Pg
       )
     )
 
-    // Wait until our own ping comes back: LISTEN is active, so no signal sent after start-up is missed.
-    const pingId = randomBytes(6).toString("base64url")
-    const pinged = yield* Deferred.make<void>()
-    pings.set(pingId, pinged)
-    const listening = yield* Queue.offer(outbox, { _tag: "ping", id: pingId }).pipe(
-      Effect.zipRight(Deferred.await(pinged).pipe(Effect.timeout("250 millis"))),
-      Effect.retry({ times: Math.ceil((options.listenTimeoutMs ?? 5_000) / 250) }),
-      Effect.isSuccess
+    /** True when a ping to ourselves comes back within `timeoutMs`. */
+    const ping = (timeoutMs: number) =>
+      Effect.gen(function*() {
+        const id = randomBytes(6).toString("base64url")
+        const echoed = yield* Deferred.make<void>()
+        pings.set(id, echoed)
+        const tries = Math.max(1, Math.ceil(timeoutMs / 250))
+        return yield* Queue.offer(outbox, { _tag: "ping", id }).pipe(
+          Effect.zipRight(Effect.timeout(Deferred.await(echoed), "250 millis")),
+          Effect.retry({ times: tries - 1 }),
+          Effect.isSuccess,
+          Effect.ensuring(Effect.sync(() => pings.delete(id)))
+        )
+      })
+
+    // Listen, and start again when the connection fails or stops answering pings. The old stream
+    // is disconnected, so a dead socket cannot hold up the restart.
+    const healthCheck = Effect.gen(function*() {
+      for (;;) {
+        yield* Effect.sleep(options.healthCheckIntervalMs ?? 30_000)
+        if (!(yield* ping(options.healthCheckTimeoutMs ?? 5_000))) return yield* Effect.fail(new ListenLost())
+      }
+    })
+    yield* Effect.raceFirst(Effect.disconnect(Stream.runForEach(pg.listen(options.channel), receive)), healthCheck).pipe(
+      Effect.tapErrorCause((cause) => Effect.logWarning("durable-tasks: LISTEN lost; listening again (polling covers the gap)", cause)),
+      Effect.retry(Schedule.spaced("1 second")),
+      Effect.forkScoped
     )
-    pings.delete(pingId)
-    if (!listening) yield* Effect.logWarning("durable-tasks: LISTEN is not confirmed; signals from other processes may be missed")
+
+    // Start-up waits until LISTEN is active, so no signal sent after it is missed.
+    if (!(yield* ping(options.listenTimeoutMs ?? 5_000))) {
+      yield* Effect.logWarning("durable-tasks: LISTEN is not confirmed; signals from other processes may be missed")
+    }
 
     const service: Signals["Type"] = {
       ...hub.service,

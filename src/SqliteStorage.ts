@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { StorageError } from "./EngineError.js"
 import { toStorageError } from "./internal/sql/SqlCommon.js"
-import { Signals } from "./Signals.js"
+import type { Signals } from "./Signals.js"
 import * as SignalsModule from "./Signals.js"
 import * as SqlStorage from "./SqlStorage.js"
 import type { TaskStorage } from "./TaskStorage.js"
@@ -82,13 +82,3 @@ export const layerClient = (options: Options): Layer.Layer<SqliteClient.SqliteCl
  */
 export const layer = (options: Options): Layer.Layer<TaskStorage | Signals, StorageError> =>
   Layer.merge(SqlStorage.layer(options).pipe(Layer.provide(layerClient(options))), SignalsModule.layerMemory)
-
-/**
- * Like {@link layer}, with the given signal hub (so executors of one process that share a storage
- * value also share wake-ups).
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerWithSignals = (options: Options, signals: Signals["Type"]): Layer.Layer<TaskStorage | Signals, StorageError> =>
-  Layer.merge(SqlStorage.layer(options).pipe(Layer.provide(layerClient(options))), Layer.succeed(Signals, signals))

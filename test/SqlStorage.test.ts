@@ -3,12 +3,14 @@
  * options, migrations under concurrent start-up, lossless values, disjoint claims across clients,
  * enqueue inside the app's own transaction, kill-and-resume, and cross-process wake-ups and cancels.
  */
+import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as path from "node:path"
@@ -19,6 +21,7 @@ import * as Executor from "../src/Executor.js"
 import * as ExecutorConfig from "../src/ExecutorConfig.js"
 import * as Ids from "../src/Ids.js"
 import { createPostgresStorage, createSqliteStorage, DurableExecutorOptionsError } from "../src/index.js"
+import * as PgSignals from "../src/PgSignals.js"
 import * as PgStorage from "../src/PgStorage.js"
 import * as Registry from "../src/Registry.js"
 import * as Signals from "../src/Signals.js"
@@ -312,4 +315,38 @@ describe("wake-ups across processes (Postgres LISTEN/NOTIFY)", () => {
     expect(r.cancelMs).toBeLessThan(10_000)
     expect(r.cancelled.status).toBe("cancelled")
   })
+})
+
+describe("PgSignals", () => {
+  it("listens again after its connection is terminated (health-check ping)", async () => {
+    const channel = uniqueName("relisten")
+    const appName = uniqueName("listener")
+    const client = (name: string) => PgClient.layer({ url: Redacted.make(databaseUrl()), applicationName: name, maxConnections: 2 })
+    const program = Effect.gen(function*() {
+      const listener = Context.get(yield* Layer.build(PgSignals.layer({ channel, healthCheckIntervalMs: 200, healthCheckTimeoutMs: 500 }).pipe(Layer.provide(client(appName)))), Signals.Signals)
+      const sender = Context.get(yield* Layer.build(PgSignals.layer({ channel }).pipe(Layer.provide(client(uniqueName("sender"))))), Signals.Signals)
+      const received: Array<string> = []
+      yield* listener.subscribe({ cancelled: (ids) => received.push(...ids) })
+      const sendAndWait = (id: string) =>
+        Effect.gen(function*() {
+          yield* sender.notifyCancelled([id])
+          for (let i = 0; i < 100 && !received.includes(id); i++) yield* Effect.sleep(20)
+          return received.includes(id)
+        })
+      const before = yield* sendAndWait("a")
+      const sql = yield* SqlClient.SqlClient
+      const terminated = yield* sql.unsafe<{ ok: boolean }>(
+        "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+        [appName]
+      )
+      // Wait for the health check (every 200 ms, 500 ms ping timeout) to notice and listen again.
+      let after = false
+      for (let i = 0; i < 40 && !after; i++) after = yield* sendAndWait(`b${i}`)
+      return { before, terminated: terminated.length, after }
+    }).pipe(Effect.scoped, Effect.provide(client(uniqueName("admin"))))
+    const r = await Effect.runPromise(program)
+    expect(r.before).toBe(true)
+    expect(r.terminated).toBe(1)
+    expect(r.after).toBe(true)
+  }, 60_000)
 })

@@ -3,7 +3,10 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as RcRef from "effect/RcRef"
+import * as Scope from "effect/Scope"
 import * as MemoryStorage from "../MemoryStorage.js"
 import * as PgStorage from "../PgStorage.js"
 import { Signals } from "../Signals.js"
@@ -36,14 +39,24 @@ export const createInMemoryStorage = (): DurableStorage => {
   return { kind: "memory", layer: Layer.merge(Layer.succeed(TaskStorage, storage), Layer.succeed(Signals, signals)) }
 }
 
+/**
+ * A layer built once and shared by every executor that uses it (one connection or pool, one
+ * signal hub), released when the last of them shuts down, and built again if one starts later.
+ */
+const shared = <A, E>(layer: Layer.Layer<A, E>): Layer.Layer<A, E> => {
+  const ref = Effect.runSync(Effect.flatMap(Scope.make(), (scope) => Scope.extend(RcRef.make({ acquire: Layer.build(layer) }), scope)))
+  return Layer.scopedContext(RcRef.get(ref))
+}
+
 /** Options of {@link createSqliteStorage}. @since 0.1.0 @category models */
 export type SqliteStorageOptions = SqliteStorage.Options
 
 /**
  * A SQLite storage on one file (created with its directory when missing): the embedded default.
  * Work survives a crash or `kill -9`; a restarted executor picks up where the dead one stopped once
- * its leases lapse. Several processes may share the file (writers take turns); they notice each
- * other's work by polling (`pollIntervalMs`).
+ * its leases lapse. Executors of one process given this value share its connection and wake-ups;
+ * several processes may share the file (writers take turns) and notice each other's work by
+ * polling (`pollIntervalMs`).
  *
  * @since 0.1.0
  * @category constructors
@@ -51,8 +64,7 @@ export type SqliteStorageOptions = SqliteStorage.Options
 export const createSqliteStorage = (options: SqliteStorageOptions): DurableStorage => {
   const problem = SqliteStorage.validate(options)
   if (problem !== undefined) throw new DurableExecutorOptionsError(`invalid SQLite storage options: ${problem}`)
-  const signals = SignalsModule.makeHub().service
-  return { kind: "sqlite", layer: SqliteStorage.layerWithSignals({ ...options }, signals) }
+  return { kind: "sqlite", layer: shared(SqliteStorage.layer({ ...options })) }
 }
 
 /** Options of {@link createPostgresStorage}. @since 0.1.0 @category models */
@@ -69,5 +81,5 @@ export type PostgresStorageOptions = PgStorage.Options
 export const createPostgresStorage = (options: PostgresStorageOptions): DurableStorage => {
   const problem = PgStorage.validate(options)
   if (problem !== undefined) throw new DurableExecutorOptionsError(`invalid Postgres storage options: ${problem}`)
-  return { kind: "postgres", layer: PgStorage.layer({ ...options }) }
+  return { kind: "postgres", layer: shared(PgStorage.layer({ ...options })) }
 }
