@@ -18,6 +18,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import { StorageError } from "./EngineError.js"
 import * as PgBackend from "./internal/sql/PgBackend.js"
 import { run, type SqlNames, toStorageError } from "./internal/sql/SqlCommon.js"
@@ -140,12 +141,14 @@ export const migrate = (sql: SqlClient.SqlClient, dialect: Dialect, options: Opt
 
 /**
  * Builds the storage over the `SqlClient` in context: checks the options, detects the dialect,
- * runs the migrations.
+ * runs the migrations. SQLite's group-commit fiber lives in the scope.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<TaskStorage["Type"], StorageError, SqlClient.SqlClient> =>
+export const make = (
+  options: Options = {}
+): Effect.Effect<TaskStorage["Type"], StorageError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const problem = validate(options)
     if (problem !== undefined) return yield* new StorageError({ op: "configure", message: `invalid SQL storage options: ${problem}` })
@@ -160,7 +163,7 @@ export const make = (options: Options = {}): Effect.Effect<TaskStorage["Type"], 
     }
     yield* migrate(sql, dialect, options)
     const names = namesOf(options)
-    return StorageDriver.make(dialect === "pg" ? PgBackend.make(sql, names) : SqliteBackend.make(sql, names))
+    return StorageDriver.make(dialect === "pg" ? PgBackend.make(sql, names) : yield* SqliteBackend.make(sql, names))
   })
 
 /**
@@ -171,4 +174,4 @@ export const make = (options: Options = {}): Effect.Effect<TaskStorage["Type"], 
  * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<TaskStorage, StorageError, SqlClient.SqlClient> =>
-  Layer.effect(TaskStorage, make(options))
+  Layer.scoped(TaskStorage, make(options))

@@ -50,7 +50,7 @@ describe("options", () => {
   it("rejects table prefixes and schemas that are not plain identifiers", async () => {
     for (const bad of [{ tablePrefix: `x"; DROP TABLE y; --` }, { tablePrefix: "1abc" }, { schema: "a-b" }, { schema: "" }]) {
       expect(SqlStorage.validate(bad)).toBeDefined()
-      const exit = await Effect.runPromiseExit(SqlStorage.make(bad).pipe(Effect.provide(pgClient(1))))
+      const exit = await Effect.runPromiseExit(SqlStorage.make(bad).pipe(Effect.scoped, Effect.provide(pgClient(1))))
       expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("invalid SQL storage options")
     }
     expect(SqlStorage.validate({ tablePrefix: "" })).toBeUndefined()
@@ -68,7 +68,7 @@ describe("options", () => {
 describe("migrations", () => {
   it("Postgres: many storages starting at once on one schema all succeed, and migrate once", async () => {
     const schema = newSchema("migrate")
-    const start = SqlStorage.make({ schema }).pipe(Effect.provide(pgClient(2)))
+    const start = SqlStorage.make({ schema }).pipe(Effect.scoped, Effect.provide(pgClient(2)))
     await Effect.runPromise(Effect.all(Array.from({ length: 6 }, () => start), { concurrency: "unbounded" }))
     const versions = await Effect.runPromise(
       Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`SELECT version FROM "${schema}"."durable_tasks_migrations"`)).pipe(
@@ -136,6 +136,34 @@ describe("claims across clients (Postgres)", () => {
     expect(b.length).toBeGreaterThan(0)
     expect(new Set([...a, ...b]).size).toBe(a.length + b.length)
     expect(a.length + b.length).toBe(n)
+  })
+})
+
+describe("group commit (SQLite)", () => {
+  it("concurrent transactions share commits, and one that fails rolls back alone", async () => {
+    const tmp = tempDir()
+    try {
+      const program = Effect.gen(function*() {
+        const s = yield* TaskStorage
+        yield* s.insert([makeReady({ spec: spec("t"), executionId: "taken", input: null, nowMs: 1 })])
+        const results = yield* Effect.all(
+          Array.from({ length: 40 }, (_, i) =>
+            Effect.either(s.insert([
+              makeReady({ spec: spec("t"), executionId: `new${i}`, input: `${i}`, nowMs: 2 }),
+              ...(i === 17 ? [makeReady({ spec: spec("t"), executionId: "taken", input: null, nowMs: 2 })] : [])
+            ]))),
+          { concurrency: "unbounded" }
+        )
+        const stored = yield* s.list({ limit: 100 })
+        return { failed: results.flatMap((r, i) => (r._tag === "Left" ? [[i, r.left._tag]] : [])), stored: stored.map((r) => r.executionId) }
+      }).pipe(Effect.provide(SqliteStorage.layer({ filename: path.join(tmp.dir, "g.db") })))
+      const r = await Effect.runPromise(program)
+      expect(r.failed).toEqual([[17, "DuplicateExecution"]])
+      expect(r.stored.length).toBe(40)
+      expect(r.stored).not.toContain("new17")
+    } finally {
+      tmp.remove()
+    }
   })
 })
 

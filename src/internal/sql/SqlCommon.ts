@@ -110,11 +110,17 @@ const retrySchedule = Schedule.exponential("5 millis", 2).pipe(Schedule.jittered
  */
 export const transaction = (args: {
   readonly withTransaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+  /** Runs a top-level transaction (default: `withTransaction`); SQLite groups them to share commits. */
+  readonly topLevel?: <A, E>(self: Effect.Effect<A, E>) => Effect.Effect<A, E | SqlError>
   readonly makeTransaction: () => StorageDriver.Transaction
   readonly inTransaction: Effect.Effect<boolean>
 }) =>
 <A, E>(f: (tx: StorageDriver.Transaction) => Effect.Effect<A, E>): Effect.Effect<A, E | StorageError> => {
-  const attempt: Effect.Effect<A, E | StorageError> = Effect.suspend(() => args.withTransaction(f(args.makeTransaction()))).pipe(
+  const run = (top: boolean): Effect.Effect<A, E | StorageError> =>
+    Effect.suspend(() => {
+      const body = Effect.suspend(() => f(args.makeTransaction()))
+      return top && args.topLevel !== undefined ? args.topLevel(body) : args.withTransaction(body)
+    }).pipe(
     Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(toStorageError("transaction")(e))),
     // @effect/sql turns a failed COMMIT or ROLLBACK into a defect: it is a storage failure here.
     Effect.catchAllDefect((defect) =>
@@ -122,7 +128,7 @@ export const transaction = (args: {
     )
   )
   return Effect.flatMap(args.inTransaction, (nested) =>
-    nested ? attempt : Effect.retry(attempt, { schedule: retrySchedule, while: (e) => e instanceof StorageError && isTransient(e) }))
+    nested ? run(false) : Effect.retry(run(true), { schedule: retrySchedule, while: (e) => e instanceof StorageError && isTransient(e) }))
 }
 
 /** True when the current fiber runs inside a `@effect/sql` transaction. @since 0.1.0 */
