@@ -1,15 +1,30 @@
 /**
- * `npm start`: the seed README's uploadFile workflow. A parent task uploads a file, two children
- * extract its title and summarize it in parallel, and a finalize task combines their outputs.
- * The demo prints every execution's status changes and the final output.
+ * `npm start`: the seed README's uploadFile workflow on the embedded default storage, SQLite
+ * (`.durable-tasks/demo.db`). A parent task uploads a file, two children extract its title and
+ * summarize it in parallel, and a finalize task combines their outputs. The demo prints every
+ * execution's status changes and the final output.
+ *
+ * Kill it half-way (Ctrl-C, `kill -9`, or `npm start -- --crash-after 400`) and run `npm start`
+ * again: it resumes the same execution from storage and finishes it. Executions the dead process
+ * held run again once their leases lapse (timeout 3 s + leeway 1 s).
  */
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { z } from "zod"
-import { createInMemoryStorage, DurableExecutor, type DurableTask, type ExecutionRef, type TaskStatus } from "../src/index.js"
+import { createSqliteStorage, DurableExecutor, type DurableTask, type ExecutionRef, type TaskStatus } from "../src/index.js"
+
+const dir = ".durable-tasks"
+const idFile = path.join(dir, "demo.id")
+fs.mkdirSync(dir, { recursive: true })
+const crashIndex = process.argv.indexOf("--crash-after")
+const crashAfterMs = crashIndex >= 0 ? Number(process.argv[crashIndex + 1]) : undefined
 
 // ── Storage: the one line to change to use another storage ─────────────────────────────────────
-const storage = createInMemoryStorage()
+const storage = createSqliteStorage({ filename: path.join(dir, "demo.db") })
 
-const executor = new DurableExecutor(storage)
+const executor = new DurableExecutor(storage, { leaseLeewayMs: 1_000, pollIntervalMs: 200 })
+// Up to 3 retries, 100 ms apart: a run whose process died (its lease lapsed) counts as an attempt.
+const retryOptions = { maxAttempts: 3, baseDelayMs: 100 }
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const isValidFilePath = (filePath: string) => filePath.length > 0 && !filePath.includes("\0")
 
@@ -17,7 +32,8 @@ const extractFileTitle = executor
   .inputSchema(z.object({ filePath: z.string() }))
   .task({
     id: "extractFileTitle",
-    timeoutMs: 30_000,
+    timeoutMs: 3_000,
+    retryOptions,
     run: async (_ctx, input) => {
       await sleep(150) // ... extract the file title
       return { title: `Title of ${input.filePath}` }
@@ -31,8 +47,8 @@ const summarizeFile = executor
   })
   .task({
     id: "summarizeFile",
-    timeoutMs: 30_000,
-    retryOptions: { maxAttempts: 2, baseDelayMs: 100 },
+    timeoutMs: 3_000,
+    retryOptions,
     run: async (ctx, input) => {
       await sleep(250) // ... summarize the file
       if (ctx.attempt === 0) throw new Error("summarizer busy, try again") // shows a retry
@@ -44,7 +60,8 @@ const uploadFile = executor
   .inputSchema(z.object({ filePath: z.string(), uploadUrl: z.string() }))
   .parentTask({
     id: "uploadFile",
-    timeoutMs: 60_000,
+    timeoutMs: 3_000,
+    retryOptions,
     runParent: async (_ctx, input) => {
       await sleep(100) // ... upload the file to input.uploadUrl
       return {
@@ -57,7 +74,8 @@ const uploadFile = executor
     },
     finalizeTask: {
       id: "onUploadFileAndChildrenComplete",
-      timeoutMs: 60_000,
+      timeoutMs: 3_000,
+    retryOptions,
       run: async (_ctx, { childrenTasksOutputs, input, output }) => {
         await sleep(100) // ... combine the outputs
         return {
@@ -112,11 +130,26 @@ const watch = async (root: ExecutionRef, startedAt: number) => {
 
 async function app() {
   const startedAt = performance.now()
-  const handle = await executor.enqueueTask(uploadFile, { filePath: "file.txt", uploadUrl: "https://example.com/upload" })
+  let handle
+  if (fs.existsSync(idFile)) {
+    const executionId = fs.readFileSync(idFile, "utf8").trim()
+    handle = await executor.getTaskHandle(uploadFile, executionId)
+    console.log(`resuming ${executionId} from ${path.join(dir, "demo.db")} (status ${(await handle.getExecution()).status})`)
+  } else {
+    handle = await executor.enqueueTask(uploadFile, { filePath: "file.txt", uploadUrl: "https://example.com/upload" })
+    fs.writeFileSync(idFile, handle.getExecutionId())
+  }
+  if (crashAfterMs !== undefined) {
+    setTimeout(() => {
+      console.log(`SIGKILL after ${crashAfterMs} ms: run \`npm start\` again to resume`)
+      process.kill(process.pid, "SIGKILL")
+    }, crashAfterMs)
+  }
   await watch({ taskId: handle.getTaskId(), executionId: handle.getExecutionId() }, startedAt)
   const finished = await handle.waitAndGetExecution()
   console.log(`\nstatus: ${finished.status}`)
   console.log("output:", JSON.stringify(finished.output, null, 2))
+  fs.rmSync(idFile)
 }
 
 await Promise.all([executor.start(), app()])

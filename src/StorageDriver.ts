@@ -18,7 +18,14 @@ import { TaskStorage } from "./TaskStorage.js"
 export interface Transaction {
   /** Reads (and in SQL, locks) one row. */
   readonly get: (executionId: string) => Effect.Effect<ExecutionRow | undefined, StorageError>
+  /** Reads rows without locking them (children of a parent, duplicate checks). */
   readonly getMany: (executionIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ExecutionRow>, StorageError>
+  /**
+   * Optional: reads and locks these rows in one round trip before a batch of commands runs, so
+   * that the `get` of each command is served without another query. Backends without it are read
+   * row by row.
+   */
+  readonly prefetch?: (executionIds: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
   /** Due ready rows of these task ids, oldest `startAt` first, locked for this transaction. */
   readonly dueReady: (args: {
     readonly nowMs: number
@@ -66,6 +73,9 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
       return row
     }
     const getSync = tx.getSync
+    if (tx.prefetch !== undefined && commands.length > 1) {
+      yield* tx.prefetch(Array.from(new Set(commands.map((c) => c.executionId))))
+    }
     const results: Array<CommandResult> = []
     const queue: Array<{ readonly command: Command; readonly top: boolean }> = commands.map((command) => ({ command, top: true }))
     for (let i = 0; i < queue.length; i++) {

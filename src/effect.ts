@@ -1,6 +1,6 @@
 /**
  * durable-tasks for Effect apps: task definitions, the executor service and layers, the storage
- * port and its in-memory backend, and the pure planner.
+ * port and its backends (memory, SQLite, Postgres), and the pure planner.
  *
  * @since 0.1.0
  */
@@ -12,11 +12,15 @@ export * as Executor from "./Executor.js"
 export * as ExecutorConfig from "./ExecutorConfig.js"
 export * as Ids from "./Ids.js"
 export * as MemoryStorage from "./MemoryStorage.js"
+export * as PgSignals from "./PgSignals.js"
+export * as PgStorage from "./PgStorage.js"
 export * as Planner from "./Planner.js"
 export * as Registry from "./Registry.js"
 export * as RetryOptions from "./RetryOptions.js"
 export * as Serialization from "./Serialization.js"
 export * as Signals from "./Signals.js"
+export * as SqliteStorage from "./SqliteStorage.js"
+export * as SqlStorage from "./SqlStorage.js"
 export * as StorageDriver from "./StorageDriver.js"
 export * as Task from "./Task.js"
 export * as TaskDefinition from "./TaskDefinition.js"

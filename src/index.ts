@@ -6,7 +6,14 @@
 export { DurableExecutor, type DurableExecutorOptions, type DurableTaskBuilder } from "./promise/DurableExecutor.js"
 export * from "./promise/errors.js"
 export type { StandardSchemaV1 } from "./promise/StandardSchema.js"
-export { createInMemoryStorage, type DurableStorage } from "./promise/storage.js"
+export {
+  createInMemoryStorage,
+  createPostgresStorage,
+  createSqliteStorage,
+  type DurableStorage,
+  type PostgresStorageOptions,
+  type SqliteStorageOptions
+} from "./promise/storage.js"
 export * from "./promise/types.js"
 export type { ErrorType, ExecutionError, ExecutionRef } from "./ExecutionRow.js"
 export type { RetryOptions } from "./RetryOptions.js"

@@ -1,0 +1,177 @@
+/**
+ * Durable storage on `@effect/sql`: one implementation with two dialects, SQLite (the embedded
+ * default) and Postgres (many executor processes on many machines). It applies the same planner
+ * steps as the memory backend, through {@link StorageDriver.make}; only row access differs.
+ *
+ * - A table per storage (`<tablePrefix>executions`), one row per execution, one column per field;
+ *   values are JSON text, times integer milliseconds (passed in by the engine, never SQL `now()`).
+ * - Migrations run at start-up, idempotent, serialized across processes that start at once
+ *   (a Postgres advisory lock; SQLite's write lock).
+ * - Every value is a bound parameter; table prefix and schema are validated identifiers.
+ *
+ * {@link layer} works over any `SqlClient`, so an Effect app reuses its own client and can enqueue
+ * inside its own transaction. `SqliteStorage` and `PgStorage` build the client too.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import { StorageError } from "./EngineError.js"
+import * as PgBackend from "./internal/sql/PgBackend.js"
+import { run, type SqlNames, toStorageError } from "./internal/sql/SqlCommon.js"
+import * as SqliteBackend from "./internal/sql/SqliteBackend.js"
+import * as StorageDriver from "./StorageDriver.js"
+import { TaskStorage } from "./TaskStorage.js"
+
+/** @since 0.1.0 @category models */
+export interface Options {
+  /**
+   * Prefix of the storage's table and index names: up to 24 letters, digits and underscores,
+   * not starting with a digit. Default `"durable_tasks_"`. Storages with different prefixes share a
+   * database without seeing each other.
+   */
+  readonly tablePrefix?: string | undefined
+  /**
+   * Postgres only: the schema of the tables, created when missing. Up to 30 letters, digits and
+   * underscores, not starting with a digit. Default: the connection's `search_path` (usually `public`).
+   */
+  readonly schema?: string | undefined
+}
+
+/** The SQL dialects this storage speaks. @since 0.1.0 @category models */
+export type Dialect = "pg" | "sqlite"
+
+/** The default table prefix. @since 0.1.0 @category constants */
+export const DEFAULT_TABLE_PREFIX = "durable_tasks_"
+
+const PREFIX = /^(?:[A-Za-z_][A-Za-z0-9_]{0,23})?$/
+const SCHEMA = /^[A-Za-z_][A-Za-z0-9_]{0,29}$/
+
+/**
+ * Checks options; returns a message naming the first bad field, or undefined.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validate = (options: Options): string | undefined => {
+  const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX
+  if (typeof prefix !== "string" || !PREFIX.test(prefix)) {
+    return `tablePrefix must be up to 24 letters, digits or underscores, not starting with a digit; got ${JSON.stringify(prefix)}`
+  }
+  if (options.schema !== undefined && (typeof options.schema !== "string" || !SCHEMA.test(options.schema))) {
+    return `schema must be 1 to 30 letters, digits or underscores, not starting with a digit; got ${JSON.stringify(options.schema)}`
+  }
+  return undefined
+}
+
+/** 52-bit FNV-1a hash: a stable advisory-lock key that fits a JS number. */
+const lockKeyOf = (text: string): number => {
+  let h = 0xcbf29ce484222325n
+  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n)
+  return Number(h & 0xfffffffffffffn)
+}
+
+const namesOf = (options: Options): SqlNames => {
+  const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX
+  const qualify = (name: string) => (options.schema === undefined ? `"${name}"` : `"${options.schema}"."${name}"`)
+  return {
+    table: qualify(`${prefix}executions`),
+    migrationsTable: qualify(`${prefix}migrations`),
+    indexBase: `${prefix}executions`,
+    schema: options.schema,
+    lockKey: lockKeyOf(`durable-tasks:${options.schema ?? ""}.${prefix}`)
+  }
+}
+
+/**
+ * The Postgres `LISTEN`/`NOTIFY` channel of a storage (its schema and table prefix), so that
+ * storages sharing a database keep their wake-ups apart.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const channelOf = (options: Options): string =>
+  `${options.schema === undefined ? "" : `${options.schema}.`}${options.tablePrefix ?? DEFAULT_TABLE_PREFIX}signals`
+
+/** The dialect of a client, or undefined for one this storage does not speak. @since 0.1.0 @category utils */
+export const dialectOf = (sql: SqlClient.SqlClient): Dialect | undefined =>
+  sql.onDialectOrElse({ pg: () => "pg" as const, sqlite: () => "sqlite" as const, orElse: () => undefined })
+
+/**
+ * Creates the tables and indexes (once; later calls see them and do nothing). Processes that
+ * start at once take turns: Postgres through an advisory lock held for the migration's
+ * transaction, SQLite through its write lock.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const migrate = (sql: SqlClient.SqlClient, dialect: Dialect, options: Options = {}): Effect.Effect<void, StorageError> =>
+  Effect.gen(function*() {
+    const names = namesOf(options)
+    const steps = dialect === "pg" ? PgBackend.migrations(names) : SqliteBackend.migrations(names)
+    const exec = (text: string, params: ReadonlyArray<unknown> = []) => run("migrate", sql.unsafe(text, params))
+    const body = Effect.gen(function*() {
+      if (dialect === "pg") {
+        yield* exec("SELECT pg_advisory_xact_lock($1::bigint)", [names.lockKey])
+        if (names.schema !== undefined) yield* exec(`CREATE SCHEMA IF NOT EXISTS "${names.schema}"`)
+      }
+      yield* exec(
+        `CREATE TABLE IF NOT EXISTS ${names.migrationsTable} (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`
+      )
+      const applied = yield* exec(`SELECT version FROM ${names.migrationsTable}`)
+      const done = new Set(applied.map((r) => Number((r as { version: unknown }).version)))
+      for (const step of steps) {
+        if (done.has(step.version)) continue
+        for (const statement of step.statements) yield* exec(statement)
+        const nowMs = yield* Clock.currentTimeMillis
+        yield* exec(
+          dialect === "pg"
+            ? `INSERT INTO ${names.migrationsTable} (version, name, applied_at) VALUES ($1, $2, $3)`
+            : `INSERT INTO ${names.migrationsTable} (version, name, applied_at) VALUES (?, ?, ?)`,
+          [step.version, step.name, nowMs]
+        )
+      }
+    })
+    const inTransaction = dialect === "pg" ? sql.withTransaction(body) : SqliteBackend.withImmediateTransaction(sql)(body)
+    yield* Effect.mapError(inTransaction, (e) => (e instanceof StorageError ? e : toStorageError("migrate")(e)))
+  })
+
+/**
+ * Builds the storage over the `SqlClient` in context: checks the options, detects the dialect,
+ * runs the migrations. SQLite's group-commit fiber lives in the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<TaskStorage["Type"], StorageError, SqlClient.SqlClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const problem = validate(options)
+    if (problem !== undefined) return yield* new StorageError({ op: "configure", message: `invalid SQL storage options: ${problem}` })
+    // Our own column names: a client's name transforms (camelCase…) must not apply.
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const dialect = dialectOf(sql)
+    if (dialect === undefined) {
+      return yield* new StorageError({ op: "configure", message: "the SQL storage supports Postgres and SQLite clients only" })
+    }
+    if (dialect === "sqlite" && options.schema !== undefined) {
+      return yield* new StorageError({ op: "configure", message: "the schema option is for Postgres; SQLite uses tablePrefix" })
+    }
+    yield* migrate(sql, dialect, options)
+    const names = namesOf(options)
+    return StorageDriver.make(dialect === "pg" ? PgBackend.make(sql, names) : yield* SqliteBackend.make(sql, names))
+  })
+
+/**
+ * `TaskStorage` over the app's own `SqlClient` (Postgres or SQLite). Pair it with `Signals`:
+ * `PgSignals.layer` for Postgres, `Signals.layerMemory` for SQLite.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<TaskStorage, StorageError, SqlClient.SqlClient> =>
+  Layer.scoped(TaskStorage, make(options))

@@ -1,0 +1,7 @@
+/**
+ * durable-tasks/testing: the storage conformance kit, for property-testing any `TaskStorage`
+ * against the in-memory reference.
+ *
+ * @since 0.1.0
+ */
+export * as StorageConformance from "./StorageConformance.js"

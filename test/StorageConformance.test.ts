@@ -1,0 +1,93 @@
+/**
+ * The storage conformance kit (durable-tasks/testing) against every backend: memory, SQLite on a
+ * real temporary file, and Postgres; and against deliberately broken storages, which it must reject.
+ */
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as Effect from "effect/Effect"
+import * as path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import * as MemoryStorage from "../src/MemoryStorage.js"
+import * as Planner from "../src/Planner.js"
+import * as SqlStorage from "../src/SqlStorage.js"
+import type { TaskStorage } from "../src/TaskStorage.js"
+import { StorageConformance } from "../src/testing/index.js"
+import { dropSchemas, pgClient, tempDir, uniqueName } from "./support/sql.js"
+
+let scenarioCounter = 0
+/** A fresh table prefix per scenario: each scenario starts from an empty storage. */
+const freshSqlStorage = (schema?: string) =>
+  Effect.suspend(() => SqlStorage.make({ tablePrefix: `k${scenarioCounter++}_`, ...(schema !== undefined ? { schema } : {}) }))
+
+describe("storage conformance kit", () => {
+  it("memory conforms", () =>
+    Effect.runPromise(StorageConformance.check({ make: MemoryStorage.make, numRuns: 100 })))
+
+  it("SQLite on a real file conforms", async () => {
+    const tmp = tempDir()
+    try {
+      const client = SqliteClient.layer({ filename: path.join(tmp.dir, "conformance.db") })
+      await Effect.runPromise(
+        StorageConformance.check({ make: freshSqlStorage(), numRuns: 100 }).pipe(Effect.provide(client))
+      )
+    } finally {
+      tmp.remove()
+    }
+  })
+
+  describe("Postgres", () => {
+    const schema = uniqueName("conformance")
+    afterAll(() => dropSchemas([schema]))
+    it("conforms", () =>
+      Effect.runPromise(
+        StorageConformance.check({ make: freshSqlStorage(schema), numRuns: 60 }).pipe(Effect.provide(pgClient()))
+      ))
+  })
+
+  describe("catches broken storages", () => {
+    /** Ignores the lease fence: every runner's write is applied as if its lease were current. */
+    const ignoresFence: Effect.Effect<TaskStorage["Type"]> = Effect.map(MemoryStorage.make, (inner) => ({
+      ...inner,
+      apply: (commands) =>
+        Effect.flatMap(inner.getMany(commands.map((c) => c.executionId)), (rows) => {
+          const current = new Map(rows.map((r) => [r.executionId, r.leaseId] as const))
+          return inner.apply(commands.map((c) => {
+            const e = c.event
+            const lease = current.get(c.executionId)
+            if ((e._tag === "RunSucceeded" || e._tag === "RunFailed" || e._tag === "Release") && lease) {
+              return { ...c, event: { ...e, leaseId: lease } }
+            }
+            return c
+          }))
+        })
+    }))
+
+    /** Claims one execution more than asked. */
+    const overClaims: Effect.Effect<TaskStorage["Type"]> = Effect.map(MemoryStorage.make, (inner) => ({
+      ...inner,
+      claim: (request) => inner.claim({ ...request, limit: request.limit + 1 })
+    }))
+
+    /** Loses the children a parent's run returned (the parent waits forever). */
+    const dropsChildren: Effect.Effect<TaskStorage["Type"]> = Effect.map(MemoryStorage.make, (inner) => ({
+      ...inner,
+      apply: (commands) =>
+        inner.apply(commands.map((c) => c.event._tag === "RunSucceeded" ? { ...c, event: { ...c.event, children: [] } } : c))
+    }))
+
+    for (const [name, make] of [["ignores the lease fence", ignoresFence], ["claims over the limit", overClaims], ["drops children", dropsChildren]] as const) {
+      it(`rejects a storage that ${name}`, async () => {
+        const exit = await Effect.runPromiseExit(StorageConformance.check({ make, numRuns: 200, seed: 7 }))
+        expect(exit._tag).toBe("Failure")
+        const message = exit._tag === "Failure" ? JSON.stringify(exit.cause) : ""
+        expect(message).toContain("ConformanceFailure")
+        expect(message).toContain("differs")
+      })
+    }
+
+    it("the fence bug is a real bug: the planner rejects a stale lease", () => {
+      const row = { status: "running", leaseId: "l1" } as Parameters<typeof Planner.holdsLease>[0]
+      expect(Planner.holdsLease(row, "l0")).toBe(false)
+    })
+  })
+})
+
