@@ -209,7 +209,7 @@ const main = async () => {
       cpuOf(f)
     ])
   ))
-  console.log("(throughput: median of the measured runs after a warm-up run; CPU: this process, all threads, GC included)")
+  console.log("(throughput: median of the measured runs after warm-up runs; CPU: this process, all threads, GC included)")
   for (const e of errors) console.log(`FAILED ${e.backend} / ${e.scenario}: ${e.error}`)
 
   const report = { machine, quick: options.quick, sizes, finishedAt: new Date().toISOString(), figures, errors, unavailable }

@@ -39,7 +39,7 @@ export interface Sizes {
   readonly memoryExecutions: number
   /** Measured runs of each throughput scenario, after warm-up runs of the same size. */
   readonly runs: number
-  /** Warm-up: runs of the same size until this much time went by (at least one, at most 10). */
+  /** Warm-up: runs of the same size until this much time went by (at least one, at most 50). */
   readonly warmupMs: number
 }
 
@@ -64,7 +64,7 @@ export const quickSizes: Sizes = {
   latencySamples: 50,
   memoryExecutions: 20_000,
   runs: 2,
-  warmupMs: 500
+  warmupMs: 1_000
 }
 
 export interface ScenarioContext {
@@ -158,7 +158,7 @@ export const measure = async (ctx: ScenarioContext, run: () => Promise<Run>): Pr
   do {
     await run()
     warmups++
-  } while (warmups < 10 && nowMs() - warmupStart < ctx.sizes.warmupMs)
+  } while (warmups < 50 && nowMs() - warmupStart < ctx.sizes.warmupMs)
   const runs: Array<Run> = []
   for (let i = 0; i < ctx.sizes.runs; i++) runs.push(await run())
   return {
