@@ -22,6 +22,11 @@ export type Event =
     readonly children: ReadonlyArray<NewChild>
     /** The finalize task to run after the children; its execution id derives from this one's. */
     readonly finalize: TaskSpec | null
+    /**
+     * True when a parent task ran: without children or finalize task it still completes with
+     * `{ output, childrenOutputs: [] }`, the shape its type promises (a plain task's output is its run output).
+     */
+    readonly parentTask?: boolean
   }
   | { readonly _tag: "RunFailed"; readonly nowMs: number; readonly leaseId: string; readonly error: ExecutionError; readonly timedOut: boolean }
   | { readonly _tag: "Release"; readonly nowMs: number; readonly leaseId: string }
@@ -138,7 +143,7 @@ const finish = (
 }
 
 /** After `run` succeeded or the last child completed: insert the finalize task, or complete. */
-const afterChildren = (row: ExecutionRow, nowMs: number, childrenRows: ReadonlyArray<ExecutionRow>): Step => {
+const afterChildren = (row: ExecutionRow, nowMs: number, childrenRows: ReadonlyArray<ExecutionRow>, parentTask = true): Step => {
   const finalize = finalizeWithId(row)
   if (finalize !== null) {
     const input = objectJson([["input", row.input], ["output", row.runOutput], ["childrenTasksOutputs", childrenOutputsJson(childrenRows)]])
@@ -154,7 +159,7 @@ const afterChildren = (row: ExecutionRow, nowMs: number, childrenRows: ReadonlyA
       [finalizeRow]
     )
   }
-  if (row.children.length === 0) return finish(row, nowMs, "completed", { output: row.runOutput })
+  if (row.children.length === 0 && !parentTask) return finish(row, nowMs, "completed", { output: row.runOutput })
   return finish(row, nowMs, "completed", { output: objectJson([["output", row.runOutput], ["childrenOutputs", childrenOutputsJson(childrenRows)]]) })
 }
 
@@ -212,7 +217,7 @@ export const transition = (row: ExecutionRow, event: Event): Step | Rejected => 
     case "RunSucceeded": {
       if (!holdsLease(row, event.leaseId)) return reject("stale_lease", `lease ${event.leaseId} is not current for ${row.executionId}`)
       const running = { ...row, runOutput: event.runOutput, finalize: event.finalize }
-      if (event.children.length === 0) return afterChildren(running, event.nowMs, [])
+      if (event.children.length === 0) return afterChildren(running, event.nowMs, [], event.parentTask === true)
       const waiting: ExecutionRow = {
         ...running,
         status: "waiting_for_children_tasks",

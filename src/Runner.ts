@@ -182,6 +182,7 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow): Effect.Effect<Plan
       leaseId,
       runOutput: runOutput.right,
       children: children.right,
-      finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null
+      finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null,
+      parentTask: definition.kind === "parentTask"
     }
   })
