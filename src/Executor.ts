@@ -135,7 +135,8 @@ export const make: Effect.Effect<
     state.claimWakeup.notify()
     yield* Fiber.interrupt(claimFiber)
     state.shutdownController.abort()
-    const idle = yield* Effect.timeout(waitIdle, config.shutdownGracePeriodMs).pipe(Effect.option)
+    // `shutdown` is uninterruptible; the wait must stay interruptible or the grace-period timeout cannot stop it.
+    const idle = yield* Effect.timeout(Effect.interruptible(waitIdle), config.shutdownGracePeriodMs).pipe(Effect.option)
     if (Option.isNone(idle)) {
       const left = Array.from(state.running.values())
       yield* Effect.forEach(left, (r) => Fiber.interrupt(r.fiber), { discard: true })
