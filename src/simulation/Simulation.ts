@@ -32,7 +32,7 @@ import * as StorageDriver from "../StorageDriver.js"
 import type { TaskDefinition } from "../TaskDefinition.js"
 import * as TaskExecution from "../TaskExecution.js"
 import { TaskStorage } from "../TaskStorage.js"
-import { Coverage } from "./Coverage.js"
+import { Coverage, CoverageSummary } from "./Coverage.js"
 import * as Faults from "./Faults.js"
 import { FaultInjector, type FaultPlan } from "./Faults.js"
 import * as FaultySignals from "./FaultySignals.js"
@@ -506,4 +506,29 @@ export const run = (scenario: Scenario): Report => {
     recentTrace: trace.recent(),
     outcome: exit !== undefined && Exit.isSuccess(exit) ? exit.value : undefined
   }
+}
+
+/** What {@link runSeeds} found. @since 0.1.0 @category models */
+export interface SeedsResult {
+  readonly seeds: number
+  readonly failures: ReadonlyArray<Report>
+  readonly coverage: CoverageSummary
+}
+
+/**
+ * Runs the scenario of each seed `from`, `from + 1`, … (`count` of them) and collects the failing
+ * reports and the coverage. Replay a failure with `run(scenarioOf(report.seed))`.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runSeeds = (count: number, scenarioOf: (seed: number) => Scenario, from = 1): SeedsResult => {
+  const failures: Array<Report> = []
+  const coverage = new CoverageSummary()
+  for (let seed = from; seed < from + count; seed++) {
+    const report = run(scenarioOf(seed))
+    coverage.add(report.coverage)
+    if (!report.ok) failures.push(report)
+  }
+  return { seeds: count, failures, coverage }
 }
