@@ -12,6 +12,7 @@ import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Runtime from "effect/Runtime"
@@ -23,6 +24,7 @@ import * as Executor from "../Executor.js"
 import { ExecutorConfig, type ExecutorSettings } from "../ExecutorConfig.js"
 import * as ExecutorConfigModule from "../ExecutorConfig.js"
 import { Ids } from "../Ids.js"
+import * as IdsModule from "../Ids.js"
 import * as MemoryStorage from "../MemoryStorage.js"
 import * as RegistryModule from "../Registry.js"
 import { Registry, type RegistryService } from "../Registry.js"
@@ -177,10 +179,9 @@ const instrument = (inner: RegistryService, process: SimProcess, checker: Checke
   }
 }
 
-const sequentialIds = (): Ids["Type"] => {
-  let n = 0
-  return { next: (prefix) => Effect.sync(() => `${prefix}${(n++).toString(36).padStart(8, "0")}`) }
-}
+/** One sequential id source shared by the client and every process: ids follow the run's order. */
+const sequentialIds = (): Ids["Type"] =>
+  Effect.runSync(Effect.scoped(Effect.map(Layer.build(IdsModule.layerSequential()), Context.get(Ids))))
 
 type TimelineEvent = { readonly atMs: number; readonly order: number; readonly run: Effect.Effect<void> }
 
