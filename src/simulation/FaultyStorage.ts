@@ -1,7 +1,8 @@
 /**
  * A `TaskStorage` decorator for one simulated process: from the run's seeded generator, a call
  * fails before the write, fails after the write (the reply is lost), makes the process die before
- * or after the write, or is slow. A dead process's calls never return and never reach storage.
+ * or after the write, or is slow. A dead process's calls never reach storage: they end its fiber as
+ * interrupted (so nothing of the process acts on a reply, and no fiber is left hanging).
  *
  * @since 0.1.0
  */
@@ -9,7 +10,6 @@ import * as Effect from "effect/Effect"
 import { StorageError } from "../EngineError.js"
 import type { TaskStorage } from "../TaskStorage.js"
 import type { FaultInjector } from "./Faults.js"
-import { parked } from "./SimulatedTime.js"
 
 /** What the decorator needs to know of its process. @since 0.1.0 @category models */
 export interface ProcessHandle {
@@ -23,13 +23,13 @@ export interface ProcessHandle {
 export const make = (inner: TaskStorage["Type"], process: ProcessHandle, faults: FaultInjector): TaskStorage["Type"] => {
   const call = <A, E>(op: string, mutating: boolean, run: Effect.Effect<A, E>): Effect.Effect<A, E | StorageError> =>
     Effect.suspend(() => {
-      if (!process.alive) return parked
+      if (!process.alive) return Effect.interrupt
       const { fault, slowMs } = faults.storageFault(mutating)
-      const reach = Effect.suspend(() => (process.alive ? run : parked))
+      const reach = Effect.suspend(() => (process.alive ? run : Effect.interrupt))
       const dieThen = (why: string) =>
         Effect.suspend(() => {
           process.crash(`${why} of ${op}`)
-          return parked
+          return Effect.interrupt
         })
       let body: Effect.Effect<A, E | StorageError>
       switch (fault) {

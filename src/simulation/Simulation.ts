@@ -12,6 +12,7 @@ import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -41,7 +42,7 @@ import * as FaultySignals from "./FaultySignals.js"
 import * as FaultyStorage from "./FaultyStorage.js"
 import { Checker, observe, withOrigin } from "./Invariants.js"
 import { Prng } from "./Prng.js"
-import { type ClockOffset, makeClock, parked, ProcessScheduler, Timeline } from "./SimulatedTime.js"
+import { type ClockOffset, makeClock, ProcessScheduler, Timeline } from "./SimulatedTime.js"
 import { Trace } from "./Trace.js"
 
 /** Settings of one simulated executor process (its id is given by the harness). @since 0.1.0 @category models */
@@ -155,7 +156,7 @@ const instrument = (inner: RegistryService, process: SimProcess, checker: Checke
       ...definition,
       run: (info, input) =>
         Effect.suspend(() => {
-          if (!process.alive) return parked
+          if (!process.alive) return Effect.interrupt
           const active = checker.runStarted(process.id, info)
           return Effect.onExit(definition.run(info, input), (exit) =>
             Effect.sync(() =>
@@ -216,13 +217,22 @@ export const run = (scenario: Scenario): Report => {
   let lastProgressMs = 0
   let lastProgress = -1
   const userViolations: Array<string> = []
+  /** Fibers the harness forked on its own; interrupted at the end with every process, so nothing outlives the run. */
+  const controlFibers = new Set<Fiber.RuntimeFiber<void>>()
+  let cleanup: Effect.Effect<void> = Effect.void
   const log = (line: string) => trace.record(`${timeline.nowMs} ${line}`)
 
   const program = Effect.gen(function*() {
     const controlRuntime = yield* Effect.runtime<never>()
     const forkControl = (effect: Effect.Effect<void>): void => {
-      Runtime.runFork(controlRuntime, effect, { immediate: false })
+      const fiber = Runtime.runFork(controlRuntime, effect, { immediate: false })
+      controlFibers.add(fiber)
+      fiber.addObserver(() => controlFibers.delete(fiber))
     }
+    cleanup = Effect.gen(function*() {
+      for (const process of processes) yield* kill(process)
+      yield* Fiber.interruptAll(controlFibers)
+    })
     const clientRegistry = RegistryModule.make(definitions)
     const client = yield* DurableExecutor.makeClient(Effect.succeed(false)).pipe(
       Effect.provide(
@@ -491,6 +501,17 @@ export const run = (scenario: Scenario): Report => {
   const end = timeline.run(() => exit !== undefined, Number.MAX_SAFE_INTEGER)
   if (exit === undefined) checker.violation(`the simulation ${end} before it finished`)
   else if (Exit.isFailure(exit)) checker.violation(`the harness failed: ${Cause.pretty(exit.cause)}`)
+  // Kill every process and stop the harness's own fibers: Effect keeps every running root fiber in
+  // a global set, so a fiber left waiting would keep this whole run in memory.
+  let cleaned = false
+  const cleaner = Runtime.runFork(Runtime.defaultRuntime, cleanup.pipe(Logger.withMinimumLogLevel(LogLevel.None)), {
+    scheduler: control,
+    immediate: false
+  })
+  cleaner.addObserver(() => {
+    cleaned = true
+  })
+  if (timeline.run(() => cleaned, Number.MAX_SAFE_INTEGER) !== "done") checker.violation("the processes could not be stopped")
   const violations = [...checker.violations, ...userViolations]
   let completed = 0
   for (const row of checker.rows.values()) if (row.status === "completed") completed++
