@@ -1,7 +1,7 @@
 /**
  * npm run simulate -- [options]
  *
- *   --seeds N            run seeds from..from+N-1 (default 2500, about a minute)
+ *   --seeds N            run seeds from..from+N-1 (default 3000, about a minute)
  *   --from S             first seed (default 1)
  *   --seed S             replay one seed: its report, trace hash and violations (shrunk if it fails)
  *   --trace              with --seed: print every trace line
@@ -39,7 +39,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     return n
   }
   return {
-    seeds: value("--seeds") ?? 2_500,
+    seeds: value("--seeds") ?? 3_000,
     from: value("--from") ?? 1,
     seed: value("--seed"),
     trace: argv.includes("--trace"),
