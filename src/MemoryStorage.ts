@@ -12,12 +12,13 @@ import * as StorageDriver from "./StorageDriver.js"
 import { TaskStorage } from "./TaskStorage.js"
 
 /**
- * Builds a fresh, empty in-memory storage.
+ * Builds a fresh, empty in-memory backend: the row access that {@link makeSync} turns into the
+ * storage port. Exposed so that a decorator (the simulator's checker) can observe every write.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeSync = (): TaskStorage["Type"] => {
+export const makeBackend = (): StorageDriver.Backend => {
   const rows = new Map<string, ExecutionRow>()
   const readyByTask = new Map<string, Heap<string>>()
   const expiries = new Heap<{ readonly id: string; readonly leaseId: string }>()
@@ -114,7 +115,7 @@ export const makeSync = (): TaskStorage["Type"] => {
       })
   }
 
-  return StorageDriver.make({
+  return {
     transaction: (f) => lock.withPermits(1)(f(tx)),
     get: (id) => Effect.sync(() => rows.get(id)),
     getMany: tx.getMany,
@@ -140,8 +141,16 @@ export const makeSync = (): TaskStorage["Type"] => {
         cleanExpiries()
         return { readyAtMs, expiresAtMs: expiries.peek()?.key ?? null }
       })
-  })
+  }
 }
+
+/**
+ * Builds a fresh, empty in-memory storage.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSync = (): TaskStorage["Type"] => StorageDriver.make(makeBackend())
 
 /** An effect that builds a fresh in-memory storage. @since 0.1.0 @category constructors */
 export const make: Effect.Effect<TaskStorage["Type"]> = Effect.sync(makeSync)

@@ -1,0 +1,99 @@
+/**
+ * Runs the engine's random workload over many seeds: coverage over all of them, failures with the
+ * command that replays each one, and shrinking of a failing plan with fast-check.
+ */
+import * as fc from "effect/FastCheck"
+import { CoverageSummary } from "../src/simulation/Coverage.js"
+import * as Simulation from "../src/simulation/Simulation.js"
+import { countNodes, planArb, planOf, prune, scenarioOf, type WorkloadPlan } from "./Workload.js"
+
+/** The command that replays one seed. */
+export const replayCommand = (seed: number): string => `npm run simulate -- --seed ${seed}`
+
+/** The plan of a seed, as the simulation runs it (cut to the node budget). */
+export const planFor = (seed: number): WorkloadPlan => prune(planOf(seed))
+
+/** Runs one plan. */
+export const runPlan = (plan: WorkloadPlan, onTrace?: (line: string) => void): Simulation.Report =>
+  Simulation.run(onTrace === undefined ? scenarioOf(plan) : { ...scenarioOf(plan), onTrace })
+
+/** Runs one seed; `seed` is also the run's own seed when the plan is replayed from it. */
+export const runSeed = (seed: number, onTrace?: (line: string) => void): Simulation.Report => {
+  const report = runPlan(planFor(seed), onTrace)
+  return { ...report, seed }
+}
+
+export interface Failure {
+  readonly seed: number
+  readonly report: Simulation.Report
+}
+
+export interface SweepResult {
+  readonly seeds: number
+  readonly failures: ReadonlyArray<Failure>
+  readonly coverage: CoverageSummary
+  readonly elapsedMs: number
+  readonly executions: number
+  readonly simulatedMs: number
+}
+
+/** Runs seeds `from`, `from + 1`, … (`count` of them); `onSeed` sees each report as it comes. */
+export const sweep = (
+  from: number,
+  count: number,
+  onSeed?: (seed: number, report: Simulation.Report) => void
+): SweepResult => {
+  const coverage = new CoverageSummary()
+  const failures: Array<Failure> = []
+  const started = performance.now()
+  let executions = 0
+  let simulatedMs = 0
+  for (let seed = from; seed < from + count; seed++) {
+    const report = runSeed(seed)
+    coverage.add(report.coverage)
+    executions += report.executions
+    simulatedMs += report.simulatedMs
+    if (!report.ok) failures.push({ seed, report })
+    onSeed?.(seed, report)
+  }
+  return { seeds: count, failures, coverage, elapsedMs: performance.now() - started, executions, simulatedMs }
+}
+
+export interface Shrunk {
+  readonly plan: WorkloadPlan
+  readonly report: Simulation.Report
+  readonly nodes: number
+  readonly shrinks: number
+}
+
+/**
+ * Shrinks the plan of a failing seed with fast-check: the same seed draws the same first plan,
+ * which fast-check then makes smaller while the run still fails (`fails`: by default, any violation).
+ */
+export const shrink = (
+  seed: number,
+  fails: (report: Simulation.Report) => boolean = (report) => !report.ok
+): Shrunk | undefined => {
+  const details = fc.check(fc.property(planArb, (plan) => !fails(runPlan(prune(plan)))), { seed, numRuns: 1 })
+  if (!details.failed || details.counterexample === null) return undefined
+  const plan = prune(details.counterexample[0])
+  return { plan, report: runPlan(plan), nodes: plan.roots.reduce((n, r) => n + countNodes(r.node), 0), shrinks: details.numShrinks }
+}
+
+/** A short text for a failure: the seed, how to replay it, its violations and last events. */
+export const describeFailure = (failure: Failure, shrunk?: Shrunk): string => {
+  const lines = [
+    `seed ${failure.seed} FAILED (trace ${failure.report.traceHash})`,
+    `  replay: ${replayCommand(failure.seed)}`,
+    ...failure.report.violations.slice(0, 10).map((v) => `  violation: ${v}`)
+  ]
+  if (shrunk !== undefined) {
+    lines.push(
+      `  shrunk by fast-check (${shrunk.shrinks} steps) to ${shrunk.nodes} tasks in ${shrunk.plan.roots.length} roots:`,
+      ...shrunk.report.violations.slice(0, 5).map((v) => `    ${v}`),
+      `  shrunk plan: ${JSON.stringify(shrunk.plan)}`
+    )
+  }
+  lines.push("  last events:", ...failure.report.recentTrace.slice(-25).map((l) => `    ${l}`))
+  return lines.join("\n")
+}

@@ -1,0 +1,64 @@
+/**
+ * A `TaskStorage` decorator for one simulated process: from the run's seeded generator, a call
+ * fails before the write, fails after the write (the reply is lost), makes the process die before
+ * or after the write, or is slow. A dead process's calls never reach storage: they end its fiber as
+ * interrupted (so nothing of the process acts on a reply, and no fiber is left hanging).
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import { StorageError } from "../EngineError.js"
+import type { TaskStorage } from "../TaskStorage.js"
+import type { FaultInjector } from "./Faults.js"
+
+/** What the decorator needs to know of its process. @since 0.1.0 @category models */
+export interface ProcessHandle {
+  readonly id: string
+  readonly alive: boolean
+  /** Marks the process dead at once and has the harness kill it. */
+  readonly crash: (why: string) => void
+}
+
+/** @since 0.1.0 @category constructors */
+export const make = (inner: TaskStorage["Type"], process: ProcessHandle, faults: FaultInjector): TaskStorage["Type"] => {
+  const call = <A, E>(op: string, mutating: boolean, run: Effect.Effect<A, E>): Effect.Effect<A, E | StorageError> =>
+    Effect.suspend(() => {
+      if (!process.alive) return Effect.interrupt
+      const { fault, slowMs } = faults.storageFault(mutating)
+      const reach = Effect.suspend(() => (process.alive ? run : Effect.interrupt))
+      const dieThen = (why: string) =>
+        Effect.suspend(() => {
+          process.crash(`${why} of ${op}`)
+          return Effect.interrupt
+        })
+      let body: Effect.Effect<A, E | StorageError>
+      switch (fault) {
+        case "none":
+          body = reach
+          break
+        case "errorBefore":
+          body = Effect.fail(new StorageError({ op, message: `injected fault: ${op} failed before the write` }))
+          break
+        case "errorAfter":
+          body = Effect.zipRight(reach, Effect.fail(new StorageError({ op, message: `injected fault: the reply of ${op} was lost` })))
+          break
+        case "crashBefore":
+          body = dieThen("crash before the write")
+          break
+        case "crashAfter":
+          body = Effect.zipRight(reach, dieThen("crash after the reply"))
+          break
+      }
+      return slowMs > 0 ? Effect.zipRight(Effect.sleep(slowMs), body) : body
+    })
+  return {
+    insert: (rows) => call("insert", true, inner.insert(rows)),
+    claim: (request) => call("claim", true, inner.claim(request)),
+    apply: (commands) => call("apply", true, inner.apply(commands)),
+    expire: (args) => call("expire", true, inner.expire(args)),
+    get: (id) => call("get", false, inner.get(id)),
+    getMany: (ids) => call("getMany", false, inner.getMany(ids)),
+    list: (query) => call("list", false, inner.list(query)),
+    nextWake: (taskIds) => call("nextWake", false, inner.nextWake(taskIds))
+  }
+}
