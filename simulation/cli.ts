@@ -9,6 +9,7 @@
  *   --workers W          split the seeds over W processes (default 1)
  *   --until-violation    stop at the first failing seed and say after how many seeds (mutation runs)
  *   --no-shrink          do not shrink failures with fast-check
+ *   --backend B          memory (default) or sqlite: a real SQLite file per seed (slower: use fewer seeds)
  *
  * Exits with 1 when a seed fails, or when a fault kind or transition is hit in under 1% of the
  * seeds of a run of at least 100 seeds.
@@ -16,7 +17,7 @@
 import { fork } from "node:child_process"
 import { CoverageSummary, type CoverageSnapshot } from "../src/simulation/Coverage.js"
 import type { Report } from "../src/simulation/Simulation.js"
-import { describeFailure, type Failure, replayCommand, runSeed, shrink } from "./sweep.js"
+import { type BackendKind, describeFailure, type Failure, replayCommand, runSeed, shrink } from "./sweep.js"
 
 interface Options {
   readonly seeds: number
@@ -28,6 +29,7 @@ interface Options {
   readonly untilViolation: boolean
   readonly shrink: boolean
   readonly worker: boolean
+  readonly backend: BackendKind
 }
 
 const parse = (argv: ReadonlyArray<string>): Options => {
@@ -38,7 +40,11 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     if (!Number.isSafeInteger(n)) throw new Error(`${name} needs an integer, got ${String(argv[i + 1])}`)
     return n
   }
+  const b = argv.indexOf("--backend")
+  const backend = b < 0 ? "memory" : argv[b + 1]
+  if (backend !== "memory" && backend !== "sqlite") throw new Error(`--backend needs memory or sqlite, got ${String(backend)}`)
   return {
+    backend,
     seeds: value("--seeds") ?? 3_000,
     from: value("--from") ?? 1,
     seed: value("--seed"),
@@ -64,7 +70,7 @@ interface RangeResult {
 const runRange = (
   from: number,
   count: number,
-  options: { readonly untilViolation: boolean; readonly onProgress?: (done: number, failures: number) => void }
+  options: { readonly untilViolation: boolean; readonly backend: BackendKind; readonly onProgress?: (done: number, failures: number) => void }
 ): RangeResult => {
   const coverage = new CoverageSummary()
   const failures: Array<{ seed: number; report: Omit<Report, "outcome"> }> = []
@@ -73,7 +79,7 @@ const runRange = (
   let done = 0
   let firstFailureAfter: number | undefined
   for (let seed = from; seed < from + count; seed++) {
-    const { outcome: _, ...report } = runSeed(seed)
+    const { outcome: _, ...report } = runSeed(seed, undefined, options.backend)
     done++
     coverage.add(report.coverage)
     executions += report.executions
@@ -90,7 +96,7 @@ const runRange = (
 
 const replay = (options: Options, seed: number): number => {
   const started = performance.now()
-  const report = runSeed(seed, options.trace ? (line) => console.log(line) : undefined)
+  const report = runSeed(seed, options.trace ? (line) => console.log(line) : undefined, options.backend)
   const ms = performance.now() - started
   console.log(
     `seed ${seed}: ${report.ok ? "ok" : "FAILED"}, trace ${report.traceHash}, ${report.executions} executions ` +
@@ -98,7 +104,7 @@ const replay = (options: Options, seed: number): number => {
   )
   for (const [key, n] of Object.entries(report.coverage)) console.log(`  ${key}: ${n}`)
   if (!report.ok) {
-    console.log(describeFailure({ seed, report }, options.shrink ? shrink(seed) : undefined))
+    console.log(describeFailure({ seed, report }, options.shrink ? shrink(seed, undefined, options.backend) : undefined, options.backend))
     return 1
   }
   return 0
@@ -111,6 +117,7 @@ const main = async (): Promise<number> => {
   if (options.worker) {
     const result = runRange(options.from, options.seeds, {
       untilViolation: options.untilViolation,
+      backend: options.backend,
       onProgress: (done, failures) => process.send?.({ type: "progress", done, failures })
     })
     await new Promise<void>((resolve) => process.send!({ type: "done", result }, () => resolve()))
@@ -132,7 +139,9 @@ const main = async (): Promise<number> => {
 
   let results: Array<RangeResult>
   if (options.workers === 1) {
-    results = [runRange(options.from, options.seeds, { untilViolation: options.untilViolation, onProgress: progress })]
+    results = [
+      runRange(options.from, options.seeds, { untilViolation: options.untilViolation, backend: options.backend, onProgress: progress })
+    ]
   } else {
     const chunk = Math.ceil(options.seeds / options.workers)
     const done = new Array<number>(options.workers).fill(0)
@@ -142,7 +151,7 @@ const main = async (): Promise<number> => {
         const from = options.from + i * chunk
         const count = Math.max(0, Math.min(chunk, options.from + options.seeds - from))
         return new Promise<RangeResult>((resolve, reject) => {
-          const child = fork(process.argv[1]!, ["--worker", "--from", String(from), "--seeds", String(count)], {
+          const child = fork(process.argv[1]!, ["--worker", "--from", String(from), "--seeds", String(count), "--backend", options.backend], {
             execArgv: process.execArgv
           })
           child.on("message", (message: any) => {
@@ -175,15 +184,16 @@ const main = async (): Promise<number> => {
 
   console.log(coverage.table())
   for (const failure of failures.slice(0, 5)) {
-    console.log(describeFailure(failure, options.shrink && failure === failures[0] ? shrink(failure.seed) : undefined))
+    const shrunk = options.shrink && failure === failures[0] ? shrink(failure.seed, undefined, options.backend) : undefined
+    console.log(describeFailure(failure, shrunk, options.backend))
   }
   const missing = seeds >= 100 ? coverage.missing(0.01) : []
   for (const key of missing) console.log(`coverage: '${key}' hit in ${(coverage.share(key) * 100).toFixed(2)}% of seeds, under 1%`)
   console.log(
-    `simulate: ${seeds} seeds (from ${options.from}), ${failures.length} failing, ${executions} executions, ` +
+    `simulate: ${seeds} seeds (from ${options.from}, ${options.backend} backend), ${failures.length} failing, ${executions} executions, ` +
       `${(simulatedMs / 3_600_000).toFixed(1)} h simulated, in ${elapsedS.toFixed(1)}s (${(seeds / elapsedS).toFixed(1)} seeds/s)`
   )
-  if (failures.length > 0) console.log(`replay the first: ${replayCommand(failures[0]!.seed)}`)
+  if (failures.length > 0) console.log(`replay the first: ${replayCommand(failures[0]!.seed, options.backend)}`)
   return failures.length > 0 || missing.length > 0 ? 1 : 0
 }
 

@@ -3,23 +3,43 @@
  * command that replays each one, and shrinking of a failing plan with fast-check.
  */
 import * as fc from "effect/FastCheck"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { CoverageSummary } from "../src/simulation/Coverage.js"
 import * as Simulation from "../src/simulation/Simulation.js"
+import * as SqliteFile from "../src/simulation/SqliteFile.js"
 import { countNodes, planArb, planOf, prune, scenarioOf, type WorkloadPlan } from "./Workload.js"
 
+/** The storage backend a run uses: the in-memory one, or a SQLite file of its own (temporary). */
+export type BackendKind = "memory" | "sqlite"
+
 /** The command that replays one seed. */
-export const replayCommand = (seed: number): string => `npm run simulate -- --seed ${seed}`
+export const replayCommand = (seed: number, backend: BackendKind = "memory"): string =>
+  `npm run simulate -- --seed ${seed}${backend === "memory" ? "" : ` --backend ${backend}`}`
+
+/** Runs `f` with a scenario's backend field: nothing for memory, a fresh SQLite file (removed afterwards) for sqlite. */
+const withBackend = <A>(backend: BackendKind, f: (extra: Partial<Simulation.Scenario>) => A): A => {
+  if (backend === "memory") return f({})
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tasks-sim-"))
+  try {
+    return f({ backend: SqliteFile.backend(path.join(dir, "sim.db")) })
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 /** The plan of a seed, as the simulation runs it (cut to the node budget). */
 export const planFor = (seed: number): WorkloadPlan => prune(planOf(seed))
 
 /** Runs one plan. */
-export const runPlan = (plan: WorkloadPlan, onTrace?: (line: string) => void): Simulation.Report =>
-  Simulation.run(onTrace === undefined ? scenarioOf(plan) : { ...scenarioOf(plan), onTrace })
+export const runPlan = (plan: WorkloadPlan, onTrace?: (line: string) => void, backend: BackendKind = "memory"): Simulation.Report =>
+  withBackend(backend, (extra) =>
+    Simulation.run(onTrace === undefined ? { ...scenarioOf(plan), ...extra } : { ...scenarioOf(plan), ...extra, onTrace }))
 
 /** Runs one seed; `seed` is also the run's own seed when the plan is replayed from it. */
-export const runSeed = (seed: number, onTrace?: (line: string) => void): Simulation.Report => {
-  const report = runPlan(planFor(seed), onTrace)
+export const runSeed = (seed: number, onTrace?: (line: string) => void, backend: BackendKind = "memory"): Simulation.Report => {
+  const report = runPlan(planFor(seed), onTrace, backend)
   return { ...report, seed }
 }
 
@@ -41,7 +61,8 @@ export interface SweepResult {
 export const sweep = (
   from: number,
   count: number,
-  onSeed?: (seed: number, report: Simulation.Report) => void
+  onSeed?: (seed: number, report: Simulation.Report) => void,
+  backend: BackendKind = "memory"
 ): SweepResult => {
   const coverage = new CoverageSummary()
   const failures: Array<Failure> = []
@@ -49,7 +70,7 @@ export const sweep = (
   let executions = 0
   let simulatedMs = 0
   for (let seed = from; seed < from + count; seed++) {
-    const report = runSeed(seed)
+    const report = runSeed(seed, undefined, backend)
     coverage.add(report.coverage)
     executions += report.executions
     simulatedMs += report.simulatedMs
@@ -72,19 +93,20 @@ export interface Shrunk {
  */
 export const shrink = (
   seed: number,
-  fails: (report: Simulation.Report) => boolean = (report) => !report.ok
+  fails: (report: Simulation.Report) => boolean = (report) => !report.ok,
+  backend: BackendKind = "memory"
 ): Shrunk | undefined => {
-  const details = fc.check(fc.property(planArb, (plan) => !fails(runPlan(prune(plan)))), { seed, numRuns: 1 })
+  const details = fc.check(fc.property(planArb, (plan) => !fails(runPlan(prune(plan), undefined, backend))), { seed, numRuns: 1 })
   if (!details.failed || details.counterexample === null) return undefined
   const plan = prune(details.counterexample[0])
-  return { plan, report: runPlan(plan), nodes: plan.roots.reduce((n, r) => n + countNodes(r.node), 0), shrinks: details.numShrinks }
+  return { plan, report: runPlan(plan, undefined, backend), nodes: plan.roots.reduce((n, r) => n + countNodes(r.node), 0), shrinks: details.numShrinks }
 }
 
 /** A short text for a failure: the seed, how to replay it, its violations and last events. */
-export const describeFailure = (failure: Failure, shrunk?: Shrunk): string => {
+export const describeFailure = (failure: Failure, shrunk?: Shrunk, backend: BackendKind = "memory"): string => {
   const lines = [
     `seed ${failure.seed} FAILED (trace ${failure.report.traceHash})`,
-    `  replay: ${replayCommand(failure.seed)}`,
+    `  replay: ${replayCommand(failure.seed, backend)}`,
     ...failure.report.violations.slice(0, 10).map((v) => `  violation: ${v}`)
   ]
   if (shrunk !== undefined) {

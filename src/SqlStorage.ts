@@ -149,6 +149,19 @@ export const migrate = (sql: SqlClient.SqlClient, dialect: Dialect, options: Opt
 export const make = (
   options: Options = {}
 ): Effect.Effect<TaskStorage["Type"], StorageError, SqlClient.SqlClient | Scope.Scope> =>
+  Effect.map(makeBackend(options), StorageDriver.make)
+
+/**
+ * The storage backend over the `SqlClient` in context, before {@link StorageDriver.make} turns it
+ * into the port (the simulation observes every write of it): checks the options, detects the
+ * dialect, runs the migrations.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeBackend = (
+  options: Options = {}
+): Effect.Effect<StorageDriver.Backend, StorageError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const problem = validate(options)
     if (problem !== undefined) return yield* new StorageError({ op: "configure", message: `invalid SQL storage options: ${problem}` })
@@ -163,7 +176,7 @@ export const make = (
     }
     yield* migrate(sql, dialect, options)
     const names = namesOf(options)
-    return StorageDriver.make(dialect === "pg" ? PgBackend.make(sql, names) : yield* SqliteBackend.make(sql, names))
+    return dialect === "pg" ? PgBackend.make(sql, names) : yield* SqliteBackend.make(sql, names)
   })
 
 /**

@@ -104,6 +104,11 @@ export interface Scenario {
   readonly properties?: (outcome: Outcome) => ReadonlyArray<string>
   /** Receives every trace line (for `--trace`). */
   readonly onTrace?: (line: string) => void
+  /**
+   * The storage backend every process shares, built in a scope that closes at the end of the run
+   * (for example `SqliteFile.backend(filename)`). Default: a fresh `MemoryStorage` backend.
+   */
+  readonly backend?: Effect.Effect<StorageDriver.Backend, unknown, Scope.Scope>
 }
 
 /** @since 0.1.0 @category models */
@@ -202,7 +207,10 @@ export const run = (scenario: Scenario): Report => {
   const plan = scenario.faults === "none" ? Faults.none : (scenario.faults ?? Faults.random(scenario.seed, faultPhaseMs))
   const prng = new Prng(scenario.seed)
   const faults = new FaultInjector(plan, prng, coverage)
-  const storage = StorageDriver.make(observe(MemoryStorage.makeBackend(), checker))
+  /** The memory backend is built here; another one (`scenario.backend`) at the start of the run. */
+  let storage!: TaskStorage["Type"]
+  if (scenario.backend === undefined) storage = StorageDriver.make(observe(MemoryStorage.makeBackend(), checker))
+  const backendScope = Effect.runSync(Scope.make())
   const hub = SignalsModule.makeHub()
   const ids = sequentialIds()
   const definitions = scenario.tasks.map((t) => t.definition)
@@ -219,10 +227,13 @@ export const run = (scenario: Scenario): Report => {
   const userViolations: Array<string> = []
   /** Fibers the harness forked on its own; interrupted at the end with every process, so nothing outlives the run. */
   const controlFibers = new Set<Fiber.RuntimeFiber<void>>()
-  let cleanup: Effect.Effect<void> = Effect.void
+  let cleanup: Effect.Effect<void> = Scope.close(backendScope, Exit.void)
   const log = (line: string) => trace.record(`${timeline.nowMs} ${line}`)
 
   const program = Effect.gen(function*() {
+    if (scenario.backend !== undefined) {
+      storage = StorageDriver.make(observe(yield* Effect.orDie(Scope.extend(scenario.backend, backendScope)), checker))
+    }
     const controlRuntime = yield* Effect.runtime<never>()
     const forkControl = (effect: Effect.Effect<void>): void => {
       const fiber = Runtime.runFork(controlRuntime, effect, { immediate: false })
@@ -232,6 +243,7 @@ export const run = (scenario: Scenario): Report => {
     cleanup = Effect.gen(function*() {
       for (const process of processes) yield* kill(process)
       yield* Fiber.interruptAll(controlFibers)
+      yield* Scope.close(backendScope, Exit.void)
     })
     const clientRegistry = RegistryModule.make(definitions)
     const client = yield* DurableExecutor.makeClient(Effect.succeed(false)).pipe(
