@@ -1,5 +1,5 @@
 // The user-facing face of the simulator (durable-tasks/simulation): a user's own workflow, the
-// engine's invariants, and the user's own properties over the outcome. docs/simulation.md shows it.
+// engine's invariants, and the user's own properties over the outcome. the README's Simulation section shows it.
 import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
 import { Task } from "../src/effect.js"
