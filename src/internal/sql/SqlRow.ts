@@ -103,6 +103,24 @@ export const onlyHotChanged = (before: ExecutionRow, after: ExecutionRow): boole
   before.sleepMsBeforeRun === after.sleepMsBeforeRun && before.createdAt === after.createdAt
 
 /**
+ * Splits a transaction's updated rows into those where only hot columns (status, lease, times,
+ * counters) changed since they were read — written with the narrow UPDATE — and the rest.
+ */
+export const partitionUpdates = (
+  updated: ReadonlyArray<ExecutionRow>,
+  seen: ReadonlyMap<string, ExecutionRow>
+): { readonly hot: ReadonlyArray<ExecutionRow>; readonly full: ReadonlyArray<ExecutionRow> } => {
+  const hot: Array<ExecutionRow> = []
+  const full: Array<ExecutionRow> = []
+  for (const row of updated) {
+    const before = seen.get(row.executionId)
+    if (before !== undefined && onlyHotChanged(before, row)) hot.push(row)
+    else full.push(row)
+  }
+  return { hot, full }
+}
+
+/**
  * The value bound for column `c` of `row`: JSON text for json columns; booleans as given
  * (`boolAsInt` turns them into 0/1 for SQLite).
  *

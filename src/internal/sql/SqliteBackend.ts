@@ -19,7 +19,7 @@ import type { ExecutionRow } from "../../ExecutionRow.js"
 import type * as StorageDriver from "../../StorageDriver.js"
 import type { ListQuery } from "../../TaskStorage.js"
 import { inSqlTransaction, rows as decodedRows, run, type SqlNames, transaction, wake } from "./SqlCommon.js"
-import { type Column, COLUMNS, HOT_COLUMNS, onlyHotChanged, paramOf, SELECT_LIST } from "./SqlRow.js"
+import { type Column, COLUMNS, HOT_COLUMNS, paramOf, partitionUpdates, SELECT_LIST } from "./SqlRow.js"
 
 const sqliteType = (c: Column): string => (c.kind === "text" || c.kind === "json" ? "TEXT" : "INTEGER")
 
@@ -169,13 +169,7 @@ const makeWith = (
       write: ({ inserted, updated }) =>
         Effect.gen(function*() {
           if (inserted.length > 0) yield* run("insert", sql.unsafe(INSERT, [rowsJson(COLUMNS, inserted)]))
-          const hot: Array<ExecutionRow> = []
-          const full: Array<ExecutionRow> = []
-          for (const row of updated) {
-            const before = seen.get(row.executionId)
-            if (before !== undefined && onlyHotChanged(before, row)) hot.push(row)
-            else full.push(row)
-          }
+          const { full, hot } = partitionUpdates(updated, seen)
           if (hot.length > 0) yield* run("update", sql.unsafe(UPDATE_HOT, [rowsJson(HOT_COLUMNS, hot)]))
           if (full.length > 0) yield* run("update", sql.unsafe(UPDATE_FULL, [rowsJson(COLUMNS, full)]))
         })
