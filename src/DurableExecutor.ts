@@ -235,7 +235,8 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
   const waiters = Waiters.make({ storage, signals })
   const wait = (executionId: string, options?: { readonly pollIntervalMs?: number }) =>
     Effect.gen(function*() {
-      const pollMs = options?.pollIntervalMs ?? config.pollIntervalMs
+      // At least 1 ms: a zero or negative interval would poll storage in a busy loop.
+      const pollMs = Math.max(1, options?.pollIntervalMs ?? config.pollIntervalMs)
       for (;;) {
         let seenFinished = false
         let wake: (() => void) | undefined

@@ -333,6 +333,24 @@ describe("unknown execution ids", () => {
     }).pipe(Effect.provide(DurableExecutorEffect.layerMemory())))
 })
 
+describe("wait options", () => {
+  it("waitAndGetExecution rejects a polling interval below 1 ms, and the execution still completes", () =>
+    withExecutor(async (executor) => {
+      const task = executor.task({ id: "t", timeoutMs: 1_000, run: ok })
+      const handle = await executor.enqueueTask(task, 7)
+      for (const pollingIntervalMs of [0, -5, 0.5]) {
+        const error = await caught(() => handle.waitAndGetExecution({ pollingIntervalMs }))
+        expect(error).toBeInstanceOf(DurableExecutorOptionsError)
+        expect(error.message).toBe(
+          `waitAndGetExecution: pollingIntervalMs must be an integer from 1 to 3600000, got ${pollingIntervalMs}`
+        )
+      }
+      const execution = await handle.waitAndGetExecution({ pollingIntervalMs: 10 })
+      expect(execution.status).toBe("completed")
+      expect(execution.output).toBe(7)
+    }))
+})
+
 describe("executor options", () => {
   it.each([
     [{ maxConcurrentTaskExecutions: 0 }, "maxConcurrentTaskExecutions must be an integer from 1"],

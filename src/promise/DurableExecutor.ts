@@ -341,6 +341,14 @@ export class DurableExecutor {
       getExecutionId: () => executionId,
       getExecution: async () => (await this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.get(executionId))))) as DurableTaskExecution<TOutput>,
       waitAndGetExecution: (options) => {
+        const pollMs = options?.pollingIntervalMs
+        if (pollMs !== undefined && (!Number.isInteger(pollMs) || pollMs < 1 || pollMs > 3_600_000)) {
+          return Promise.reject(
+            new DurableExecutorOptionsError(
+              `waitAndGetExecution: pollingIntervalMs must be an integer from 1 to 3600000, got ${String(pollMs)}`
+            )
+          )
+        }
         const wait = (waits: WaitQueue.WaitQueue) =>
           waits.wait(executionId, options?.pollingIntervalMs, options?.signal) as Promise<DurableTaskExecution<TOutput>>
         // The common case holds no extra promise: the queue is there, and rejects with the facade's errors.
