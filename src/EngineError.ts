@@ -45,13 +45,6 @@ export class UnstorableValue extends Data.TaggedError("UnstorableValue")<{
   readonly message: string
 }> {}
 
-/** The task id is not registered with this executor. @since 0.1.0 @category errors */
-export class TaskNotRegistered extends Data.TaggedError("TaskNotRegistered")<{ readonly taskId: string }> {
-  override get message() {
-    return `task '${this.taskId}' is not registered with this executor`
-  }
-}
-
 /** The executor is shutting down or shut down: no new work is accepted. @since 0.1.0 @category errors */
 export class ExecutorShutDown extends Data.TaggedError("ExecutorShutDown")<{}> {
   override get message() {
