@@ -14,6 +14,7 @@ import * as Changes from "./Changes.js"
 import {
   ExecutionNotFound,
   ExecutorShutDown,
+  InvalidExecutorConfig,
   type DuplicateExecution,
   type InvalidTaskDefinition,
   type InvalidTaskInput,
@@ -23,10 +24,11 @@ import {
 import { type ExecutionRow, makeReady } from "./ExecutionRow.js"
 import { Executor } from "./Executor.js"
 import * as ExecutorModule from "./Executor.js"
-import { ExecutorConfig, type ExecutorSettings } from "./ExecutorConfig.js"
+import { ExecutorConfig } from "./ExecutorConfig.js"
 import * as ExecutorConfigModule from "./ExecutorConfig.js"
 import { Ids } from "./Ids.js"
 import * as IdsModule from "./Ids.js"
+import { unknownKeyProblem } from "./internal/OptionKeys.js"
 import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
 import { Registry } from "./Registry.js"
@@ -118,8 +120,8 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
   never,
   TaskStorage | Signals | Registry | ExecutorConfig | Ids
 > => Effect.gen(function*() {
-  const storage = yield* TaskStorage
   const signals = yield* Signals
+  const storage = Changes.publishing(yield* TaskStorage, signals)
   const registry = yield* Registry
   const config = yield* ExecutorConfig
   const ids = yield* Ids
@@ -171,8 +173,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
     })
   }
 
-  const insertRows = (rows: ReadonlyArray<ExecutionRow>) =>
-    Effect.flatMap(storage.insert(rows), (changes) => Changes.publish(signals, changes))
+  const insertRows = (rows: ReadonlyArray<ExecutionRow>) => Effect.asVoid(storage.insert(rows))
 
   const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
     Effect.gen(function*() {
@@ -264,7 +265,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       const nowMs = yield* Clock.currentTimeMillis
       const result = yield* storage.apply([{ executionId, event: { _tag: "Cancel", nowMs, reason: "cancelled by the user" } }])
       if (result.results[0]?._tag === "NotFound") return yield* new ExecutionNotFound({ executionId })
-      yield* Changes.publish(signals, result.changes)
+      yield* Effect.logDebug("durable-tasks: cancel requested").pipe(Effect.annotateLogs("executionId", executionId))
       return yield* get(executionId)
     })
 
@@ -283,23 +284,27 @@ export const make: Effect.Effect<
 })
 
 /** Options of {@link layer}: executor settings and the tasks to register up front. @since 0.1.0 @category models */
-export interface LayerOptions extends Partial<ExecutorSettings> {
+export interface LayerOptions extends ExecutorConfigModule.ExecutorOptions {
   readonly tasks?: ReadonlyArray<TaskLike<any, any>>
 }
 
-/**
- * The executor and its service, over the `TaskStorage` and `Signals` that a storage layer provides.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layer = (
-  options: LayerOptions = {}
-): Layer.Layer<DurableExecutor | Executor, InvalidTaskDefinition, TaskStorage | Signals> => {
+/** Errors building the executor layers can fail with. @since 0.1.0 @category errors */
+export type LayerError = InvalidTaskDefinition | InvalidExecutorConfig
+
+const layerWith = (
+  options: LayerOptions,
+  configLayer: (settings: ExecutorConfigModule.ExecutorOptions) => Layer.Layer<ExecutorConfig, InvalidExecutorConfig>
+): Layer.Layer<DurableExecutor | Executor, LayerError, TaskStorage | Signals> => {
+  const problem = unknownKeyProblem(
+    options,
+    [...ExecutorConfigModule.settingNames, ...Object.keys(ExecutorConfigModule.durationSettings), "tasks"],
+    "DurableExecutor.layer options"
+  )
+  if (problem !== undefined) return Layer.fail(new InvalidExecutorConfig({ message: problem }))
   const { tasks, ...settings } = options
   const base = Layer.mergeAll(
     RegistryModule.layer((tasks ?? []).map((t) => t.definition)),
-    ExecutorConfigModule.layer(settings),
+    configLayer(settings),
     IdsModule.layerRandom
   )
   return Layer.effect(DurableExecutor, make).pipe(
@@ -308,6 +313,29 @@ export const layer = (
   )
 }
 
+/**
+ * The executor and its service, over the `TaskStorage` and `Signals` that a storage layer provides.
+ * Fails with `InvalidExecutorConfig` on an unknown key or an invalid setting.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: LayerOptions = {}): Layer.Layer<DurableExecutor | Executor, LayerError, TaskStorage | Signals> =>
+  layerWith(options, ExecutorConfigModule.layer)
+
+/**
+ * {@link layer} with its settings read from Effect `Config` (by default the environment:
+ * `DURABLE_TASKS_MAX_CONCURRENT_TASK_EXECUTIONS`, `DURABLE_TASKS_POLL_INTERVAL_MS`, …; see
+ * `ExecutorConfig.config`). A setting the config does not set keeps its value from `options`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: LayerOptions = {}
+): Layer.Layer<DurableExecutor | Executor, LayerError, TaskStorage | Signals> =>
+  layerWith(options, ExecutorConfigModule.layerConfig)
+
 /** {@link layer} over a fresh in-memory storage. @since 0.1.0 @category layers */
-export const layerMemory = (options: LayerOptions = {}): Layer.Layer<DurableExecutor | Executor, InvalidTaskDefinition> =>
+export const layerMemory = (options: LayerOptions = {}): Layer.Layer<DurableExecutor | Executor, LayerError> =>
   layer(options).pipe(Layer.provide(Layer.merge(MemoryStorage.layer, SignalsModule.layerMemory)))

@@ -51,3 +51,6 @@ export class ExecutorShutDown extends Data.TaggedError("ExecutorShutDown")<{}> {
     return "the durable executor is shut down"
   }
 }
+
+/** Executor settings or layer options are invalid (a bad value, an unknown key, unreadable config). @since 0.1.0 @category errors */
+export class InvalidExecutorConfig extends Data.TaggedError("InvalidExecutorConfig")<{ readonly message: string }> {}

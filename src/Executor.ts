@@ -13,11 +13,15 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Changes from "./Changes.js"
 import * as ClaimLoop from "./ClaimLoop.js"
+import { InvalidExecutorConfig } from "./EngineError.js"
 import * as ExpireLoop from "./ExpireLoop.js"
 import type { ExecutionRow } from "./ExecutionRow.js"
 import { ExecutorConfig } from "./ExecutorConfig.js"
@@ -26,8 +30,8 @@ import * as FinishBatcher from "./FinishBatcher.js"
 import { Ids } from "./Ids.js"
 import { ExecutorState, RunningExecution } from "./internal/ExecutorState.js"
 import * as LeaseWatchLoop from "./LeaseWatchLoop.js"
+import * as ExecutionLog from "./internal/ExecutionLog.js"
 import { Registry } from "./Registry.js"
-import * as Runtime from "effect/Runtime"
 import * as PlainRunner from "./PlainRunner.js"
 import type * as Planner from "./Planner.js"
 import * as Runner from "./Runner.js"
@@ -57,22 +61,25 @@ export class Executor extends Context.Tag("durable-tasks/Executor")<Executor, Ex
 /** Starts an executor in the current scope. @since 0.1.0 @category constructors */
 export const make: Effect.Effect<
   ExecutorService,
-  never,
+  InvalidExecutorConfig,
   TaskStorage | Signals | Registry | ExecutorConfig | Ids | Scope.Scope
 > = Effect.gen(function*() {
-  const storage = yield* TaskStorage
   const signals = yield* Signals
+  // Every write through `storage` publishes its wake-ups (enqueue → claim loops, finish → waiters, cancel → runner).
+  const storage = Changes.publishing(yield* TaskStorage, signals)
   const registry = yield* Registry
   const config = yield* ExecutorConfig
   const ids = yield* Ids
   const problem = ExecutorConfigModule.validate(config)
-  if (problem !== undefined) return yield* Effect.dieMessage(`invalid executor options: ${problem}`)
+  if (problem !== undefined) return yield* new InvalidExecutorConfig({ message: `invalid executor options: ${problem}` })
+  // Read once: the engine's per-execution debug logs cost nothing unless the level is debug when it starts.
+  const debug = LogLevel.lessThanEqual(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
   const executorId = config.executorId ?? (yield* ids.next("ex_"))
   const state = new ExecutorState()
   const scope = yield* Effect.scope
   const loopsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
 
-  const batcher = yield* Scope.extend(FinishBatcher.make({ storage, signals, batchSize: config.finishBatchSize }), loopsScope)
+  const batcher = yield* Scope.extend(FinishBatcher.make({ storage, batchSize: config.finishBatchSize }), loopsScope)
   const timeouts = new RunTimeouts()
   const deps: Runner.RunnerDeps = {
     registry,
@@ -91,8 +98,10 @@ export const make: Effect.Effect<
   }
 
   /** Queues the outcome to record; the slot stays taken until the batcher wrote it. */
-  const record = (entry: RunningExecution, row: ExecutionRow, event: Planner.Event): void =>
+  const record = (entry: RunningExecution, row: ExecutionRow, event: Planner.Event): void => {
+    if (debug) runFork(ExecutionLog.outcome(row, event))
     batcher.offer({ executionId: row.executionId, event }, () => release(entry))
+  }
 
   /** After an interruption: records a timed-out attempt when the timeout caused it, else nothing. */
   const interrupted = (entry: RunningExecution, row: ExecutionRow, nowMs: number): void => {
@@ -112,9 +121,10 @@ export const make: Effect.Effect<
     }).pipe(Effect.asVoid)
 
   // Runners are root fibers on the executor's runtime: forking them from a loop's fiber costs
-  // several times more (the fiber refs are forked each time), and the executor tracks them itself.
-  const runtime = yield* Effect.runtime<never>()
-  const runFork = Runtime.runFork(runtime)
+  // several times more (the fiber refs are forked each time). They are kept in a FiberSet (the same
+  // runFork plus an add), so closing the executor's scope interrupts any that is left.
+  const runners = yield* FiberSet.make<void, never>()
+  const runFork = yield* FiberSet.runtime(runners)<never>()
   const clock = yield* Effect.clock
 
   const plain = PlainRunner.make({
@@ -140,6 +150,7 @@ export const make: Effect.Effect<
   const start = (row: ExecutionRow, nowMs: number): Effect.Effect<void> =>
     Effect.sync(() => {
       const entry = new RunningExecution(row.executionId, row.leaseId ?? "", nowMs + row.timeoutMs)
+      if (debug) runFork(ExecutionLog.claimed(row, executorId))
       state.running.set(row.executionId, entry)
       timeouts.add(entry)
       const definition = registry.get(row.taskId)
@@ -168,7 +179,7 @@ export const make: Effect.Effect<
     pollIntervalMs: config.pollIntervalMs,
     start
   }).pipe(Effect.forkIn(loopsScope))
-  yield* ExpireLoop.run({ state, storage, signals, registry, pollIntervalMs: config.pollIntervalMs }).pipe(
+  yield* ExpireLoop.run({ state, storage, registry, pollIntervalMs: config.pollIntervalMs }).pipe(
     Effect.forkIn(loopsScope)
   )
   yield* LeaseWatchLoop.run({ state, storage, pollIntervalMs: config.pollIntervalMs }).pipe(Effect.forkIn(loopsScope))
@@ -192,10 +203,7 @@ export const make: Effect.Effect<
       yield* Effect.forEach(left, (r) => r.interrupt(), { discard: true })
       const nowMs = yield* Clock.currentTimeMillis
       yield* storage.apply(left.map((r) => ({ executionId: r.executionId, event: { _tag: "Release", nowMs, leaseId: r.leaseId } })))
-        .pipe(
-          Effect.tap((result) => Changes.publish(signals, result.changes)),
-          Effect.catchAll((error) => Effect.logWarning("durable-tasks: releasing leases at shutdown failed", error))
-        )
+        .pipe(Effect.catchAll((error) => Effect.logWarning("durable-tasks: releasing leases at shutdown failed", error)))
     }
     yield* Scope.close(loopsScope, Exit.void)
     yield* Deferred.succeed(done, undefined)
@@ -222,7 +230,7 @@ export const make: Effect.Effect<
 })
 
 /** The executor as a layer. @since 0.1.0 @category layers */
-export const layer: Layer.Layer<Executor, never, TaskStorage | Signals | Registry | ExecutorConfig | Ids> = Layer.scoped(
+export const layer: Layer.Layer<Executor, InvalidExecutorConfig, TaskStorage | Signals | Registry | ExecutorConfig | Ids> = Layer.scoped(
   Executor,
   make
 )

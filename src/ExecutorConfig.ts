@@ -1,10 +1,19 @@
 /**
- * Executor settings, with documented defaults.
+ * Executor settings, with documented defaults; their validation (a bad value or an unknown key is
+ * named, with the nearest valid key), and their sources: options in code, or Effect `Config`
+ * (environment variables `DURABLE_TASKS_*`).
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { InvalidExecutorConfig } from "./EngineError.js"
+import { describeValue, unknownKeyProblem } from "./internal/OptionKeys.js"
 
 /** @since 0.1.0 @category models */
 export interface ExecutorSettings {
@@ -38,6 +47,29 @@ export const defaults: ExecutorSettings = {
   finishBatchSize: 256
 }
 
+/** The setting names. @since 0.1.0 @category constants */
+export const settingNames: ReadonlyArray<keyof ExecutorSettings> = Object.keys(defaults) as Array<keyof ExecutorSettings>
+
+/**
+ * The settings that are durations, by the name the Effect API also accepts as a `Duration.DurationInput`
+ * (`leaseLeeway: "10 seconds"` for `leaseLeewayMs: 10_000`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const durationSettings = {
+  leaseLeeway: "leaseLeewayMs",
+  pollInterval: "pollIntervalMs",
+  shutdownGracePeriod: "shutdownGracePeriodMs"
+} as const satisfies Record<string, keyof ExecutorSettings>
+
+/** Executor settings as the Effect API takes them: each `…Ms` setting also as a duration. @since 0.1.0 @category models */
+export interface ExecutorOptions extends Partial<ExecutorSettings> {
+  readonly leaseLeeway?: Duration.DurationInput | undefined
+  readonly pollInterval?: Duration.DurationInput | undefined
+  readonly shutdownGracePeriod?: Duration.DurationInput | undefined
+}
+
 /** @since 0.1.0 @category tags */
 export class ExecutorConfig extends Context.Tag("durable-tasks/ExecutorConfig")<ExecutorConfig, ExecutorSettings>() {}
 
@@ -45,7 +77,8 @@ export class ExecutorConfig extends Context.Tag("durable-tasks/ExecutorConfig")<
 export const validate = (s: ExecutorSettings): string | undefined => {
   const int = (name: keyof ExecutorSettings, min: number, max: number) => {
     const v = s[name]
-    return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max
+    if (typeof v !== "number") return `${name} must be a number, got ${describeValue(v)}`
+    return Number.isInteger(v) && v >= min && v <= max
       ? undefined
       : `${name} must be an integer from ${min} to ${max}, got ${String(v)}`
   }
@@ -53,11 +86,99 @@ export const validate = (s: ExecutorSettings): string | undefined => {
     int("pollIntervalMs", 1, 3_600_000) ?? int("shutdownGracePeriodMs", 0, 86_400_000) ??
     int("maxSerializedValueBytes", 16, 1_073_741_824) ?? int("maxChildrenPerParent", 1, 100_000) ??
     int("finishBatchSize", 1, 10_000) ??
-    (s.executorId !== undefined && !/^[A-Za-z0-9_.:-]{1,128}$/.test(s.executorId)
-      ? `executorId must be 1 to 128 characters of letters, digits, _ . : -, got ${JSON.stringify(s.executorId)}`
+    (s.executorId !== undefined && (typeof s.executorId !== "string" || !/^[A-Za-z0-9_.:-]{1,128}$/.test(s.executorId))
+      ? `executorId must be 1 to 128 characters of letters, digits, _ . : -, got ${describeValue(s.executorId)}`
       : undefined)
 }
 
-/** A layer from partial settings over the defaults (not validated: see {@link validate}). @since 0.1.0 @category layers */
-export const layer = (options?: Partial<ExecutorSettings>): Layer.Layer<ExecutorConfig> =>
-  Layer.succeed(ExecutorConfig, { ...defaults, ...options })
+/**
+ * Settings from options over the defaults: refuses an unknown key (naming the nearest valid one),
+ * a duration given twice (`pollInterval` and `pollIntervalMs`), a duration that does not decode,
+ * and any invalid value. `extraKeys` are keys the caller handles itself (`logLevel`); `durations: false`
+ * accepts only the `…Ms` names (the Promise facade).
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const fromOptions = (
+  options: unknown,
+  where: string,
+  { durations = true, extraKeys = [] }: { readonly extraKeys?: ReadonlyArray<string>; readonly durations?: boolean } = {}
+): Either.Either<ExecutorSettings, string> => {
+  if (options === undefined) return Either.right(defaults)
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    return Either.left(`${where} must be an object, got ${describeValue(options)}`)
+  }
+  const known = [...settingNames, ...(durations ? Object.keys(durationSettings) : []), ...extraKeys]
+  const unknown = unknownKeyProblem(options, known, where)
+  if (unknown !== undefined) return Either.left(unknown)
+  const record = options as Record<string, unknown>
+  const settings: Record<string, unknown> = { ...defaults }
+  for (const name of settingNames) if (record[name] !== undefined) settings[name] = record[name]
+  for (const [name, msName] of Object.entries(durationSettings)) {
+    const value = record[name]
+    if (value === undefined) continue
+    if (record[msName] !== undefined) return Either.left(`${where}: give ${name} or ${msName}, not both`)
+    const decoded = Duration.decodeUnknown(value)
+    if (Option.isNone(decoded)) return Either.left(`${name} must be a duration (e.g. "10 seconds"), got ${describeValue(value)}`)
+    settings[msName] = Duration.toMillis(decoded.value)
+  }
+  const problem = validate(settings as unknown as ExecutorSettings)
+  return problem === undefined
+    ? Either.right(settings as unknown as ExecutorSettings)
+    : Either.left(`${where}: ${problem}`)
+}
+
+/**
+ * A layer from options over the defaults; fails with {@link InvalidExecutorConfig} when they are invalid.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: ExecutorOptions): Layer.Layer<ExecutorConfig, InvalidExecutorConfig> =>
+  Layer.effect(
+    ExecutorConfig,
+    Either.match(fromOptions(options, "executor options"), {
+      onLeft: (message) => Effect.fail(new InvalidExecutorConfig({ message })),
+      onRight: Effect.succeed
+    })
+  )
+
+/** `leaseLeewayMs` → `LEASE_LEEWAY_MS`. */
+const constantCase = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()
+
+/**
+ * The settings from Effect `Config`: each setting is read as `DURABLE_TASKS_` plus its name in
+ * constant case (`DURABLE_TASKS_MAX_CONCURRENT_TASK_EXECUTIONS`, `DURABLE_TASKS_POLL_INTERVAL_MS`),
+ * from the current `ConfigProvider` (the environment by default). A setting that is not set
+ * keeps the value of `options` (or the default).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config = (options?: ExecutorOptions): Effect.Effect<ExecutorSettings, InvalidExecutorConfig> =>
+  Effect.gen(function*() {
+    const base = fromOptions(options, "executor options")
+    if (Either.isLeft(base)) return yield* new InvalidExecutorConfig({ message: base.left })
+    const read = Config.all({
+      executorId: Config.option(Config.string(constantCase("executorId"))),
+      ...Object.fromEntries(
+        settingNames.filter((n) => n !== "executorId").map((n) => [n, Config.option(Config.integer(constantCase(n)))])
+      )
+    }).pipe(Config.nested("DURABLE_TASKS"))
+    const values = yield* Effect.mapError(
+      read,
+      (error) => new InvalidExecutorConfig({ message: `executor config: ${String(error)}` })
+    )
+    const settings: Record<string, unknown> = { ...base.right }
+    for (const [name, value] of Object.entries(values)) {
+      if (Option.isSome(value as Option.Option<unknown>)) settings[name] = (value as Option.Some<unknown>).value
+    }
+    const problem = validate(settings as unknown as ExecutorSettings)
+    if (problem !== undefined) return yield* new InvalidExecutorConfig({ message: `executor config: ${problem}` })
+    return settings as unknown as ExecutorSettings
+  })
+
+/** {@link config} as a layer. @since 0.1.0 @category layers */
+export const layerConfig = (options?: ExecutorOptions): Layer.Layer<ExecutorConfig, InvalidExecutorConfig> =>
+  Layer.effect(ExecutorConfig, config(options))

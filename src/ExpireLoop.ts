@@ -6,10 +6,9 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Changes from "./Changes.js"
 import type { ExecutorState } from "./internal/ExecutorState.js"
+import * as Loop from "./internal/Loop.js"
 import type { RegistryService } from "./Registry.js"
-import type { Signals } from "./Signals.js"
 import type { TaskStorage } from "./TaskStorage.js"
 
 const BATCH = 500
@@ -17,25 +16,29 @@ const BATCH = 500
 /** @since 0.1.0 @category loops */
 export const run = (args: {
   readonly state: ExecutorState
+  /** The executor's storage, which publishes the wake-ups of what it changed. */
   readonly storage: TaskStorage["Type"]
-  readonly signals: Signals["Type"]
   readonly registry: RegistryService
   readonly pollIntervalMs: number
-}): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    while (!args.state.stopping) {
-      const nowMs = yield* Clock.currentTimeMillis
-      const expired = yield* args.storage.expire({ nowMs, limit: BATCH }).pipe(
-        Effect.tap((result) => Changes.publish(args.signals, result.changes)),
-        Effect.map((result) => result.results.length),
-        Effect.catchAll((error) => Effect.as(Effect.logWarning("durable-tasks: lease expiry failed", error), 0))
-      )
-      if (expired === BATCH) continue
-      let waitMs = args.pollIntervalMs
-      const next = yield* args.storage.nextWake(args.registry.taskIds).pipe(
-        Effect.catchAll(() => Effect.succeed({ readyAtMs: null, expiresAtMs: null }))
-      )
-      if (next.expiresAtMs !== null) waitMs = Math.min(waitMs, Math.max(1, next.expiresAtMs - nowMs + 1))
-      yield* Effect.sleep(waitMs)
-    }
+}): Effect.Effect<void> => {
+  const step = Effect.gen(function*() {
+    if (args.state.stopping) return false
+    const nowMs = yield* Clock.currentTimeMillis
+    const expired = yield* args.storage.expire({ nowMs, limit: BATCH }).pipe(
+      Effect.map((result) => result.results.length),
+      Effect.tap((count) =>
+        count === 0 ? Effect.void : Effect.logDebug(`durable-tasks: ${count} lapsed lease(s) expired (an attempt each)`)
+      ),
+      Effect.catchAll((error) => Effect.as(Effect.logWarning("durable-tasks: lease expiry failed", error), 0))
+    )
+    if (expired === BATCH) return true
+    let waitMs = args.pollIntervalMs
+    const next = yield* args.storage.nextWake(args.registry.taskIds).pipe(
+      Effect.catchAll(() => Effect.succeed({ readyAtMs: null, expiresAtMs: null }))
+    )
+    if (next.expiresAtMs !== null) waitMs = Math.min(waitMs, Math.max(1, next.expiresAtMs - nowMs + 1))
+    yield* Effect.sleep(waitMs)
+    return true
   })
+  return Loop.run("lease expiry", step, args.pollIntervalMs)
+}

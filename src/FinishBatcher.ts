@@ -10,10 +10,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Changes from "./Changes.js"
 import type { StorageError } from "./EngineError.js"
+import * as Loop from "./internal/Loop.js"
 import { Wakeup } from "./internal/Wakeup.js"
-import type { Signals } from "./Signals.js"
 import type { Command, CommandResult, TaskStorage } from "./TaskStorage.js"
 
 interface Pending {
@@ -38,8 +37,8 @@ const retryPolicy = Schedule.exponential("20 millis", 2).pipe(Schedule.intersect
 
 /** Starts the batching loop in the current scope. @since 0.1.0 @category constructors */
 export const make = (args: {
+  /** The executor's storage, which publishes the wake-ups of what it changed. */
   readonly storage: TaskStorage["Type"]
-  readonly signals: Signals["Type"]
   readonly batchSize: number
 }): Effect.Effect<FinishBatcher, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -48,7 +47,6 @@ export const make = (args: {
     const flush = (batch: ReadonlyArray<Pending>) =>
       args.storage.apply(batch.map((p) => p.command)).pipe(
         Effect.retry(retryPolicy),
-        Effect.tap((result) => Changes.publish(args.signals, result.changes)),
         // matchCauseEffect, not matchEffect: a defect in one apply must fail this batch, not kill the loop
         // (every later finish would wait forever).
         Effect.matchCauseEffect({
@@ -65,22 +63,22 @@ export const make = (args: {
             })
         })
       )
-    yield* Effect.gen(function*() {
-      for (;;) {
-        if (queue.length === 0) {
-          yield* wakeup.waitNotified(wakeup.version)
-          continue
-        }
-        let batch: Array<Pending>
-        if (queue.length <= args.batchSize) {
-          batch = queue
-          queue = []
-        } else {
-          batch = queue.splice(0, args.batchSize)
-        }
-        yield* flush(batch)
+    const step = Effect.gen(function*() {
+      if (queue.length === 0) {
+        yield* wakeup.waitNotified(wakeup.version)
+        return true
       }
-    }).pipe(Effect.forkScoped)
+      let batch: Array<Pending>
+      if (queue.length <= args.batchSize) {
+        batch = queue
+        queue = []
+      } else {
+        batch = queue.splice(0, args.batchSize)
+      }
+      yield* flush(batch)
+      return true
+    })
+    yield* Effect.forkScoped(Loop.run("finish batcher", step, 100))
     const offer: FinishBatcher["offer"] = (command, onDone) => {
       queue.push({ command, onDone })
       wakeup.notify()

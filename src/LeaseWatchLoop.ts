@@ -6,6 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import type { ExecutorState } from "./internal/ExecutorState.js"
+import * as Loop from "./internal/Loop.js"
 import type { TaskStorage } from "./TaskStorage.js"
 
 /** Interrupts the runners of these executions, if this executor runs them. @since 0.1.0 @category utils */
@@ -20,23 +21,25 @@ export const run = (args: {
   readonly state: ExecutorState
   readonly storage: TaskStorage["Type"]
   readonly pollIntervalMs: number
-}): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    const { state } = args
-    while (!state.stopping) {
-      yield* Effect.sleep(args.pollIntervalMs)
-      if (state.running.size === 0) continue
-      const held = Array.from(state.running.values())
-      const rows = yield* args.storage.getMany(held.map((r) => r.executionId)).pipe(
-        Effect.catchAll(() => Effect.succeed(undefined))
-      )
-      if (rows === undefined) continue
-      const byId = new Map(rows.map((r) => [r.executionId, r] as const))
-      const lost = held.filter((r) => {
-        const row = byId.get(r.executionId)
-        return row === undefined || row.status !== "running" || row.leaseId !== r.leaseId
-      })
-      // A finish already queued by the runner changes the row too: interrupt only runners still registered.
-      yield* interrupt(state, lost.filter((r) => state.running.get(r.executionId) === r).map((r) => r.executionId))
-    }
+}): Effect.Effect<void> => {
+  const { state } = args
+  const step = Effect.gen(function*() {
+    if (state.stopping) return false
+    yield* Effect.sleep(args.pollIntervalMs)
+    if (state.running.size === 0) return true
+    const held = Array.from(state.running.values())
+    const rows = yield* args.storage.getMany(held.map((r) => r.executionId)).pipe(
+      Effect.catchAll(() => Effect.succeed(undefined))
+    )
+    if (rows === undefined) return true
+    const byId = new Map(rows.map((r) => [r.executionId, r] as const))
+    const lost = held.filter((r) => {
+      const row = byId.get(r.executionId)
+      return row === undefined || row.status !== "running" || row.leaseId !== r.leaseId
+    })
+    // A finish already queued by the runner changes the row too: interrupt only runners still registered.
+    yield* interrupt(state, lost.filter((r) => state.running.get(r.executionId) === r).map((r) => r.executionId))
+    return true
   })
+  return Loop.run("lease watch", step, args.pollIntervalMs)
+}

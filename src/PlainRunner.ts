@@ -98,7 +98,3 @@ export const make = (args: {
 
   return { start }
 }
-
-/** Turns an outcome that may need an effect into one. @since 0.1.0 @category utils */
-export const outcomeEffect = (event: Planner.Event | Effect.Effect<Planner.Event>): Effect.Effect<Planner.Event> =>
-  Effect.isEffect(event) ? event : Effect.succeed(event)

@@ -26,10 +26,6 @@ export interface RunnerDeps {
   readonly maxChildrenPerParent: number
 }
 
-class RunTimedOut {
-  readonly _tag = "RunTimedOut"
-}
-
 /**
  * Turns anything a run failed with into the stored error. An error with a boolean `isRetryable`
  * (the facade's `DurableTaskError`, the Effect API's `TaskRunError`) decides retries; anything
@@ -154,27 +150,24 @@ export interface RunControl {
 /**
  * Runs `row` (claimed by this executor) and returns the event that records its outcome.
  * Interrupted runs (cancel, lost lease, shutdown) are interrupted here too, so nothing is written.
- * Without `control`, the run's timeout is applied here.
+ * The run's timeout is the executor's `RunTimeouts` loop's job: `control.onRunEnded` tells it the run ended.
  *
  * @since 0.1.0
  * @category runners
  */
-export const outcome = (deps: RunnerDeps, row: ExecutionRow, control?: RunControl): Effect.Effect<Planner.Event> => {
+export const outcome = (deps: RunnerDeps, row: ExecutionRow, control: RunControl): Effect.Effect<Planner.Event> => {
   // Written as a short chain rather than a generator: it runs once per execution, on the hot path.
   const definition = deps.registry.get(row.taskId)
   if (definition === undefined) {
-    control?.onRunEnded()
+    control.onRunEnded()
     return Effect.map(Clock.currentTimeMillis, (nowMs) => notRegistered(row, nowMs))
   }
   const run = Effect.flatMap(
     Effect.suspend(() => definition.decodeInput(Serialization.decode(row.input))),
     (input) => definition.run(infoOf(row, deps.shutdownSignal), input)
   )
-  const attempt = control === undefined
-    ? Effect.timeoutFail(run, { duration: row.timeoutMs, onTimeout: () => new RunTimedOut() })
-    : run
-  return Effect.flatMap(Effect.exit(attempt), (exit) => {
-    control?.onRunEnded()
+  return Effect.flatMap(Effect.exit(run), (exit) => {
+    control.onRunEnded()
     return Effect.clockWith((clock): Effect.Effect<Planner.Event> => {
       const nowMs = clock.unsafeCurrentTimeMillis()
       if (Exit.isSuccess(exit)) return asEffect(resultEvent(deps, row, definition, exit.value, nowMs))
@@ -187,8 +180,7 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow, control?: RunContro
           isRetryable: true
         }))
       }
-      const error = Cause.squash(exit.cause)
-      return Effect.succeed(error instanceof RunTimedOut ? timedOut(row, nowMs) : failureEvent(row, error, nowMs))
+      return Effect.succeed(failureEvent(row, Cause.squash(exit.cause), nowMs))
     })
   })
 }

@@ -14,7 +14,7 @@ import type * as Scope from "effect/Scope"
 export interface Listener {
   readonly ready?: () => void
   readonly cancelled?: (executionIds: ReadonlyArray<string>) => void
-  /** Executions that finished (one listener can serve many waiters, unlike {@link Signals.watchFinished}). */
+  /** Executions that finished (one listener serves every waiter of a client). */
   readonly finished?: (executionIds: ReadonlyArray<string>) => void
 }
 
@@ -25,8 +25,6 @@ export class Signals extends Context.Tag("durable-tasks/Signals")<Signals, {
   readonly notifyCancelled: (executionIds: ReadonlyArray<string>) => Effect.Effect<void>
   /** Calls `listener` for ready, cancel and finish signals while the scope is open. */
   readonly subscribe: (listener: Listener) => Effect.Effect<void, never, Scope.Scope>
-  /** Calls `onFinished` when `executionId` finishes, while the scope is open. */
-  readonly watchFinished: (executionId: string, onFinished: () => void) => Effect.Effect<void, never, Scope.Scope>
 }>() {}
 
 /**
@@ -38,7 +36,6 @@ export class Signals extends Context.Tag("durable-tasks/Signals")<Signals, {
  */
 export const makeHub = () => {
   const listeners = new Set<Listener>()
-  const watchers = new Map<string, Set<() => void>>()
   const deliverReady = () => {
     for (const l of listeners) l.ready?.()
   }
@@ -49,13 +46,6 @@ export const makeHub = () => {
   const deliverFinished = (ids: ReadonlyArray<string>) => {
     if (ids.length === 0) return
     for (const l of listeners) l.finished?.(ids)
-    if (watchers.size === 0) return
-    for (const id of ids) {
-      const set = watchers.get(id)
-      if (set === undefined) continue
-      watchers.delete(id)
-      for (const f of set) f()
-    }
   }
   const service: Signals["Type"] = {
     notifyReady: Effect.sync(deliverReady),
@@ -64,24 +54,6 @@ export const makeHub = () => {
     subscribe: (listener) =>
       Effect.acquireRelease(Effect.sync(() => listeners.add(listener)), () => Effect.sync(() => listeners.delete(listener))).pipe(
         Effect.asVoid
-      ),
-    watchFinished: (id, onFinished) =>
-      Effect.acquireRelease(
-        Effect.sync(() => {
-          let set = watchers.get(id)
-          if (set === undefined) {
-            set = new Set()
-            watchers.set(id, set)
-          }
-          set.add(onFinished)
-        }),
-        () =>
-          Effect.sync(() => {
-            const set = watchers.get(id)
-            if (set === undefined) return
-            set.delete(onFinished)
-            if (set.size === 0) watchers.delete(id)
-          })
       )
   }
   return { service, deliverReady, deliverCancelled, deliverFinished }

@@ -359,7 +359,10 @@ describe("executor options", () => {
     [{ shutdownGracePeriodMs: 1.5 }, "shutdownGracePeriodMs must be an integer"],
     [{ maxSerializedValueBytes: 8 }, "maxSerializedValueBytes must be an integer from 16"],
     [{ executorId: "has space" }, "executorId must be 1 to 128 characters"],
-    [{ pollInterval: 10 }, "unknown executor option(s): pollInterval"]
+    [{ pollInterval: 10 }, "unknown option 'pollInterval' (did you mean 'pollIntervalMs'?)"],
+    [{ maxConcurentTaskExecutions: 5 }, "did you mean 'maxConcurrentTaskExecutions'?"],
+    [{ pollIntervalMs: "1000" }, "pollIntervalMs must be a number, got string \"1000\""],
+    [{ logLevel: "verbose" }, "logLevel must be one of \"none\", \"error\", \"warning\", \"info\", \"debug\""]
   ])("%j is refused", (options, message) => {
     const error = (() => {
       try {
@@ -383,8 +386,21 @@ describe("executor options", () => {
       const exit = yield* Effect.exit(
         Effect.provide(DurableExecutorEffect.DurableExecutor, DurableExecutorEffect.layerMemory({ maxConcurrentTaskExecutions: 0 }))
       )
-      expect(Exit.isFailure(exit)).toBe(true)
-      if (Exit.isFailure(exit)) expect(Cause.pretty(exit.cause)).toContain("invalid executor options: maxConcurrentTaskExecutions")
+      // A typed failure (not a defect) that names the field.
+      const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
+      expect(failure?._tag).toBe("Some")
+      const error = failure?._tag === "Some" ? failure.value : undefined
+      expect(error?._tag).toBe("InvalidExecutorConfig")
+      expect(error?.message).toContain("maxConcurrentTaskExecutions must be an integer from 1")
+    }))
+
+  it.effect("the Effect API refuses an unknown layer option, naming the nearest one", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Effect.provide(DurableExecutorEffect.DurableExecutor, DurableExecutorEffect.layerMemory({ pollIntervall: 5 } as never))
+      )
+      expect(error._tag).toBe("InvalidExecutorConfig")
+      expect(error.message).toContain("unknown option 'pollIntervall' (did you mean 'pollInterval'?)")
     }))
 
   it.effect("the Effect API refuses a bad task definition when it is made", () =>

@@ -12,6 +12,7 @@ import * as Scope from "effect/Scope"
 import type { Signals } from "../Signals.js"
 import { isFinished } from "../TaskStatus.js"
 import type { TaskStorage } from "../TaskStorage.js"
+import * as Loop from "./Loop.js"
 import { Wakeup } from "./Wakeup.js"
 
 interface Watch {
@@ -62,38 +63,39 @@ export const make = (args: { readonly storage: TaskStorage["Type"]; readonly sig
 
   /** Reads the due executions every so often; ends (and unsubscribes) when no watch is left. */
   const poller = (scope: Scope.CloseableScope): Effect.Effect<void> =>
-    Effect.gen(function*() {
-      for (;;) {
-        if (byId.size === 0) {
-          active = false
-          plannedWakeAtMs = Number.POSITIVE_INFINITY
-          return yield* Scope.close(scope, Exit.void)
-        }
-        const version = wakeup.version
-        const nowMs = yield* Clock.currentTimeMillis
-        const due: Array<string> = []
-        let nextMs = Number.POSITIVE_INFINITY
-        for (const [id, watches] of byId) {
-          let isDue = false
-          for (const w of each(watches)) {
-            if (w.dueAtMs <= nowMs) {
-              isDue = true
-              w.dueAtMs = nowMs + w.pollMs
-            }
-            if (w.dueAtMs < nextMs) nextMs = w.dueAtMs
-          }
-          if (isDue) due.push(id)
-        }
-        for (let i = 0; i < due.length; i += POLL_CHUNK) {
-          const rows = yield* args.storage.getMany(due.slice(i, i + POLL_CHUNK)).pipe(
-            Effect.catchAll(() => Effect.succeed([]))
-          )
-          for (const row of rows) if (isFinished(row.status)) fire(row.executionId)
-        }
-        plannedWakeAtMs = nextMs
-        yield* wakeup.wait(version, nextMs - nowMs)
+    Loop.run("waits", Effect.gen(function*() {
+      if (byId.size === 0) {
+        // In the same step as the check, so that a watch added now starts a new poller.
+        active = false
+        plannedWakeAtMs = Number.POSITIVE_INFINITY
+        yield* Scope.close(scope, Exit.void)
+        return false
       }
-    })
+      const version = wakeup.version
+      const nowMs = yield* Clock.currentTimeMillis
+      const due: Array<string> = []
+      let nextMs = Number.POSITIVE_INFINITY
+      for (const [id, watches] of byId) {
+        let isDue = false
+        for (const w of each(watches)) {
+          if (w.dueAtMs <= nowMs) {
+            isDue = true
+            w.dueAtMs = nowMs + w.pollMs
+          }
+          if (w.dueAtMs < nextMs) nextMs = w.dueAtMs
+        }
+        if (isDue) due.push(id)
+      }
+      for (let i = 0; i < due.length; i += POLL_CHUNK) {
+        const rows = yield* args.storage.getMany(due.slice(i, i + POLL_CHUNK)).pipe(
+          Effect.catchAll(() => Effect.succeed([]))
+        )
+        for (const row of rows) if (isFinished(row.status)) fire(row.executionId)
+      }
+      plannedWakeAtMs = nextMs
+      yield* wakeup.wait(version, nextMs - nowMs)
+      return true
+    }), 100)
 
   let startPending = false
   const startNow = Effect.gen(function*() {

@@ -10,7 +10,6 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
@@ -18,7 +17,6 @@ import * as DurableExecutorModule from "../DurableExecutor.js"
 import { InvalidTaskInput } from "../EngineError.js"
 import * as Executor from "../Executor.js"
 import { ExecutorConfig, type ExecutorSettings } from "../ExecutorConfig.js"
-import * as ExecutorConfigModule from "../ExecutorConfig.js"
 import * as Ids from "../Ids.js"
 import { Registry } from "../Registry.js"
 import * as RegistryModule from "../Registry.js"
@@ -37,6 +35,7 @@ import {
 import { formatIssues, type InferInput, type InferOutput, type StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
 import { callUser, contextOf, isPromiseLike } from "./UserRun.js"
+import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as WaitQueue from "./WaitQueue.js"
 import type {
   DurableFinalizeTaskOptions,
@@ -54,7 +53,7 @@ import type {
 /** Options of `new DurableExecutor(storage, options)`; every field has a documented default. @since 0.1.0 @category models */
 export interface DurableExecutorOptions extends Partial<ExecutorSettings> {
   /** Engine log level. Default "warning". */
-  readonly logLevel?: "none" | "error" | "warning" | "info" | "debug" | undefined
+  readonly logLevel?: DurableLogLevel | undefined
 }
 
 type Validator = (taskId: string) => (input: unknown) => Effect.Effect<unknown, InvalidTaskInput>
@@ -134,29 +133,14 @@ export class DurableExecutor {
         "DurableExecutor needs a storage: createInMemoryStorage(), createSqliteStorage(...) or createPostgresStorage(...)"
       )
     }
-    const { logLevel, ...partial } = options
-    const settings: ExecutorSettings = { ...ExecutorConfigModule.defaults }
-    for (const [key, value] of Object.entries(partial)) {
-      if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value
-    }
-    const unknownKeys = Object.keys(partial).filter((k) => !(k in ExecutorConfigModule.defaults))
-    if (unknownKeys.length > 0) throw new DurableExecutorOptionsError(`unknown executor option(s): ${unknownKeys.join(", ")}`)
-    const problem = ExecutorConfigModule.validate(settings)
-    if (problem !== undefined) throw new DurableExecutorOptionsError(`invalid executor options: ${problem}`)
-    const level = {
-      none: LogLevel.None,
-      error: LogLevel.Error,
-      warning: LogLevel.Warning,
-      info: LogLevel.Info,
-      debug: LogLevel.Debug
-    }[logLevel ?? "warning"]
+    const { logLevel, settings } = checkExecutorOptions(options)
     this.runtime = ManagedRuntime.make(
       Layer.mergeAll(
         storage.layer,
         Layer.succeed(Registry, this.registry),
         Layer.succeed(ExecutorConfig, settings),
         Ids.layerRandom,
-        Logger.minimumLogLevel(level)
+        Logger.minimumLogLevel(logLevel)
       )
     )
   }

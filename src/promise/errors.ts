@@ -82,6 +82,8 @@ export const fromEngineError = (error: unknown): Error => {
       return new DurableExecutionNotFoundError(message)
     case "InvalidTaskDefinition":
       return new DurableTaskDefinitionError(message)
+    case "InvalidExecutorConfig":
+      return new DurableExecutorOptionsError(message)
     case "InvalidTaskInput":
       return new DurableTaskInputError(message)
     case "UnstorableValue":

@@ -44,7 +44,6 @@ export const make = (inner: Signals["Type"], process: { readonly alive: boolean 
       if (ready !== undefined) wrapped.ready = () => receive(ready)
       if (cancelled !== undefined) wrapped.cancelled = (ids) => receive(() => cancelled(ids))
       return inner.subscribe(wrapped as Listener)
-    },
-    watchFinished: inner.watchFinished
+    }
   }
 }

@@ -309,6 +309,7 @@ export const run = (scenario: Scenario): Report => {
           Context.add(Scope.Scope, scope)
         )
         process.executor = yield* Executor.make.pipe(
+          Effect.orDie, // the scenario's settings are checked before the run
           Effect.provide(context),
           Effect.withClock(process.clock),
           Effect.withScheduler(process.scheduler)
