@@ -144,8 +144,9 @@ export const layer = (options?: ExecutorOptions): Layer.Layer<ExecutorConfig, In
     })
   )
 
-/** `leaseLeewayMs` → `LEASE_LEEWAY_MS`. */
-const constantCase = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()
+/** `leaseLeewayMs` → `DURABLE_TASKS_LEASE_LEEWAY_MS`: one flat name, the same in any `ConfigProvider`. */
+const constantCase = (name: string): string =>
+  `DURABLE_TASKS_${name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`
 
 /**
  * The settings from Effect `Config`: each setting is read as `DURABLE_TASKS_` plus its name in
@@ -165,7 +166,7 @@ export const config = (options?: ExecutorOptions): Effect.Effect<ExecutorSetting
       ...Object.fromEntries(
         settingNames.filter((n) => n !== "executorId").map((n) => [n, Config.option(Config.integer(constantCase(n)))])
       )
-    }).pipe(Config.nested("DURABLE_TASKS"))
+    })
     const values = yield* Effect.mapError(
       read,
       (error) => new InvalidExecutorConfig({ message: `executor config: ${String(error)}` })

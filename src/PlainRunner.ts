@@ -4,6 +4,11 @@
  * (cancel, timeout, lost lease, shutdown) aborts its cancel signal and drops its result. A fiber per
  * run costs about 6 KB and a few microseconds, which is more than a trivial task itself.
  *
+ * Measured (commit 87daba5, bench `flat` on memory, facade, enqueueTasks + waits): a runner fiber cost
+ * ~6 KB, ~13 KB with its effects, per execution; without it, ~26 → ~15 KB allocated per execution.
+ * The cancel signal's `AbortController` is made on first use of `ctx.cancelSignal`: it cost ~10 µs
+ * per run; a plain return value completes at once (an `Effect.async` resumed synchronously cost ~10 µs).
+ *
  * @since 0.1.0
  */
 import type * as Clock from "effect/Clock"

@@ -3,6 +3,10 @@
  * racing fibers per run) and interrupts the runs that outlive their timeout; their runner then
  * records a timed-out attempt. Time is the Effect Clock's, so TestClock drives it in tests.
  *
+ * Measured with `node --cpu-prof` on the bench's flat scenario (commit 4df1382): `Effect.timeoutFail`
+ * per run cost ~100 µs with many runs alive (two forked fibers and a timer each); this loop's heap
+ * push and settle cost well under 1 µs per run.
+ *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"

@@ -1,5 +1,8 @@
 /**
- * A binary min-heap, ordered by `(key, seq)`.
+ * A binary min-heap, ordered by `(key, seq)`: the run deadlines of {@link ../RunTimeouts}.
+ * Hand-written because no Effect module keeps a mutable priority queue; swaps are written out
+ * without array destructuring, which allocated on every swap (claiming in memory: ~1.6 → ~0.9 KB
+ * allocated per row, measured with the bench's allocation counts, commit a46e6cb).
  *
  * @since 0.1.0
  */

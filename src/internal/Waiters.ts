@@ -3,6 +3,10 @@
  * and one polling fiber serve all watches (polling is only the fallback for lost notifications), so
  * that a watch is a small record: no subscription, timer or fiber of its own.
  *
+ * Measured (commits 6882a93, 86b5c86): a wait with its own fiber, scope, subscription and racing
+ * timer made 10,000 waiting handles 30,000 live fibers; as a watch, waiting on 20,000 finished
+ * executions through the facade went from ~20 to ~7 µs per wait.
+ *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"

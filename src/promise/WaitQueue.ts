@@ -5,6 +5,9 @@
  * with others, once the execution finished. Tens of thousands of waiting handles are then just
  * records and promises, not tens of thousands of live fibers.
  *
+ * Measured (commits 5dea21b, 86b5c86): a check builds its finished executions without an effect each
+ * (an effect costs ~600 bytes); waiting on 20,000 finished executions went from ~20 to ~7 µs per wait.
+ *
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
