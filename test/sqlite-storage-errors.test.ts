@@ -174,14 +174,19 @@ const timerFiresFirst = (promise: Promise<unknown>): Promise<"timer" | "promise"
     new Promise<"timer">((resolve) => setTimeout(() => resolve("timer"), 100))
   ])
 
+/** A started executor on a fresh file, and another process holding that file's write lock. */
+const startedExecutorOnLockedFile = async (busyTimeoutMs: number) => {
+  const filename = path.join(scratch(), "app.db")
+  const executor = new DurableExecutor(createSqliteStorage({ filename, busyTimeoutMs }), { logLevel: "none" })
+  cleanups.push(() => executor.shutdown())
+  const task = defineTask(executor)
+  await executor.start()
+  return { filename, executor, task, lock: await holdWriteLock(filename) }
+}
+
 describe("waiting for another process's write lock", () => {
   it("an enqueue waits for the lock without blocking the event loop, then succeeds", async () => {
-    const filename = path.join(scratch(), "app.db")
-    const executor = new DurableExecutor(createSqliteStorage({ filename, busyTimeoutMs: 20_000 }), { logLevel: "none" })
-    cleanups.push(() => executor.shutdown())
-    const task = defineTask(executor)
-    await executor.start()
-    const lock = await holdWriteLock(filename)
+    const { executor, lock, task } = await startedExecutorOnLockedFile(20_000)
     const enqueued = executor.enqueueTask(task, 21)
     // Timers fire while the enqueue waits (better-sqlite3's own busy wait would hold the thread).
     expect(await timerFiresFirst(enqueued)).toBe("timer")
@@ -207,12 +212,7 @@ describe("waiting for another process's write lock", () => {
   })
 
   it("after busyTimeoutMs the call rejects with a DurableStorageError naming the file and the timeout", async () => {
-    const filename = path.join(scratch(), "app.db")
-    const executor = new DurableExecutor(createSqliteStorage({ filename, busyTimeoutMs: 300 }), { logLevel: "none" })
-    cleanups.push(() => executor.shutdown())
-    const task = defineTask(executor)
-    await executor.start()
-    const lock = await holdWriteLock(filename)
+    const { executor, filename, lock, task } = await startedExecutorOnLockedFile(300)
     const error = await executor.enqueueTask(task, 1).then(() => undefined, (e) => e)
     expectStorageError(error, filename, /locked by another process for longer than busyTimeoutMs \(300 ms\)/)
     expect((error as DurableStorageError).isRetryable).toBe(true)
