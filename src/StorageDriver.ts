@@ -9,6 +9,7 @@
 import * as Effect from "effect/Effect"
 import { DuplicateExecution, type StorageError } from "./EngineError.js"
 import type { ExecutionRow } from "./ExecutionRow.js"
+import { guardExecutionIds } from "./internal/ExecutionIdGuard.js"
 import * as Planner from "./Planner.js"
 import { isFinished } from "./TaskStatus.js"
 import type { ApplyResult, Changes, Command, CommandResult } from "./TaskStorage.js"
@@ -140,7 +141,8 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
  * @category constructors
  */
 export const make = (backend: Backend): TaskStorage["Type"] =>
-  TaskStorage.of({
+  // Ids given by callers (get, wait, cancel) that no storage can hold are not found, in every backend.
+  guardExecutionIds(TaskStorage.of({
     insert: (rows) =>
       backend.transaction((tx) =>
         Effect.gen(function*() {
@@ -186,4 +188,4 @@ export const make = (backend: Backend): TaskStorage["Type"] =>
     getMany: backend.getMany,
     list: backend.list,
     nextWake: backend.nextWake
-  })
+  }))

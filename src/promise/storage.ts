@@ -56,7 +56,10 @@ export type SqliteStorageOptions = SqliteStorage.Options
  * Work survives a crash or `kill -9`; a restarted executor picks up where the dead one stopped once
  * its leases lapse. Executors of one process given this value share its connection and wake-ups;
  * several processes may share the file (writers take turns) and notice each other's work by
- * polling (`pollIntervalMs`).
+ * polling (`pollIntervalMs`); a writer waits for another's lock without blocking the event loop,
+ * up to `busyTimeoutMs`. Bad options (a `file:` URI, a misspelt key) throw
+ * `DurableExecutorOptionsError` here; a file that cannot be opened (not a database, read-only, a
+ * directory) makes `start()` and the first call reject with `DurableStorageError` naming the file.
  *
  * @since 0.1.0
  * @category constructors
@@ -73,7 +76,10 @@ export type PostgresStorageOptions = PgStorage.Options
 /**
  * A Postgres storage: many executor processes, on one or many machines, share the database. Each
  * execution is claimed by one executor at a time; enqueues, finishes and cancels reach the other
- * processes through `LISTEN`/`NOTIFY`, with polling (`pollIntervalMs`) as the fallback.
+ * processes through `LISTEN`/`NOTIFY`, with polling (`pollIntervalMs`) as the fallback. A
+ * connection string that is not a `postgres://` URL throws `DurableExecutorOptionsError` here; a
+ * server that is unreachable at start-up is retried (logged) for up to `connectRetryMs` (30 s), then
+ * `start()` rejects with `DurableStorageError` naming the server.
  *
  * @since 0.1.0
  * @category constructors

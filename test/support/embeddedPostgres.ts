@@ -29,7 +29,8 @@ const letPostgresUserReachBinaries = (): void => {
   }
 }
 
-const freePort = (): Promise<number> =>
+/** A TCP port nobody listens on (now). */
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = net.createServer()
     server.on("error", reject)
@@ -45,12 +46,14 @@ export interface RunningPostgres {
   readonly stop: () => Promise<void>
 }
 
-export const startEmbeddedPostgres = async (options: { readonly fsync?: boolean } = {}): Promise<RunningPostgres> => {
+export const startEmbeddedPostgres = async (
+  options: { readonly fsync?: boolean; readonly port?: number } = {}
+): Promise<RunningPostgres> => {
   letPostgresUserReachBinaries()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tasks-pg-"))
   // The `postgres` user that runs the server must reach the folder.
   fs.chmodSync(dir, 0o755)
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const password = "durable-tasks"
   const server = new EmbeddedPostgres({
     databaseDir: path.join(dir, "data"),

@@ -18,6 +18,7 @@ import * as Scope from "effect/Scope"
 import type { ExecutionRow } from "../../ExecutionRow.js"
 import type * as StorageDriver from "../../StorageDriver.js"
 import type { ListQuery } from "../../TaskStorage.js"
+import { beginImmediate } from "./SqliteBusy.js"
 import { inSqlTransaction, rows as decodedRows, run, type SqlNames, transaction, wake } from "./SqlCommon.js"
 import { type Column, COLUMNS, HOT_COLUMNS, paramOf, partitionUpdates, SELECT_LIST } from "./SqlRow.js"
 
@@ -59,7 +60,8 @@ export const withImmediateTransaction = (sql: SqlClient.SqlClient) =>
     spanAttributes: [["db.system.name", "sqlite"]],
     acquireConnection: Effect.flatMap(Scope.make(), (scope) =>
       Effect.map(Scope.extend(sql.reserve, scope), (conn) => [scope, conn] as const)),
-    begin: (conn) => Effect.asVoid(conn.executeUnprepared("BEGIN IMMEDIATE", [], undefined)),
+    // Waits for another process's write lock without blocking the event loop.
+    begin: beginImmediate,
     savepoint: (conn, id) => Effect.asVoid(conn.executeUnprepared(`SAVEPOINT durable_tasks_${id}`, [], undefined)),
     commit: (conn) => Effect.asVoid(conn.executeUnprepared("COMMIT", [], undefined)),
     // After a failed BEGIN (busy) there is nothing to roll back.
