@@ -76,8 +76,10 @@ const timed = async <A>(name: string, f: () => Promise<A>): Promise<A> => {
 
 beforeAll(async () => {
   await timed("build", async () => ok(await sh(root, "npm", ["run", "build"]), "npm run build"))
-  const packed = await timed("pack", async () =>
-    ok(await sh(root, "npm", ["pack", "--json", "--pack-destination", work]), "npm pack"))
+  const packed = await timed(
+    "pack",
+    async () => ok(await sh(root, "npm", ["pack", "--json", "--pack-destination", work]), "npm pack")
+  )
   tarball = path.join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename)
   for (const dir of [app, app4, app4Pinned]) {
     fs.mkdirSync(dir)
@@ -99,7 +101,9 @@ beforeAll(async () => {
     fs.mkdirSync(path.dirname(path.join(dir, "node_modules", binary)), { recursive: true })
     fs.copyFileSync(path.join(root, "node_modules", binary), path.join(dir, "node_modules", binary))
   }
-  for (const file of fs.readdirSync(consumerFiles)) fs.copyFileSync(path.join(consumerFiles, file), path.join(app, file))
+  for (const file of fs.readdirSync(consumerFiles)) {
+    fs.copyFileSync(path.join(consumerFiles, file), path.join(app, file))
+  }
 }, 300_000)
 
 afterAll(() => {
@@ -125,7 +129,7 @@ describe("the packed package, installed in a fresh folder", () => {
     }
   })
 
-  it("imports all four entry points as ES modules and runs tasks on memory, SQLite, the Effect API and the simulator", async () => {
+  it("imports all four entry points as ES modules; runs tasks on memory, SQLite, Effect API, simulator", async () => {
     const output = ok(await timed("esm", () => sh(app, "node", ["use.mjs"])), "node use.mjs")
     expect(JSON.parse(output.stdout)).toEqual({
       memory: { status: "completed", output: "Hello, world!" },
@@ -159,7 +163,9 @@ describe("the packed package, installed in a fresh folder", () => {
     const original = fs.readFileSync(manifestPath, "utf8")
     fs.writeFileSync(manifestPath, original.replace(/"version": "[^"]+"/, `"version": "4.1.0"`))
     try {
-      for (const entry of ["durable-tasks", "durable-tasks/effect", "durable-tasks/testing", "durable-tasks/simulation"]) {
+      for (
+        const entry of ["durable-tasks", "durable-tasks/effect", "durable-tasks/testing", "durable-tasks/simulation"]
+      ) {
         const output = await sh(app, "node", ["--input-type=module", "-e", `await import(${JSON.stringify(entry)})`])
         expect(output.code).not.toBe(0)
         expect(output.stderr).toContain("durable-tasks needs effect 3.x (^3.22.4), found effect 4.1.0")
@@ -169,7 +175,7 @@ describe("the packed package, installed in a fresh folder", () => {
     }
   })
 
-  it("with npm's latest effect (4.x): npm warns about our peer, and the import fails naming an effect module", async () => {
+  it("with npm's latest effect (4.x): npm warns about our peer; the import fails naming an effect module", async () => {
     ok(installEffectLatest, "npm install durable-tasks effect")
     expect(version(app4, "effect")).toMatch(/^4\./)
     expect(installEffectLatest.stderr).toContain(`peer effect@"^3.22.4" from durable-tasks`)
@@ -195,7 +201,9 @@ describe("EffectVersion.problem", () => {
         "npm's latest effect is 4.x: install the Effect 3 line with npm install effect@3"
     )
     expect(problem("4.0.0-rc.1")).toContain("found effect 4.0.0-rc.1")
-    expect(problem("3.21.5")).toBe("durable-tasks needs effect ^3.22.4, found effect 3.21.5: upgrade with npm install effect@3")
+    expect(problem("3.21.5")).toBe(
+      "durable-tasks needs effect ^3.22.4, found effect 3.21.5: upgrade with npm install effect@3"
+    )
     expect(problem("3.22.3")).toContain("found effect 3.22.3")
     expect(problem("2.4.19")).toContain("needs effect 3.x")
     expect(problem("nonsense")).toBe("durable-tasks needs effect 3.x (^3.22.4), found effect nonsense")

@@ -1,11 +1,11 @@
 // Runs in a fresh folder where the packed durable-tasks was installed: imports all four entry points
 // as an ES module app would, runs one task on memory storage and one on a SQLite file (Promise
 // facade), one on the Effect API, one simulation seed on SQLite, and prints what it saw as JSON.
-import * as Effect from "effect/Effect"
 import { createInMemoryStorage, createSqliteStorage, DurableExecutor } from "durable-tasks"
 import { DurableExecutor as EffectExecutor, Task } from "durable-tasks/effect"
-import { StorageConformance } from "durable-tasks/testing"
 import { Simulation, SqliteFile } from "durable-tasks/simulation"
+import { StorageConformance } from "durable-tasks/testing"
+import * as Effect from "effect/Effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -25,10 +25,12 @@ const runOn = async (storage) => {
 
 const dir = mkdtempSync(join(tmpdir(), "durable-tasks-consumer-"))
 const double = Task.make({ id: "double", timeoutMs: 1_000, run: (n) => Effect.succeed(n * 2) })
-const effectOutput = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-  const executor = yield* EffectExecutor.DurableExecutor
-  return (yield* executor.wait(yield* executor.enqueue(double, 21))).output
-}).pipe(Effect.provide(EffectExecutor.layerMemory({ tasks: [double] })))))
+const effectOutput = await Effect.runPromise(Effect.scoped(
+  Effect.gen(function*() {
+    const executor = yield* EffectExecutor.DurableExecutor
+    return (yield* executor.wait(yield* executor.enqueue(double, 21))).output
+  }).pipe(Effect.provide(EffectExecutor.layerMemory({ tasks: [double] })))
+))
 const report = Simulation.run({
   seed: 1,
   tasks: [double],

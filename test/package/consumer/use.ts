@@ -1,6 +1,5 @@
 // Type-checked by a strict NodeNext tsc without skipLibCheck: every entry point's declarations
 // (and the declarations they pull in: effect, @effect/sql-pg and pg, better-sqlite3) must check.
-import * as Effect from "effect/Effect"
 import {
   createInMemoryStorage,
   createPostgresStorage,
@@ -10,8 +9,9 @@ import {
   type TaskStatus
 } from "durable-tasks"
 import { DurableExecutor as EffectExecutor, PgStorage, SqliteStorage, Task } from "durable-tasks/effect"
-import { StorageConformance } from "durable-tasks/testing"
 import { Simulation, SqliteFile } from "durable-tasks/simulation"
+import { StorageConformance } from "durable-tasks/testing"
+import * as Effect from "effect/Effect"
 
 const storages: Array<DurableStorage> = [
   createInMemoryStorage(),
