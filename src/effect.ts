@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/EffectVersion.js" // first: names an unsupported effect version
 export * as Changes from "./Changes.js"
 export * as DurableExecutor from "./DurableExecutor.js"
 export * as EngineError from "./EngineError.js"

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/EffectVersion.js" // first: names an unsupported effect version
 export { DurableExecutor, type DurableExecutorOptions, type DurableTaskBuilder } from "./promise/DurableExecutor.js"
 export * from "./promise/errors.js"
 export type { StandardSchemaV1 } from "./promise/StandardSchema.js"

@@ -4,4 +4,5 @@
  *
  * @since 0.1.0
  */
+import "../internal/EffectVersion.js" // first: names an unsupported effect version
 export * as StorageConformance from "./StorageConformance.js"
