@@ -36,13 +36,5 @@ export const withExecutor = async <A>(
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Polls `check` every few ms until it returns true; fails after `timeoutMs`. */
-export const eventually = async (check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> => {
-  const deadline = performance.now() + timeoutMs
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`)
-    await sleep(5)
-  }
-}
+/** Re-exported so that facade tests import their helpers from one module. */
+export { eventually, sleep } from "./wait.js"
