@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { DurableExecutor, type DurableExecutorOptions, type DurableStorage } from "../../src/index.js"
+import { DurableExecutor, type DurableExecutorOptions, type DurableStorage, type DurableTask } from "../../src/index.js"
 import type { ExecutionRow } from "../../src/ExecutionRow.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
 import { Signals } from "../../src/Signals.js"
@@ -34,6 +34,12 @@ export const withExecutor = async <A>(
   } finally {
     await executor.shutdown()
   }
+}
+
+/** Enqueues `task` with `input`, waits for it to finish, and returns the finished execution. */
+export const runToEnd = async <I, O>(executor: DurableExecutor, task: DurableTask<I, O>, input: I) => {
+  const handle = await executor.enqueueTask(task, input)
+  return await handle.waitAndGetExecution()
 }
 
 /** Re-exported so that facade tests import their helpers from one module. */
