@@ -10,21 +10,13 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { isAlive } from "./support/embeddedPostgres.js"
 import { eventually } from "./support/wait.js"
 
 interface Started {
   readonly port: number
   readonly dataDir: string
   readonly pid: number
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
 }
 
 const portOpen = (port: number): Promise<boolean> =>
@@ -50,9 +42,8 @@ const processesOf = (dataDir: string): Array<number> =>
 
 /** Runs the child in `mode`; resolves once it printed its server, with its exit still to come. */
 const startChild = (mode: "wait" | "exit" | "throw") => {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support/embeddedPostgresChild.ts"), mode], {
-    stdio: ["ignore", "pipe", "pipe"]
-  })
+  const script = path.join(import.meta.dirname, "support/embeddedPostgresChild.ts")
+  const child = spawn(process.execPath, ["--import", "tsx", script, mode], { stdio: ["ignore", "pipe", "pipe"] })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal }))
   )

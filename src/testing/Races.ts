@@ -212,7 +212,10 @@ export const runRace = (
     const concrete = resolve(calls, ctx)
     const actual = yield* Effect.all(concrete.map((c) => callStorage(storage, c)), { concurrency: "unbounded" })
     const stored = byId(
-      yield* Effect.mapError(storage.list({ limit: 1_000_000 }), (e) => new Mismatch({ message: `list failed: ${show(e)}` }))
+      yield* Effect.mapError(
+        storage.list({ limit: 1_000_000 }),
+        (e) => new Mismatch({ message: `list failed: ${show(e)}` })
+      )
     )
     const found = explainedBy(ctx.model, concrete, actual, concrete.map((_, k) => k), stored)
     if (found !== undefined) return found

@@ -39,7 +39,10 @@ export const expiredRows = (rows: ReadonlyMap<string, ExecutionRow>, nowMs: numb
     .sort((a, b) => a.expiresAt! - b.expiresAt!)
 
 /** What changed between two versions of the rows (only rows whose status changed matter). */
-const changesBetween = (before: ReadonlyMap<string, ExecutionRow>, after: ReadonlyMap<string, ExecutionRow>): Changes => {
+const changesBetween = (
+  before: ReadonlyMap<string, ExecutionRow>,
+  after: ReadonlyMap<string, ExecutionRow>
+): Changes => {
   const finished: Array<string> = []
   const cancelledRunning: Array<string> = []
   let readyAtMs: number | null = null
@@ -148,11 +151,13 @@ export class ReferenceModel {
   /** Expires the lapsed leases that `choose` picks from the earliest-first list (default: the first `limit`). */
   expire(
     args: { readonly nowMs: number; readonly limit: number },
-    choose: (expired: ReadonlyArray<ExecutionRow>) => ReadonlyArray<ExecutionRow> = (expired) => expired.slice(0, args.limit)
+    choose: (expired: ReadonlyArray<ExecutionRow>) => ReadonlyArray<ExecutionRow> = (expired) =>
+      expired.slice(0, args.limit)
   ): ApplyResult {
     const rows = choose(expiredRows(this.rows, args.nowMs))
     if (rows.length === 0) return { results: [], changes: noChanges }
-    return this.apply(rows.map((r) => ({ executionId: r.executionId, event: { _tag: "LeaseExpired", nowMs: args.nowMs } })))
+    const nowMs = args.nowMs
+    return this.apply(rows.map((r) => ({ executionId: r.executionId, event: { _tag: "LeaseExpired", nowMs } })))
   }
 
   get(executionId: string): ExecutionRow | undefined {
@@ -173,7 +178,9 @@ export class ReferenceModel {
     let expiresAtMs: number | null = null
     for (const r of this.rows.values()) {
       if (r.status === "ready" && taskIds.has(r.taskId)) readyAtMs = Math.min(readyAtMs ?? r.startAt, r.startAt)
-      if (r.status === "running" && r.expiresAt !== null) expiresAtMs = Math.min(expiresAtMs ?? r.expiresAt, r.expiresAt)
+      if (r.status === "running" && r.expiresAt !== null) {
+        expiresAtMs = Math.min(expiresAtMs ?? r.expiresAt, r.expiresAt)
+      }
     }
     return { readyAtMs, expiresAtMs }
   }
@@ -184,7 +191,9 @@ export class ReferenceModel {
       insert: (rows) =>
         Effect.suspend(() => {
           const result = this.insert(rows)
-          return "ok" in result ? Effect.succeed(result.ok) : Effect.fail(new DuplicateExecution({ executionId: result.duplicate }))
+          return "ok" in result
+            ? Effect.succeed(result.ok)
+            : Effect.fail(new DuplicateExecution({ executionId: result.duplicate }))
         }),
       claim: (request) => Effect.sync(() => this.claim(request)),
       apply: (commands) => Effect.sync(() => this.apply(commands)),

@@ -56,9 +56,15 @@ export interface RunningPostgres {
 }
 
 /** Servers started by this process and not stopped yet: what the exit paths stop. */
-const unstopped = new Map<string, { readonly dir: string; readonly dataDir: string; readonly pid: number | undefined }>()
+interface Unstopped {
+  readonly dir: string
+  readonly dataDir: string
+  readonly pid: number | undefined
+}
+const unstopped = new Map<string, Unstopped>()
 
-const isAlive = (pid: number): boolean => {
+/** True while a process with this id exists (EPERM: it exists, owned by another user). */
+export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
     return true

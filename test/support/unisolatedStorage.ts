@@ -26,7 +26,8 @@ export const unisolated = (yieldsAfter: {
           (query.rootExecutionId === undefined || r.rootExecutionId === query.rootExecutionId)
         ).slice(0, query.limit)
       )
-    const getMany: StorageDriver.Backend["getMany"] = (ids) => Effect.sync(() => ids.flatMap((id) => rows.get(id) ?? []))
+    const getMany: StorageDriver.Backend["getMany"] = (ids) =>
+      Effect.sync(() => ids.flatMap((id) => rows.get(id) ?? []))
     const tx: StorageDriver.Transaction = {
       get: (id) => Effect.suspend(() => {
         const row = rows.get(id)

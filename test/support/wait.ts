@@ -29,7 +29,8 @@ export const eventually = async (
   const deadline = performance.now() + timeoutMs
   while (!(await condition())) {
     if (performance.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms${options.what !== undefined ? `: ${options.what}` : ""}`)
+      const what = options.what !== undefined ? `: ${options.what}` : ""
+      throw new Error(`condition not met within ${timeoutMs} ms${what}`)
     }
     await sleep(intervalMs)
   }
