@@ -21,7 +21,7 @@ import * as RetryOptions from "../src/RetryOptions.js"
 import * as Signals from "../src/Signals.js"
 import * as Task from "../src/Task.js"
 import { TaskStorage } from "../src/TaskStorage.js"
-import { settle, waitFor } from "./helpers/effect.js"
+import { settle, waitFor } from "./support/effect.js"
 
 const statusOf = (executionId: string) =>
   Effect.flatMap(DurableExecutor.DurableExecutor, (dx) => Effect.map(dx.get(executionId), (e) => e.status))

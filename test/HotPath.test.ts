@@ -10,7 +10,6 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import * as DurableExecutor from "../src/DurableExecutor.js"
-import * as MemoryStorage from "../src/MemoryStorage.js"
 import * as Signals from "../src/Signals.js"
 import * as Task from "../src/Task.js"
 import { TaskStorage } from "../src/TaskStorage.js"
@@ -20,10 +19,11 @@ import {
   DurableExecutor as PromiseExecutor,
   DurableWaitAbortedError
 } from "../src/index.js"
+import { engineLayer } from "./support/engine.js"
 
 /** An executor over a fresh in-memory storage, with the storage kept in context for inspection. */
 const engine = (options: DurableExecutor.LayerOptions, signals: Layer.Layer<Signals.Signals> = Signals.layerMemory) =>
-  DurableExecutor.layer({ pollIntervalMs: 1_000, ...options }).pipe(Layer.provideMerge(Layer.merge(MemoryStorage.layer, signals)))
+  engineLayer({ pollIntervalMs: 1_000, ...options }, { signals })
 
 /** Signals that never deliver finish notifications: waits must fall back to polling. */
 const signalsLosingFinishes = Layer.sync(Signals.Signals, () => {

@@ -16,7 +16,7 @@ import {
   DurableValueError
 } from "../src/index.js"
 import * as Task from "../src/Task.js"
-import { inspectableStorage, withExecutor } from "./helpers/facade.js"
+import { inspectableStorage, withExecutor } from "./support/facade.js"
 
 /** The error `f` throws (synchronously or as a rejection); fails the test if it does not throw. */
 const caught = async (f: () => unknown): Promise<Error> => {

@@ -18,14 +18,13 @@ import {
   pgDb,
   readRuns,
   signal,
-  sleep,
   sqliteDb,
   startWorker,
-  waitUntil,
   type Worker
 } from "./crash/harness.js"
 import { defineCrashTasks, type LeafOutput } from "./crash/tasks.js"
 import { databaseUrl, dropSchemas, tempDir, uniqueName } from "./support/sql.js"
+import { eventually, sleep } from "./support/wait.js"
 
 const schemas: Array<string> = []
 afterAll(() => dropSchemas(schemas))
@@ -181,10 +180,10 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
       for (let k = 0; k < 4; k++) {
         await sleep(300)
         // The busiest ready worker: replacements start in the background and join when ready.
-        await waitUntil("a ready worker", () => live().some((w) => ready.has(w)), 30_000)
+        await eventually(() => live().some((w) => ready.has(w)), { what: "a ready worker", timeoutMs: 30_000 })
         const candidates = live().filter((w) => ready.has(w))
         const victim = candidates.sort((a, b) => openRuns(tmp.dir, b.pid) - openRuns(tmp.dir, a.pid))[0]!
-        await waitUntil("a run in progress", () => openRuns(tmp.dir, victim.pid) > 0, 3_000, 5).catch(() => {})
+        await eventually(() => openRuns(tmp.dir, victim.pid) > 0, { what: "a run in progress", timeoutMs: 3_000, intervalMs: 5 }).catch(() => {})
         if (openRuns(tmp.dir, victim.pid) > 0) killedMidTask++
         await signal(victim, "SIGKILL")
         kills++
@@ -198,15 +197,14 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
       // (timeout 2500 + leeway 300) while two fresh workers take them over, and resumed while those
       // still run them (a retry sleeps 1.5 s more). Its late results meet rows running under other
       // leases: only the lease fence keeps them out.
-      await waitUntil("the crash workload finished", async () => (await unfinished(s!.db)) === 0, 90_000, 200)
+      await eventually(async () => (await unfinished(s!.db)) === 0, { what: "the crash workload finished", timeoutMs: 90_000, intervalMs: 200 })
       for (const w of live()) await signal(w, "SIGKILL")
       const probes = await enqueue(s, { flat: 3, parents: 0, children: 0, sleepMs: () => 500, retrySlowMs: 1_500, timeoutMs: 2_500 })
       const paused = startWorker({ ...s.env, CRASH_POLL_MS: "60000" })
       workers.push(paused)
       await paused.ready
-      await waitUntil("the probes running", () => openRuns(tmp.dir, paused.pid) === 3, 10_000, 5)
+      await eventually(() => openRuns(tmp.dir, paused.pid) === 3, { what: "the probes running", timeoutMs: 10_000, intervalMs: 5 })
       await signal(paused, "SIGSTOP")
-      const pausedAt = Date.now()
       // The runs the paused process holds: S lines without their E line.
       const pausedRuns = new Map<string, number>()
       for (const run of readRuns(tmp.dir).filter((x) => x.pid === paused.pid)) {
@@ -216,18 +214,23 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
       const takers = [startWorker(s.env), startWorker(s.env)]
       workers.push(...takers)
       await Promise.all(takers.map((w) => w.ready))
-      await sleep(Math.max(0, pausedAt + 4_000 - Date.now()))
-      // Which of its executions others took over, and which of those they are still running.
-      const atResume = await s.db.all<{ execution_id: string; status: string; executor_id: string | null }>(
-        `SELECT execution_id, status, executor_id FROM ${s.db.t("durable_tasks_executions")}`
-      )
+      // Which of its executions others took over, and which of those they are still running: wait
+      // (bounded) until at least one is running elsewhere, rather than for a fixed pause.
       const pausedIds = new Set([...pausedRuns.keys()].map((k) => k.split(" ")[0]!))
-      const takenOver = atResume.filter((x) => pausedIds.has(x.execution_id) && !(x.status === "running" && x.executor_id === `w_${paused.pid}`))
+      type RowAt = { execution_id: string; status: string; executor_id: string | null }
+      const takenOverNow = async () =>
+        (await s!.db.all<RowAt>(`SELECT execution_id, status, executor_id FROM ${s!.db.t("durable_tasks_executions")}`))
+          .filter((x) => pausedIds.has(x.execution_id) && !(x.status === "running" && x.executor_id === `w_${paused.pid}`))
+      let takenOver: Array<RowAt> = []
+      await eventually(async () => {
+        takenOver = await takenOverNow()
+        return takenOver.some((x) => x.status === "running")
+      }, { what: "a paused run taken over and running elsewhere", timeoutMs: 30_000, intervalMs: 10 })
       const runningElsewhere = takenOver.filter((x) => x.status === "running").length
       const resumedAt = Date.now()
       await signal(paused, "SIGCONT")
 
-      await waitUntil("every execution finished", async () => (await unfinished(s!.db)) === 0, 90_000, 200)
+      await eventually(async () => (await unfinished(s!.db)) === 0, { what: "every execution finished", timeoutMs: 90_000, intervalMs: 200 })
       // Give the resumed worker time to try its late writes (the fence must reject them).
       await sleep(1_000)
       for (const w of workers) await signal(w, "SIGKILL")
@@ -292,7 +295,7 @@ describe("four executor processes on one Postgres", () => {
       // 2,000 flat + 500 parents × (1 + 4 children + 1 finalize) = 5,000 executions.
       const expected = await enqueue(s, { flat: 2_000, parents: 500, children: 4, sleepMs: () => 0, retrySlowMs: 0 })
       expect(expected).toBe(5_000)
-      await waitUntil("every execution finished", async () => (await unfinished(s!.db)) === 0, 120_000, 200)
+      await eventually(async () => (await unfinished(s!.db)) === 0, { what: "every execution finished", timeoutMs: 120_000, intervalMs: 200 })
       const wallMs = Date.now() - t0
       for (const w of workers) await signal(w, "SIGKILL")
 

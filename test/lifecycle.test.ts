@@ -11,7 +11,7 @@ import {
   type DurableTaskRunContext,
   DurableWaitAbortedError
 } from "../src/index.js"
-import { eventually, inspectableStorage, sleep, withExecutor } from "./helpers/facade.js"
+import { eventually, inspectableStorage, sleep, withExecutor } from "./support/facade.js"
 
 /** Resolves when `signal` aborts. */
 const aborted = (signal: AbortSignal): Promise<void> =>

@@ -1,6 +1,6 @@
 /**
  * durable-tasks/testing: the storage conformance kit, for property-testing any `TaskStorage`
- * against the in-memory reference.
+ * against a naive reference model (a map and linear scans), one call at a time and in races.
  *
  * @since 0.1.0
  */

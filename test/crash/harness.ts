@@ -60,16 +60,6 @@ export const signal = (worker: Worker, sig: NodeJS.Signals): Promise<void> =>
     if (sig !== "SIGKILL" && sig !== "SIGTERM") resolve()
   })
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-export const waitUntil = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 50) => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(everyMs)
-  }
-}
-
 /** Raw database access for the test process; `t(name)` qualifies a table name. */
 export interface Db {
   readonly t: (name: string) => string

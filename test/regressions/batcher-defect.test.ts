@@ -7,10 +7,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as DurableExecutor from "../../src/DurableExecutor.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
-import * as Signals from "../../src/Signals.js"
 import * as Task from "../../src/Task.js"
 import { TaskStorage } from "../../src/TaskStorage.js"
-import { settle, waitFor } from "../helpers/effect.js"
+import { settle, waitFor } from "../support/effect.js"
+import { engineLayer } from "../support/engine.js"
 
 describe("review: finish batcher and defects", () => {
   it.live("a defect in one finish does not stop later finishes", () => {
@@ -29,6 +29,6 @@ describe("review: finish batcher and defects", () => {
       const second = yield* dx.enqueue(task, 2)
       yield* settle
       expect((yield* dx.get(second)).status).toBe("completed")
-    }).pipe(Effect.provide(DurableExecutor.layer({ tasks: [task], shutdownGracePeriodMs: 100 }).pipe(Layer.provide(Layer.merge(dieOnce, Signals.layerMemory)))))
+    }).pipe(Effect.provide(engineLayer({ tasks: [task], shutdownGracePeriodMs: 100 }, { storage: dieOnce })))
   })
 })

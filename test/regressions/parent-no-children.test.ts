@@ -3,7 +3,7 @@
  * (DurableParentTaskOutput), but when runParent returns no children its output is the bare run output.
  */
 import { describe, expect, it } from "vitest"
-import { withExecutor } from "../helpers/facade.js"
+import { withExecutor } from "../support/facade.js"
 
 describe("review: parent task that returns no children", () => {
   it("outputs { output, childrenOutputs: [] }, like a parent with children", async () => {

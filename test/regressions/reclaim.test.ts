@@ -8,7 +8,7 @@ import * as TestClock from "effect/TestClock"
 import * as DurableExecutor from "../../src/DurableExecutor.js"
 import * as Executor from "../../src/Executor.js"
 import * as Task from "../../src/Task.js"
-import { settle, waitFor } from "../helpers/effect.js"
+import { settle, waitFor } from "../support/effect.js"
 
 const advance = (ms: number, step = 500) =>
   Effect.gen(function*() {

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as DurableExecutor from "../../src/DurableExecutor.js"
 import * as Task from "../../src/Task.js"
-import { settle, waitFor } from "../helpers/effect.js"
+import { settle, waitFor } from "../support/effect.js"
 
 describe("review: a run interrupted from inside", () => {
   it.effect("is recorded as a failed run at once", () => {

@@ -9,10 +9,10 @@ import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import * as DurableExecutor from "../../src/DurableExecutor.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
-import * as Signals from "../../src/Signals.js"
 import * as Task from "../../src/Task.js"
 import { TaskStorage } from "../../src/TaskStorage.js"
-import { settle, waitFor } from "../helpers/effect.js"
+import { settle, waitFor } from "../support/effect.js"
+import { engineLayer } from "../support/engine.js"
 
 describe("review: shutdown during a claim", () => {
   it.effect("a row claimed just before shutdown is run or released, never left running without a runner", () => {
@@ -39,6 +39,6 @@ describe("review: shutdown during a claim", () => {
       const row = yield* dx.get(id)
       expect({ status: row.status, runs }).not.toEqual({ status: "running", runs: 0 })
       expect(row.status === "ready" || row.status === "completed").toBe(true)
-    }).pipe(Effect.provide(DurableExecutor.layer({ tasks: [task] }).pipe(Layer.provide(Layer.merge(slowReply, Signals.layerMemory)))))
+    }).pipe(Effect.provide(engineLayer({ tasks: [task] }, { storage: slowReply })))
   })
 })

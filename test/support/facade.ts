@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { DurableExecutor, type DurableExecutorOptions, type DurableStorage } from "../../src/index.js"
+import { DurableExecutor, type DurableExecutorOptions, type DurableStorage, type DurableTask } from "../../src/index.js"
 import type { ExecutionRow } from "../../src/ExecutionRow.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
 import { Signals } from "../../src/Signals.js"
@@ -36,13 +36,11 @@ export const withExecutor = async <A>(
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Polls `check` every few ms until it returns true; fails after `timeoutMs`. */
-export const eventually = async (check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> => {
-  const deadline = performance.now() + timeoutMs
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`)
-    await sleep(5)
-  }
+/** Enqueues `task` with `input`, waits for it to finish, and returns the finished execution. */
+export const runToEnd = async <I, O>(executor: DurableExecutor, task: DurableTask<I, O>, input: I) => {
+  const handle = await executor.enqueueTask(task, input)
+  return await handle.waitAndGetExecution()
 }
+
+/** Re-exported so that facade tests import their helpers from one module. */
+export { eventually, sleep } from "./wait.js"
