@@ -41,7 +41,9 @@ const codeOf = (e: unknown): string | undefined => {
 const messageOf = (e: unknown): string => {
   const parts: Array<string> = []
   for (let c: unknown = e, depth = 0; c !== null && c !== undefined && depth < 5; depth++) {
-    if (typeof c === "object" && "message" in c && typeof c.message === "string" && c.message !== "") parts.push(c.message)
+    if (typeof c === "object" && "message" in c && typeof c.message === "string" && c.message !== "") {
+      parts.push(c.message)
+    }
     else if (typeof c !== "object") parts.push(String(c))
     c = typeof c === "object" && "cause" in c ? c.cause : undefined
   }
@@ -94,11 +96,15 @@ export const wake = (
 ): Effect.Effect<{ readonly readyAtMs: number | null; readonly expiresAtMs: number | null }, StorageError> =>
   Effect.flatMap(statement, (records) =>
     Either.match(decodeWake(records[0] ?? { ready_at: null, expires_at: null }), {
-      onLeft: (e) => Effect.fail(new StorageError({ op: "nextWake", message: `nextWake returned ${String(e.message)}` })),
+      onLeft: (e) =>
+        Effect.fail(new StorageError({ op: "nextWake", message: `nextWake returned ${String(e.message)}` })),
       onRight: (w) => Effect.succeed({ readyAtMs: w.ready_at, expiresAtMs: w.expires_at })
     }))
 
-const retrySchedule = Schedule.exponential("5 millis", 2).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(8)))
+const retrySchedule = Schedule.exponential("5 millis", 2).pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(8))
+)
 
 /**
  * Runs `f` in a transaction opened by `withTransaction`, with a fresh {@link StorageDriver.Transaction}
@@ -128,7 +134,9 @@ export const transaction = (args: {
     )
   )
   return Effect.flatMap(args.inTransaction, (nested) =>
-    nested ? run(false) : Effect.retry(run(true), { schedule: retrySchedule, while: (e) => e instanceof StorageError && isTransient(e) }))
+    nested
+      ? run(false)
+      : Effect.retry(run(true), { schedule: retrySchedule, while: (e) => e instanceof StorageError && isTransient(e) }))
 }
 
 /** True when the current fiber runs inside a `@effect/sql` transaction. @since 0.1.0 */
