@@ -21,7 +21,7 @@ import type * as Scope from "effect/Scope"
 import { StorageError } from "./EngineError.js"
 import * as Migrations from "./internal/sql/Migrations.js"
 import * as SqlBackend from "./internal/sql/SqlBackend.js"
-import type { SqlNames } from "./internal/sql/SqlCommon.js"
+import { type SqlNames, sqlNames } from "./internal/sql/SqlCommon.js"
 import * as StorageDriver from "./StorageDriver.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -68,24 +68,8 @@ export const validate = (options: Options): string | undefined => {
   return undefined
 }
 
-/** 52-bit FNV-1a hash: a stable advisory-lock key that fits a JS number. */
-const lockKeyOf = (text: string): number => {
-  let h = 0xcbf29ce484222325n
-  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n)
-  return Number(h & 0xfffffffffffffn)
-}
-
-const namesOf = (options: Options): SqlNames => {
-  const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX
-  const qualify = (name: string) => (options.schema === undefined ? `"${name}"` : `"${options.schema}"."${name}"`)
-  return {
-    table: qualify(`${prefix}executions`),
-    migrationsTable: qualify(`${prefix}migrations`),
-    indexBase: `${prefix}executions`,
-    schema: options.schema,
-    lockKey: lockKeyOf(`durable-tasks:${options.schema ?? ""}.${prefix}`)
-  }
-}
+const namesOf = (options: Options): SqlNames =>
+  sqlNames({ prefix: options.tablePrefix ?? DEFAULT_TABLE_PREFIX, schema: options.schema })
 
 /**
  * The Postgres `LISTEN`/`NOTIFY` channel of a storage (its schema and table prefix), so that

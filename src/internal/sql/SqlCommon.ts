@@ -30,6 +30,30 @@ export interface SqlNames {
   readonly lockKey: number
 }
 
+/** 52-bit FNV-1a hash: a stable advisory-lock key that fits a JS number. */
+const lockKeyOf = (text: string): number => {
+  let h = 0xcbf29ce484222325n
+  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n)
+  return Number(h & 0xfffffffffffffn)
+}
+
+/**
+ * The names of a storage with this table prefix and Postgres schema, both already validated
+ * (`SqlStorage.validate`: plain identifiers), quoted.
+ *
+ * @since 0.1.0
+ */
+export const sqlNames = (args: { readonly prefix: string; readonly schema: string | undefined }): SqlNames => {
+  const qualify = (name: string) => (args.schema === undefined ? `"${name}"` : `"${args.schema}"."${name}"`)
+  return {
+    table: qualify(`${args.prefix}executions`),
+    migrationsTable: qualify(`${args.prefix}migrations`),
+    indexBase: `${args.prefix}executions`,
+    schema: args.schema,
+    lockKey: lockKeyOf(`durable-tasks:${args.schema ?? ""}.${args.prefix}`)
+  }
+}
+
 const codeOf = (e: unknown): string | undefined => {
   for (let c: unknown = e, depth = 0; c !== null && typeof c === "object" && depth < 5; depth++) {
     if ("code" in c && typeof c.code === "string") return c.code
