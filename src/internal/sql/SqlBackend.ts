@@ -1,7 +1,8 @@
 /**
  * The SQL backend, once for both dialects, on `@effect/sql`'s tagged templates (every value a bound
- * parameter). The statements' column lists come from the column table (`SqlRow.ts`). The dialects
- * differ only where the databases do, chosen once with `sql.onDialectOrElse`:
+ * parameter; Postgres's multi-row writes keep a faster form, see {@link unnestWrite}). The statements'
+ * column lists come from the column table (`SqlRow.ts`). The dialects differ only where the
+ * databases do, chosen once with `sql.onDialectOrElse`:
  *
  * - Postgres locks the rows a transaction reads (`FOR UPDATE`); claims and expiries skip rows
  *   another transaction holds (`FOR UPDATE SKIP LOCKED`), so executors share the table without
@@ -63,45 +64,53 @@ interface DialectParts {
   readonly readsAreStable: boolean
 }
 
-const pgParts = (sql: SqlClient.SqlClient, table: Fragment): DialectParts => {
-  /** `unnest(…)` of one array parameter per column, each cast to its column's type. */
-  const unnest = (columns: ReadonlyArray<Column>) => {
-    const params = paramsOf("pg", columns)
-    const casts = columns.map((c) => sql.literal(`::${pgType(c)}[]`))
-    return (list: ReadonlyArray<ExecutionRow>) => {
-      const arrays = columns.map(() => new Array<unknown>(list.length))
-      for (let i = 0; i < list.length; i++) {
-        const values = params(list[i]!)
-        for (let k = 0; k < values.length; k++) arrays[k]![i] = values[k]
-      }
-      return sql`unnest(${sql.csv(arrays.map((values, k) => sql`${values}${casts[k]!}`))})`
+/**
+ * Postgres writes: the fast form. The statement text is generated once from the column table, with
+ * one array parameter per column (`unnest($k::type[], …)`), and run with `sql.unsafe`. Compiling the
+ * tagged-template form (a fragment per column, joined with `sql.csv`) measured, per statement, 13–26 µs
+ * against 4–8 µs for this 32-column insert (2 cores at load 6–10; 51–89 µs against 31–32 µs at load
+ * 16), and 45 µs against 12 µs for the 16-column hot update (load 16); A/B in one process,
+ * interleaved, medians of 20 rounds of 5,000. These run on every enqueue, claim and finish; SQLite's
+ * writes pass one JSON parameter, so their template costs under 1 µs more and stays.
+ */
+const unnestWrite = (
+  sql: SqlClient.SqlClient,
+  columns: ReadonlyArray<Column>,
+  text: (unnest: string) => string
+) => {
+  const params = paramsOf("pg", columns)
+  const statement = text(`unnest(${columns.map((c, k) => `$${k + 1}::${pgType(c)}[]`).join(", ")})`)
+  return (list: ReadonlyArray<ExecutionRow>) => {
+    const arrays = columns.map(() => new Array<unknown>(list.length))
+    for (let i = 0; i < list.length; i++) {
+      const values = params(list[i]!)
+      for (let k = 0; k < values.length; k++) arrays[k]![i] = values[k]
     }
-  }
-  const insertValues = unnest(COLUMNS)
-  const columnList = sql.literal(SELECT_LIST)
-  return {
-    dialect: "pg",
-    anyOf: (column, values) => sql`${sql.literal(column)} = ANY(${values}::text[])`,
-    valuesTable: (values) => sql`unnest(${values}::text[]) AS x(value)`,
-    forUpdate: sql.literal(" FOR UPDATE"),
-    lockInOrder: sql.literal(" ORDER BY execution_id FOR UPDATE"),
-    skipLocked: sql.literal(" FOR UPDATE SKIP LOCKED"),
-    // A claim lost in a server crash only leaves its rows ready to be claimed again (the lease
-    // fence rejects the lost claim's runner), and not waiting for the WAL flush saves one fsync
-    // between an enqueue and the start of its run.
-    beforeClaim: sql`SET LOCAL synchronous_commit = off`,
-    insert: (list) => sql`INSERT INTO ${table} (${columnList}) SELECT * FROM ${insertValues(list)}`,
-    update: (columns) => {
-      const values = unnest(columns)
-      const names = columns.map((c) => c.sqlName)
-      const set = sql.literal(names.slice(1).map((name) => `${name} = d.${name}`).join(", "))
-      const alias = sql.literal(`AS d(${names.join(", ")})`)
-      return (list) =>
-        sql`UPDATE ${table} AS t SET ${set} FROM ${values(list)} ${alias} WHERE t.execution_id = d.execution_id`
-    },
-    readsAreStable: false
+    return sql.unsafe(statement, arrays)
   }
 }
+
+const pgParts = (sql: SqlClient.SqlClient, table: Fragment, tableName: string): DialectParts => ({
+  dialect: "pg",
+  anyOf: (column, values) => sql`${sql.literal(column)} = ANY(${values}::text[])`,
+  valuesTable: (values) => sql`unnest(${values}::text[]) AS x(value)`,
+  forUpdate: sql.literal(" FOR UPDATE"),
+  lockInOrder: sql.literal(" ORDER BY execution_id FOR UPDATE"),
+  skipLocked: sql.literal(" FOR UPDATE SKIP LOCKED"),
+  // A claim lost in a server crash only leaves its rows ready to be claimed again (the lease
+  // fence rejects the lost claim's runner), and not waiting for the WAL flush saves one fsync
+  // between an enqueue and the start of its run.
+  beforeClaim: sql`SET LOCAL synchronous_commit = off`,
+  insert: unnestWrite(sql, COLUMNS, (unnest) => `INSERT INTO ${tableName} (${SELECT_LIST}) SELECT * FROM ${unnest}`),
+  update: (columns) => {
+    const names = columns.map((c) => c.sqlName)
+    const set = names.slice(1).map((name) => `${name} = d.${name}`).join(", ")
+    return unnestWrite(sql, columns, (unnest) =>
+      `UPDATE ${tableName} AS t SET ${set} FROM ${unnest} AS d(${names.join(", ")}) ` +
+      "WHERE t.execution_id = d.execution_id")
+  },
+  readsAreStable: false
+})
 
 const sqliteParts = (sql: SqlClient.SqlClient, table: Fragment, tableName: string): DialectParts => {
   const empty = sql.literal("")
@@ -153,7 +162,8 @@ export const make = (
           withTransaction: SqliteBackend.withImmediateTransaction(sql),
           topLevel: groupCommit
         })),
-    orElse: () => Effect.succeed(makeWith(sql, table, pgParts(sql, table), { withTransaction: sql.withTransaction }))
+    orElse: () =>
+      Effect.succeed(makeWith(sql, table, pgParts(sql, table, names.table), { withTransaction: sql.withTransaction }))
   })
 }
 
