@@ -67,7 +67,7 @@ export interface NewChild extends TaskSpec {
 
 /**
  * One execution, as stored. Every field has a column in `internal/sql/SqlRow.ts`'s table (the type
- * checker insists on it); a new field needs a new migration there too.
+ * checker insists on it); a new field also needs a new migration in `internal/sql/migrations/`.
  *
  * @since 0.1.0
  * @category models

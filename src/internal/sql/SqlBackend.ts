@@ -162,6 +162,7 @@ export const make = (
           withTransaction: SqliteBackend.withImmediateTransaction(sql),
           topLevel: groupCommit
         })),
+    // Postgres: SqlStorage accepts Postgres and SQLite clients only.
     orElse: () =>
       Effect.succeed(makeWith(sql, table, pgParts(sql, table, names.table), { withTransaction: sql.withTransaction }))
   })
