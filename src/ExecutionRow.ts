@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { RetryOptions } from "./RetryOptions.js"
+import * as Schema from "effect/Schema"
+import { type RetryOptions, RetryOptionsSchema } from "./RetryOptions.js"
 import type { TaskStatus } from "./TaskStatus.js"
 
 /** A reference to another execution. @since 0.1.0 @category models */
@@ -12,6 +13,12 @@ export interface ExecutionRef {
   readonly taskId: string
   readonly executionId: string
 }
+
+/** The stored form of an {@link ExecutionRef}. @since 0.1.0 @category schemas */
+export const ExecutionRefSchema: Schema.Schema<ExecutionRef> = Schema.Struct({
+  taskId: Schema.String,
+  executionId: Schema.String
+})
 
 /** Error kinds, as in the seed README. @since 0.1.0 @category models */
 export type ErrorType = "generic" | "not_found" | "timed_out" | "cancelled"
@@ -22,6 +29,13 @@ export interface ExecutionError {
   readonly message: string
   readonly isRetryable: boolean
 }
+
+/** The stored form of an {@link ExecutionError}. @since 0.1.0 @category schemas */
+export const ExecutionErrorSchema: Schema.Schema<ExecutionError> = Schema.Struct({
+  errorType: Schema.Literal("generic", "not_found", "timed_out", "cancelled"),
+  message: Schema.String,
+  isRetryable: Schema.Boolean
+})
 
 /**
  * What a new execution needs: the task's id and its run settings, copied from the definition at
@@ -37,13 +51,27 @@ export interface TaskSpec {
   readonly sleepMsBeforeRun: number
 }
 
+/** The stored form of a {@link TaskSpec} (a parent's finalize task). @since 0.1.0 @category schemas */
+export const TaskSpecSchema: Schema.Schema<TaskSpec> = Schema.Struct({
+  taskId: Schema.String,
+  timeoutMs: Schema.Number,
+  retry: RetryOptionsSchema,
+  sleepMsBeforeRun: Schema.Number
+})
+
 /** A child to insert: its spec, its id and its serialized input. @since 0.1.0 @category models */
 export interface NewChild extends TaskSpec {
   readonly executionId: string
   readonly input: string | null
 }
 
-/** @since 0.1.0 @category models */
+/**
+ * One execution, as stored. Every field has a column in `internal/sql/SqlRow.ts`'s table (the type
+ * checker insists on it); a new field also needs a new migration in `internal/sql/migrations/`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ExecutionRow {
   readonly executionId: string
   readonly taskId: string

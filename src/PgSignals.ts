@@ -138,7 +138,7 @@ export const make = (options: Options): Effect.Effect<Signals["Type"], never, Pg
       })
 
     const send = (batch: ReadonlyArray<Outgoing>) =>
-      Effect.forEach(payloadsOf(origin, batch), (payload) => sql.unsafe("SELECT pg_notify($1, $2)", [options.channel, payload]), {
+      Effect.forEach(payloadsOf(origin, batch), (payload) => sql`SELECT pg_notify(${options.channel}, ${payload})`, {
         discard: true
       }).pipe(
         Effect.catchAllCause((cause) =>

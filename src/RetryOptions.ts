@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import * as Schema from "effect/Schema"
 
 /**
  * How a task is retried. `maxAttempts` counts retries: 5 means up to 6 runs.
@@ -17,6 +18,20 @@ export interface RetryOptions {
   readonly delayMultiplier: number
   readonly maxDelayMs: number
 }
+
+/**
+ * The stored form of {@link RetryOptions} (as validated by {@link validate}); SQL storage decodes
+ * and encodes it (encoding keeps only these fields).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RetryOptionsSchema: Schema.Schema<RetryOptions> = Schema.Struct({
+  maxAttempts: Schema.Number,
+  baseDelayMs: Schema.Number,
+  delayMultiplier: Schema.Number,
+  maxDelayMs: Schema.Number
+})
 
 /** No retries. @since 0.1.0 @category constructors */
 export const noRetries: RetryOptions = { maxAttempts: 0, baseDelayMs: 0, delayMultiplier: 1, maxDelayMs: 0 }

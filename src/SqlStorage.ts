@@ -15,14 +15,13 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { StorageError } from "./EngineError.js"
-import * as PgBackend from "./internal/sql/PgBackend.js"
-import { run, type SqlNames, toStorageError } from "./internal/sql/SqlCommon.js"
-import * as SqliteBackend from "./internal/sql/SqliteBackend.js"
+import * as Migrations from "./internal/sql/Migrations.js"
+import * as SqlBackend from "./internal/sql/SqlBackend.js"
+import { type SqlNames, sqlNames } from "./internal/sql/SqlCommon.js"
 import * as StorageDriver from "./StorageDriver.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -59,32 +58,18 @@ const SCHEMA = /^[A-Za-z_][A-Za-z0-9_]{0,29}$/
 export const validate = (options: Options): string | undefined => {
   const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX
   if (typeof prefix !== "string" || !PREFIX.test(prefix)) {
-    return `tablePrefix must be up to 24 letters, digits or underscores, not starting with a digit; got ${JSON.stringify(prefix)}`
+    return "tablePrefix must be up to 24 letters, digits or underscores, not starting with a digit; " +
+      `got ${JSON.stringify(prefix)}`
   }
   if (options.schema !== undefined && (typeof options.schema !== "string" || !SCHEMA.test(options.schema))) {
-    return `schema must be 1 to 30 letters, digits or underscores, not starting with a digit; got ${JSON.stringify(options.schema)}`
+    return "schema must be 1 to 30 letters, digits or underscores, not starting with a digit; " +
+      `got ${JSON.stringify(options.schema)}`
   }
   return undefined
 }
 
-/** 52-bit FNV-1a hash: a stable advisory-lock key that fits a JS number. */
-const lockKeyOf = (text: string): number => {
-  let h = 0xcbf29ce484222325n
-  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n)
-  return Number(h & 0xfffffffffffffn)
-}
-
-const namesOf = (options: Options): SqlNames => {
-  const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX
-  const qualify = (name: string) => (options.schema === undefined ? `"${name}"` : `"${options.schema}"."${name}"`)
-  return {
-    table: qualify(`${prefix}executions`),
-    migrationsTable: qualify(`${prefix}migrations`),
-    indexBase: `${prefix}executions`,
-    schema: options.schema,
-    lockKey: lockKeyOf(`durable-tasks:${options.schema ?? ""}.${prefix}`)
-  }
-}
+const namesOf = (options: Options): SqlNames =>
+  sqlNames({ prefix: options.tablePrefix ?? DEFAULT_TABLE_PREFIX, schema: options.schema })
 
 /**
  * The Postgres `LISTEN`/`NOTIFY` channel of a storage (its schema and table prefix), so that
@@ -101,43 +86,18 @@ export const dialectOf = (sql: SqlClient.SqlClient): Dialect | undefined =>
   sql.onDialectOrElse({ pg: () => "pg" as const, sqlite: () => "sqlite" as const, orElse: () => undefined })
 
 /**
- * Creates the tables and indexes (once; later calls see them and do nothing). Processes that
- * start at once take turns: Postgres through an advisory lock held for the migration's
- * transaction, SQLite through its write lock.
+ * Brings the tables and indexes up to this version's schema: applies each frozen migration a
+ * database lacks, once. Processes that start at once take turns: Postgres through an advisory lock
+ * held for the migration's transaction, SQLite through its write lock.
  *
  * @since 0.1.0
  * @category migrations
  */
-export const migrate = (sql: SqlClient.SqlClient, dialect: Dialect, options: Options = {}): Effect.Effect<void, StorageError> =>
-  Effect.gen(function*() {
-    const names = namesOf(options)
-    const steps = dialect === "pg" ? PgBackend.migrations(names) : SqliteBackend.migrations(names)
-    const exec = (text: string, params: ReadonlyArray<unknown> = []) => run("migrate", sql.unsafe(text, params))
-    const body = Effect.gen(function*() {
-      if (dialect === "pg") {
-        yield* exec("SELECT pg_advisory_xact_lock($1::bigint)", [names.lockKey])
-        if (names.schema !== undefined) yield* exec(`CREATE SCHEMA IF NOT EXISTS "${names.schema}"`)
-      }
-      yield* exec(
-        `CREATE TABLE IF NOT EXISTS ${names.migrationsTable} (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`
-      )
-      const applied = yield* exec(`SELECT version FROM ${names.migrationsTable}`)
-      const done = new Set(applied.map((r) => Number((r as { version: unknown }).version)))
-      for (const step of steps) {
-        if (done.has(step.version)) continue
-        for (const statement of step.statements) yield* exec(statement)
-        const nowMs = yield* Clock.currentTimeMillis
-        yield* exec(
-          dialect === "pg"
-            ? `INSERT INTO ${names.migrationsTable} (version, name, applied_at) VALUES ($1, $2, $3)`
-            : `INSERT INTO ${names.migrationsTable} (version, name, applied_at) VALUES (?, ?, ?)`,
-          [step.version, step.name, nowMs]
-        )
-      }
-    })
-    const inTransaction = dialect === "pg" ? sql.withTransaction(body) : SqliteBackend.withImmediateTransaction(sql)(body)
-    yield* Effect.mapError(inTransaction, (e) => (e instanceof StorageError ? e : toStorageError("migrate")(e)))
-  })
+export const migrate = (
+  sql: SqlClient.SqlClient,
+  dialect: Dialect,
+  options: Options = {}
+): Effect.Effect<void, StorageError> => Migrations.migrate(sql, dialect, namesOf(options))
 
 /**
  * Builds the storage over the `SqlClient` in context: checks the options, detects the dialect,
@@ -164,19 +124,22 @@ export const makeBackend = (
 ): Effect.Effect<StorageDriver.Backend, StorageError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const problem = validate(options)
-    if (problem !== undefined) return yield* new StorageError({ op: "configure", message: `invalid SQL storage options: ${problem}` })
+    if (problem !== undefined) {
+      return yield* new StorageError({ op: "configure", message: `invalid SQL storage options: ${problem}` })
+    }
     // Our own column names: a client's name transforms (camelCase…) must not apply.
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
     const dialect = dialectOf(sql)
     if (dialect === undefined) {
-      return yield* new StorageError({ op: "configure", message: "the SQL storage supports Postgres and SQLite clients only" })
+      const message = "the SQL storage supports Postgres and SQLite clients only"
+      return yield* new StorageError({ op: "configure", message })
     }
     if (dialect === "sqlite" && options.schema !== undefined) {
-      return yield* new StorageError({ op: "configure", message: "the schema option is for Postgres; SQLite uses tablePrefix" })
+      const message = "the schema option is for Postgres; SQLite uses tablePrefix"
+      return yield* new StorageError({ op: "configure", message })
     }
     yield* migrate(sql, dialect, options)
-    const names = namesOf(options)
-    return dialect === "pg" ? PgBackend.make(sql, names) : yield* SqliteBackend.make(sql, names)
+    return yield* SqlBackend.make(sql, namesOf(options))
   })
 
 /**

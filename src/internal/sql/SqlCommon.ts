@@ -30,6 +30,30 @@ export interface SqlNames {
   readonly lockKey: number
 }
 
+/** 52-bit FNV-1a hash: a stable advisory-lock key that fits a JS number. */
+const lockKeyOf = (text: string): number => {
+  let h = 0xcbf29ce484222325n
+  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n)
+  return Number(h & 0xfffffffffffffn)
+}
+
+/**
+ * The names of a storage with this table prefix and Postgres schema, both already validated
+ * (`SqlStorage.validate`: plain identifiers), quoted.
+ *
+ * @since 0.1.0
+ */
+export const sqlNames = (args: { readonly prefix: string; readonly schema: string | undefined }): SqlNames => {
+  const qualify = (name: string) => (args.schema === undefined ? `"${name}"` : `"${args.schema}"."${name}"`)
+  return {
+    table: qualify(`${args.prefix}executions`),
+    migrationsTable: qualify(`${args.prefix}migrations`),
+    indexBase: `${args.prefix}executions`,
+    schema: args.schema,
+    lockKey: lockKeyOf(`durable-tasks:${args.schema ?? ""}.${args.prefix}`)
+  }
+}
+
 const codeOf = (e: unknown): string | undefined => {
   for (let c: unknown = e, depth = 0; c !== null && typeof c === "object" && depth < 5; depth++) {
     if ("code" in c && typeof c.code === "string") return c.code
@@ -41,7 +65,9 @@ const codeOf = (e: unknown): string | undefined => {
 const messageOf = (e: unknown): string => {
   const parts: Array<string> = []
   for (let c: unknown = e, depth = 0; c !== null && c !== undefined && depth < 5; depth++) {
-    if (typeof c === "object" && "message" in c && typeof c.message === "string" && c.message !== "") parts.push(c.message)
+    if (typeof c === "object" && "message" in c && typeof c.message === "string" && c.message !== "") {
+      parts.push(c.message)
+    }
     else if (typeof c !== "object") parts.push(String(c))
     c = typeof c === "object" && "cause" in c ? c.cause : undefined
   }
@@ -94,11 +120,15 @@ export const wake = (
 ): Effect.Effect<{ readonly readyAtMs: number | null; readonly expiresAtMs: number | null }, StorageError> =>
   Effect.flatMap(statement, (records) =>
     Either.match(decodeWake(records[0] ?? { ready_at: null, expires_at: null }), {
-      onLeft: (e) => Effect.fail(new StorageError({ op: "nextWake", message: `nextWake returned ${String(e.message)}` })),
+      onLeft: (e) =>
+        Effect.fail(new StorageError({ op: "nextWake", message: `nextWake returned ${String(e.message)}` })),
       onRight: (w) => Effect.succeed({ readyAtMs: w.ready_at, expiresAtMs: w.expires_at })
     }))
 
-const retrySchedule = Schedule.exponential("5 millis", 2).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(8)))
+const retrySchedule = Schedule.exponential("5 millis", 2).pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(8))
+)
 
 /**
  * Runs `f` in a transaction opened by `withTransaction`, with a fresh {@link StorageDriver.Transaction}
@@ -128,7 +158,9 @@ export const transaction = (args: {
     )
   )
   return Effect.flatMap(args.inTransaction, (nested) =>
-    nested ? run(false) : Effect.retry(run(true), { schedule: retrySchedule, while: (e) => e instanceof StorageError && isTransient(e) }))
+    nested
+      ? run(false)
+      : Effect.retry(run(true), { schedule: retrySchedule, while: (e) => e instanceof StorageError && isTransient(e) }))
 }
 
 /** True when the current fiber runs inside a `@effect/sql` transaction. @since 0.1.0 */

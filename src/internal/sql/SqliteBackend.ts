@@ -1,9 +1,8 @@
 /**
- * The SQLite dialect of the SQL backend. Every transaction starts with `BEGIN IMMEDIATE`, so
- * writers are serialized across processes too (each waits up to the connection's busy timeout),
- * and reads inside a transaction see a state no other writer changes. A transaction's writes are
- * one statement per kind (insert, small-field update, full update), its rows passed as one JSON
- * array and unpacked with `json_each`.
+ * SQLite's transactions for the SQL backend (`SqlBackend.ts`). Every transaction starts with
+ * `BEGIN IMMEDIATE`, so writers are serialized across processes too (each waits up to the
+ * connection's busy timeout), and reads inside a transaction see a state no other writer changes.
+ * Top-level transactions that arrive together share one commit (group commit).
  *
  * @since 0.1.0
  */
@@ -15,38 +14,10 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
 import * as Scope from "effect/Scope"
-import type { ExecutionRow } from "../../ExecutionRow.js"
-import type * as StorageDriver from "../../StorageDriver.js"
-import type { ListQuery } from "../../TaskStorage.js"
 import { beginImmediate } from "./SqliteBusy.js"
-import { inSqlTransaction, rows as decodedRows, run, type SqlNames, transaction, wake } from "./SqlCommon.js"
-import { type Column, COLUMNS, HOT_COLUMNS, paramOf, partitionUpdates, SELECT_LIST } from "./SqlRow.js"
 
-const sqliteType = (c: Column): string => (c.kind === "text" || c.kind === "json" ? "TEXT" : "INTEGER")
-
-/** `CREATE TABLE` and indexes. @since 0.1.0 */
-export const migrations = (names: SqlNames): ReadonlyArray<{ readonly version: number; readonly name: string; readonly statements: ReadonlyArray<string> }> => {
-  const t = names.table
-  const i = (suffix: string) => `"${names.indexBase}_${suffix}"`
-  const columns = COLUMNS.map((c) =>
-    `${c.name} ${sqliteType(c)}${c.nullable ? "" : " NOT NULL"}${c.name === "execution_id" ? " UNIQUE" : ""}`
-  )
-  return [{
-    version: 1,
-    name: "create executions",
-    statements: [
-      // `seq` is the rowid: insertion order, stable across VACUUM.
-      `CREATE TABLE IF NOT EXISTS ${t} (seq INTEGER PRIMARY KEY, ${columns.join(", ")})`,
-      `CREATE INDEX IF NOT EXISTS ${i("ready")} ON ${t} (task_id, start_at) WHERE status = 'ready'`,
-      `CREATE INDEX IF NOT EXISTS ${i("running")} ON ${t} (expires_at) WHERE status = 'running'`,
-      `CREATE INDEX IF NOT EXISTS ${i("parent")} ON ${t} (parent_execution_id) WHERE parent_execution_id IS NOT NULL`,
-      `CREATE INDEX IF NOT EXISTS ${i("root")} ON ${t} (root_execution_id) WHERE root_execution_id IS NOT NULL`,
-      `CREATE INDEX IF NOT EXISTS ${i("status")} ON ${t} (status)`
-    ]
-  }]
-}
-
-const isNoTransaction = (e: unknown): boolean => /no transaction is active/i.test(String((e as { cause?: unknown })?.cause ?? e))
+const isNoTransaction = (e: unknown): boolean =>
+  /no transaction is active/i.test(String((e as { cause?: unknown })?.cause ?? e))
 
 /**
  * `sql.withTransaction`, but opening with `BEGIN IMMEDIATE` (the write lock at once, so two
@@ -70,7 +41,8 @@ export const withImmediateTransaction = (sql: SqlClient.SqlClient) =>
         Effect.asVoid,
         Effect.catchIf(isNoTransaction, () => Effect.void)
       ),
-    rollbackSavepoint: (conn, id) => Effect.asVoid(conn.executeUnprepared(`ROLLBACK TO SAVEPOINT durable_tasks_${id}`, [], undefined))
+    rollbackSavepoint: (conn, id) =>
+      Effect.asVoid(conn.executeUnprepared(`ROLLBACK TO SAVEPOINT durable_tasks_${id}`, [], undefined))
   })
 
 /**
@@ -113,101 +85,3 @@ export const makeGroupCommit = (
           Deferred.await(done)
         ))
   })
-
-/** The backend over a SQLite `SqlClient`; its group-commit fiber lives in the scope. @since 0.1.0 */
-export const make = (sql: SqlClient.SqlClient, names: SqlNames): Effect.Effect<StorageDriver.Backend, never, Scope.Scope> =>
-  Effect.map(makeGroupCommit(sql), (groupCommit) => makeWith(sql, names, groupCommit))
-
-const makeWith = (
-  sql: SqlClient.SqlClient,
-  names: SqlNames,
-  groupCommit: <A, E>(self: Effect.Effect<A, E>) => Effect.Effect<A, E | SqlError>
-): StorageDriver.Backend => {
-  const T = names.table
-  const rows = (op: string, statement: Parameters<typeof decodedRows>[2]) => decodedRows("sqlite", op, statement)
-  const select = (where: string) => `SELECT ${SELECT_LIST} FROM ${T} WHERE ${where}`
-  const GET = select("execution_id = ?")
-  const GET_MANY = select("execution_id IN (SELECT value FROM json_each(?))")
-  const DUE_READY = `${select("status = 'ready' AND task_id IN (SELECT value FROM json_each(?)) AND start_at <= ?")} ` +
-    `ORDER BY start_at, execution_id LIMIT ?`
-  const EXPIRED = `${select("status = 'running' AND expires_at <= ?")} ORDER BY expires_at, execution_id LIMIT ?`
-  // A transaction's rows travel as one JSON array of arrays (one per row, in column order) and are
-  // written by one statement each for inserts, small-field updates and full updates.
-  const fromJson = (cols: ReadonlyArray<Column>) => cols.map((c, k) => `d.value ->> ${k}`)
-  const INSERT = `INSERT INTO ${T} (${SELECT_LIST}) SELECT ${fromJson(COLUMNS).join(", ")} FROM json_each(?) AS d`
-  const update = (cols: ReadonlyArray<Column>) => {
-    const values = fromJson(cols)
-    return `UPDATE ${T} SET ${cols.slice(1).map((c, k) => `${c.name} = ${values[k + 1]}`).join(", ")} ` +
-      `FROM json_each(?) AS d WHERE ${T}.execution_id = ${values[0]}`
-  }
-  const UPDATE_HOT = update(HOT_COLUMNS)
-  const UPDATE_FULL = update(COLUMNS)
-  const NEXT_WAKE = `SELECT (SELECT MIN((SELECT start_at FROM ${T} WHERE status = 'ready' AND task_id = x.value ` +
-    `ORDER BY start_at LIMIT 1)) FROM json_each(?) AS x) AS ready_at, ` +
-    `(SELECT MIN(expires_at) FROM ${T} WHERE status = 'running') AS expires_at`
-
-  const rowsJson = (cols: ReadonlyArray<Column>, list: ReadonlyArray<ExecutionRow>) =>
-    JSON.stringify(list.map((row) => cols.map((c) => paramOf(c, row, true))))
-
-  const makeTransaction = (): StorageDriver.Transaction => {
-    /** Every row read in this transaction (as stored: nobody else writes until it ends). */
-    const seen = new Map<string, ExecutionRow>()
-    const remember = (list: ReadonlyArray<ExecutionRow>) => {
-      for (const r of list) seen.set(r.executionId, r)
-      return list
-    }
-    return {
-      get: (id) => {
-        const cached = seen.get(id)
-        if (cached !== undefined) return Effect.succeed(cached)
-        return Effect.map(rows("get", sql.unsafe(GET, [id])), (list) => remember(list)[0])
-      },
-      prefetch: (ids) => Effect.asVoid(Effect.map(rows("prefetch", sql.unsafe(GET_MANY, [JSON.stringify(ids)])), remember)),
-      getMany: (ids) =>
-        ids.length === 0 ? Effect.succeed([]) : Effect.map(rows("getMany", sql.unsafe(GET_MANY, [JSON.stringify(ids)])), remember),
-      dueReady: ({ limit, nowMs, taskIds }) =>
-        Effect.map(rows("claim", sql.unsafe(DUE_READY, [JSON.stringify(Array.from(taskIds)), nowMs, limit])), remember),
-      expiredRunning: ({ limit, nowMs }) => Effect.map(rows("expire", sql.unsafe(EXPIRED, [nowMs, limit])), remember),
-      write: ({ inserted, updated }) =>
-        Effect.gen(function*() {
-          if (inserted.length > 0) yield* run("insert", sql.unsafe(INSERT, [rowsJson(COLUMNS, inserted)]))
-          const { full, hot } = partitionUpdates(updated, seen)
-          if (hot.length > 0) yield* run("update", sql.unsafe(UPDATE_HOT, [rowsJson(HOT_COLUMNS, hot)]))
-          if (full.length > 0) yield* run("update", sql.unsafe(UPDATE_FULL, [rowsJson(COLUMNS, full)]))
-        })
-    }
-  }
-
-  const list = (query: ListQuery) => {
-    const where: Array<string> = []
-    const params: Array<unknown> = []
-    if (query.status !== undefined) {
-      where.push("status = ?")
-      params.push(query.status)
-    }
-    if (query.taskId !== undefined) {
-      where.push("task_id = ?")
-      params.push(query.taskId)
-    }
-    if (query.rootExecutionId !== undefined) {
-      where.push("root_execution_id = ?")
-      params.push(query.rootExecutionId)
-    }
-    params.push(Math.max(0, Math.floor(query.limit)))
-    const text = `SELECT ${SELECT_LIST} FROM ${T}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT ?`
-    return rows("list", sql.unsafe(text, params))
-  }
-
-  return {
-    transaction: transaction({
-      withTransaction: withImmediateTransaction(sql),
-      topLevel: groupCommit,
-      makeTransaction,
-      inTransaction: inSqlTransaction(SqlClient.TransactionConnection)
-    }),
-    get: (id) => Effect.map(rows("get", sql.unsafe(GET, [id])), (list) => list[0]),
-    getMany: (ids) => (ids.length === 0 ? Effect.succeed([]) : rows("getMany", sql.unsafe(GET_MANY, [JSON.stringify(ids)]))),
-    list,
-    nextWake: (taskIds) => wake(run("nextWake", sql.unsafe(NEXT_WAKE, [JSON.stringify(Array.from(taskIds))])))
-  }
-}

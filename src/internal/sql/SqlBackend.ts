@@ -1,0 +1,269 @@
+/**
+ * The SQL backend, once for both dialects, on `@effect/sql`'s tagged templates (every value a bound
+ * parameter; Postgres's multi-row writes keep a faster form, see {@link unnestWrite}). The statements'
+ * column lists come from the column table (`SqlRow.ts`). The dialects differ only where the
+ * databases do, chosen once with `sql.onDialectOrElse`:
+ *
+ * - Postgres locks the rows a transaction reads (`FOR UPDATE`); claims and expiries skip rows
+ *   another transaction holds (`FOR UPDATE SKIP LOCKED`), so executors share the table without
+ *   waiting on each other. A claim commits with `synchronous_commit = off`.
+ * - SQLite serializes writers with `BEGIN IMMEDIATE` (across processes too), so reads inside a
+ *   transaction see a state no other writer changes; top-level transactions share commits (group
+ *   commit, `SqliteBackend.ts`).
+ * - A list of ids or rows travels as one parameter: Postgres arrays (`= ANY`, `unnest`), SQLite one
+ *   JSON array (`json_each`). A transaction's writes are one statement per kind (insert,
+ *   small-field update, full update) whatever their count.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { Fragment } from "@effect/sql/Statement"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { ExecutionRow } from "../../ExecutionRow.js"
+import type * as StorageDriver from "../../StorageDriver.js"
+import type { ListQuery } from "../../TaskStorage.js"
+import { inSqlTransaction, rows as decodedRows, run, type SqlNames, transaction, wake } from "./SqlCommon.js"
+import * as SqliteBackend from "./SqliteBackend.js"
+import {
+  type Column,
+  COLUMNS,
+  HOT_COLUMNS,
+  paramsOf,
+  partitionUpdates,
+  type RowDialect,
+  SELECT_LIST
+} from "./SqlRow.js"
+
+/** The Postgres type of a column's array parameter. */
+const pgType = (c: Column): string =>
+  c.kind === "int4" ? "integer" : c.kind === "int8" ? "bigint" : c.kind === "bool" ? "boolean" : "text"
+
+/** What differs between the dialects, beyond the placeholders the client writes. */
+interface DialectParts {
+  readonly dialect: RowDialect
+  /** `column` equals one of `values` (text). */
+  readonly anyOf: (column: string, values: ReadonlyArray<string>) => Fragment
+  /** A one-column table `x(value)` of `values` (text). */
+  readonly valuesTable: (values: ReadonlyArray<string>) => Fragment
+  /** Appended to reads that lock their rows; SQLite's writer already holds the whole database. */
+  readonly forUpdate: Fragment
+  /** Appended to prefetches: rows locked in one order, so that two prefetches never deadlock. */
+  readonly lockInOrder: Fragment
+  /** Appended to claims and expiries: rows another transaction holds are skipped. */
+  readonly skipLocked: Fragment
+  /** Run before a claim's read. */
+  readonly beforeClaim: Effect.Effect<unknown, SqlError>
+  /** Writes rows as new (`INSERT`) or over the stored ones (`UPDATE` of `columns`). */
+  readonly insert: (rows: ReadonlyArray<ExecutionRow>) => Effect.Effect<unknown, SqlError>
+  readonly update: (
+    columns: ReadonlyArray<Column>
+  ) => (rows: ReadonlyArray<ExecutionRow>) => Effect.Effect<unknown, SqlError>
+  /** True when every row read in a transaction stays as read until it ends (SQLite's write lock). */
+  readonly readsAreStable: boolean
+}
+
+/**
+ * Postgres writes: the fast form. The statement text is generated once from the column table, with
+ * one array parameter per column (`unnest($k::type[], …)`), and run with `sql.unsafe`. Compiling the
+ * tagged-template form (a fragment per column, joined with `sql.csv`) measured, per statement, 13–26 µs
+ * against 4–8 µs for this 32-column insert (2 cores at load 6–10; 51–89 µs against 31–32 µs at load
+ * 16), and 45 µs against 12 µs for the 16-column hot update (load 16); A/B in one process,
+ * interleaved, medians of 20 rounds of 5,000. These run on every enqueue, claim and finish; SQLite's
+ * writes pass one JSON parameter, so their template costs under 1 µs more and stays.
+ */
+const unnestWrite = (
+  sql: SqlClient.SqlClient,
+  columns: ReadonlyArray<Column>,
+  text: (unnest: string) => string
+) => {
+  const params = paramsOf("pg", columns)
+  const statement = text(`unnest(${columns.map((c, k) => `$${k + 1}::${pgType(c)}[]`).join(", ")})`)
+  return (list: ReadonlyArray<ExecutionRow>) => {
+    const arrays = columns.map(() => new Array<unknown>(list.length))
+    for (let i = 0; i < list.length; i++) {
+      const values = params(list[i]!)
+      for (let k = 0; k < values.length; k++) arrays[k]![i] = values[k]
+    }
+    return sql.unsafe(statement, arrays)
+  }
+}
+
+const pgParts = (sql: SqlClient.SqlClient, table: Fragment, tableName: string): DialectParts => ({
+  dialect: "pg",
+  anyOf: (column, values) => sql`${sql.literal(column)} = ANY(${values}::text[])`,
+  valuesTable: (values) => sql`unnest(${values}::text[]) AS x(value)`,
+  forUpdate: sql.literal(" FOR UPDATE"),
+  lockInOrder: sql.literal(" ORDER BY execution_id FOR UPDATE"),
+  skipLocked: sql.literal(" FOR UPDATE SKIP LOCKED"),
+  // A claim lost in a server crash only leaves its rows ready to be claimed again (the lease
+  // fence rejects the lost claim's runner), and not waiting for the WAL flush saves one fsync
+  // between an enqueue and the start of its run.
+  beforeClaim: sql`SET LOCAL synchronous_commit = off`,
+  insert: unnestWrite(sql, COLUMNS, (unnest) => `INSERT INTO ${tableName} (${SELECT_LIST}) SELECT * FROM ${unnest}`),
+  update: (columns) => {
+    const names = columns.map((c) => c.sqlName)
+    const set = names.slice(1).map((name) => `${name} = d.${name}`).join(", ")
+    return unnestWrite(sql, columns, (unnest) =>
+      `UPDATE ${tableName} AS t SET ${set} FROM ${unnest} AS d(${names.join(", ")}) ` +
+      "WHERE t.execution_id = d.execution_id")
+  },
+  readsAreStable: false
+})
+
+const sqliteParts = (sql: SqlClient.SqlClient, table: Fragment, tableName: string): DialectParts => {
+  const empty = sql.literal("")
+  /** The rows as one JSON array of arrays (one per row, in column order). */
+  const json = (columns: ReadonlyArray<Column>) => {
+    const params = paramsOf("sqlite", columns)
+    return (list: ReadonlyArray<ExecutionRow>) => JSON.stringify(list.map(params))
+  }
+  const fromJson = (columns: ReadonlyArray<Column>) => columns.map((_, k) => `d.value ->> ${k}`)
+  const insertJson = json(COLUMNS)
+  const insertValues = sql.literal(fromJson(COLUMNS).join(", "))
+  const columnList = sql.literal(SELECT_LIST)
+  return {
+    dialect: "sqlite",
+    anyOf: (column, values) => sql`${sql.literal(column)} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
+    valuesTable: (values) => sql`json_each(${JSON.stringify(values)}) AS x`,
+    forUpdate: empty,
+    lockInOrder: empty,
+    skipLocked: empty,
+    beforeClaim: Effect.void,
+    insert: (list) =>
+      sql`INSERT INTO ${table} (${columnList}) SELECT ${insertValues} FROM json_each(${insertJson(list)}) AS d`,
+    update: (columns) => {
+      const values = fromJson(columns)
+      const rowsJson = json(columns)
+      const set = sql.literal(columns.slice(1).map((c, k) => `${c.sqlName} = ${values[k + 1]}`).join(", "))
+      const match = sql.literal(`${tableName}.execution_id = ${values[0]}`)
+      return (list) => sql`UPDATE ${table} SET ${set} FROM json_each(${rowsJson(list)}) AS d WHERE ${match}`
+    },
+    readsAreStable: true
+  }
+}
+
+/**
+ * The backend over a Postgres or SQLite `SqlClient` (without name transforms); SQLite's
+ * group-commit fiber lives in the scope.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  sql: SqlClient.SqlClient,
+  names: SqlNames
+): Effect.Effect<StorageDriver.Backend, never, Scope.Scope> => {
+  const table = sql.literal(names.table)
+  return sql.onDialectOrElse({
+    sqlite: () =>
+      Effect.map(SqliteBackend.makeGroupCommit(sql), (groupCommit) =>
+        makeWith(sql, table, sqliteParts(sql, table, names.table), {
+          withTransaction: SqliteBackend.withImmediateTransaction(sql),
+          topLevel: groupCommit
+        })),
+    // Postgres: SqlStorage accepts Postgres and SQLite clients only.
+    orElse: () =>
+      Effect.succeed(makeWith(sql, table, pgParts(sql, table, names.table), { withTransaction: sql.withTransaction }))
+  })
+}
+
+const makeWith = (
+  sql: SqlClient.SqlClient,
+  table: Fragment,
+  parts: DialectParts,
+  transactions: Pick<Parameters<typeof transaction>[0], "withTransaction" | "topLevel">
+): StorageDriver.Backend => {
+  const rows = (op: string, statement: Parameters<typeof decodedRows>[2]) => decodedRows(parts.dialect, op, statement)
+  const columns = sql.literal(SELECT_LIST)
+  const byId = (id: string, lock: Fragment) =>
+    sql`SELECT ${columns} FROM ${table} WHERE execution_id = ${id}${lock}`
+  const byIds = (ids: ReadonlyArray<string>, lock: Fragment) =>
+    sql`SELECT ${columns} FROM ${table} WHERE ${parts.anyOf("execution_id", ids)}${lock}`
+  const noLock = sql.literal("")
+  const updateHot = parts.update(HOT_COLUMNS)
+  const updateFull = parts.update(COLUMNS)
+
+  const makeTransaction = (): StorageDriver.Transaction => {
+    /** Rows read in this transaction that no other transaction can change before it ends. */
+    const stable = new Map<string, ExecutionRow>()
+    /** Every row read in this transaction, to write only what changed. */
+    const seen = new Map<string, ExecutionRow>()
+    const remember = (lock: boolean) => (list: ReadonlyArray<ExecutionRow>) => {
+      for (const r of list) {
+        seen.set(r.executionId, r)
+        if (lock || parts.readsAreStable) stable.set(r.executionId, r)
+      }
+      return list
+    }
+    return {
+      get: (id) => {
+        const cached = stable.get(id)
+        if (cached !== undefined) return Effect.succeed(cached)
+        return Effect.map(rows("get", byId(id, parts.forUpdate)), (list) => remember(true)(list)[0])
+      },
+      getMany: (ids) =>
+        ids.length === 0 ? Effect.succeed([]) : Effect.map(rows("getMany", byIds(ids, noLock)), remember(false)),
+      prefetch: (ids) =>
+        ids.length === 0
+          ? Effect.void
+          : Effect.asVoid(Effect.map(rows("prefetch", byIds(ids, parts.lockInOrder)), remember(true))),
+      dueReady: ({ limit, nowMs, taskIds }) =>
+        Effect.zipRight(
+          run("claim", parts.beforeClaim),
+          Effect.map(
+            rows(
+              "claim",
+              sql`SELECT ${columns} FROM ${table}
+                WHERE status = 'ready' AND ${parts.anyOf("task_id", Array.from(taskIds))}
+                AND start_at <= ${nowMs} ORDER BY start_at, execution_id LIMIT ${limit}${parts.skipLocked}`
+            ),
+            remember(true)
+          )
+        ),
+      expiredRunning: ({ limit, nowMs }) =>
+        Effect.map(
+          rows(
+            "expire",
+            sql`SELECT ${columns} FROM ${table} WHERE status = 'running' AND expires_at <= ${nowMs}
+              ORDER BY expires_at, execution_id LIMIT ${limit}${parts.skipLocked}`
+          ),
+          remember(true)
+        ),
+      write: ({ inserted, updated }) =>
+        Effect.gen(function*() {
+          if (inserted.length > 0) yield* run("insert", parts.insert(inserted))
+          const { full, hot } = partitionUpdates(updated, seen)
+          if (hot.length > 0) yield* run("update", updateHot(hot))
+          if (full.length > 0) yield* run("update", updateFull(full))
+        })
+    }
+  }
+
+  const list = (query: ListQuery) => {
+    const where: Array<Fragment> = []
+    if (query.status !== undefined) where.push(sql`status = ${query.status}`)
+    if (query.taskId !== undefined) where.push(sql`task_id = ${query.taskId}`)
+    if (query.rootExecutionId !== undefined) where.push(sql`root_execution_id = ${query.rootExecutionId}`)
+    const limit = Math.max(0, Math.floor(query.limit))
+    return rows("list", sql`SELECT ${columns} FROM ${table} WHERE ${sql.and(where)} ORDER BY seq LIMIT ${limit}`)
+  }
+
+  return {
+    transaction: transaction({
+      ...transactions,
+      makeTransaction,
+      inTransaction: inSqlTransaction(SqlClient.TransactionConnection)
+    }),
+    get: (id) => Effect.map(rows("get", byId(id, noLock)), (list) => list[0]),
+    getMany: (ids) => (ids.length === 0 ? Effect.succeed([]) : rows("getMany", byIds(ids, noLock))),
+    list,
+    nextWake: (taskIds) =>
+      wake(run(
+        "nextWake",
+        sql`SELECT (SELECT MIN((SELECT start_at FROM ${table} WHERE status = 'ready' AND task_id = x.value
+          ORDER BY start_at LIMIT 1)) FROM ${parts.valuesTable(Array.from(taskIds))}) AS ready_at,
+          (SELECT MIN(expires_at) FROM ${table} WHERE status = 'running') AS expires_at`
+      ))
+  }
+}
