@@ -35,6 +35,11 @@ export interface WaitQueue {
     pollMs: number | undefined,
     signal: AbortSignal | undefined
   ) => Promise<TaskExecution.TaskExecution>
+  /**
+   * Rejects every pending wait with `error(executionId)` and stops watching (the poller ends now, so
+   * no timer keeps the process alive); later waits reject at once. Idempotent.
+   */
+  readonly close: (error: (executionId: string) => unknown) => void
 }
 
 interface PendingWait {
@@ -65,10 +70,14 @@ export const make = (args: {
   const waiters = Waiters.make({ storage: args.storage, signals: args.signals })
   let toCheck: Array<PendingWait> = []
   let scheduled = false
+  /** Every wait not settled yet, so that {@link WaitQueue.close} can settle them. */
+  const pending = new Set<PendingWait>()
+  let closedWith: ((executionId: string) => unknown) | undefined
 
   const settle = (p: PendingWait, settleWith: () => void): void => {
     if (p.done) return
     p.done = true
+    pending.delete(p)
     p.stop?.()
     p.stop = undefined
     if (p.onAbort !== undefined) p.signal?.removeEventListener("abort", p.onAbort)
@@ -86,7 +95,7 @@ export const make = (args: {
     scheduled = false
     const batch = toCheck.filter((p) => !p.done)
     toCheck = []
-    if (batch.length > 0) args.runFork(check(batch))
+    if (batch.length > 0 && closedWith === undefined) args.runFork(check(batch))
   }
 
   /** Watches every wait of `batch` (so no finish is missed), reads their rows, settles the finished ones. */
@@ -129,6 +138,7 @@ export const make = (args: {
   return {
     wait: (executionId, pollMs, signal) =>
       new Promise((resolve, reject) => {
+        if (closedWith !== undefined) return reject(closedWith(executionId))
         if (signal?.aborted === true) return reject(toError(new WaitAborted()))
         const p: PendingWait = {
           executionId,
@@ -144,7 +154,15 @@ export const make = (args: {
           p.onAbort = () => settle(p, () => reject(toError(new WaitAborted())))
           signal.addEventListener("abort", p.onAbort, { once: true })
         }
+        pending.add(p)
         enqueue(p)
-      })
+      }),
+    close: (error) => {
+      if (closedWith !== undefined) return
+      closedWith = error
+      for (const p of [...pending]) settle(p, () => p.reject(error(p.executionId)))
+      toCheck = []
+      waiters.close()
+    }
   }
 }
