@@ -357,9 +357,11 @@ export class DurableExecutor {
     // Waits whose executions did not finish while running tasks drained end here, and so does their
     // poller: nothing of this executor keeps the process alive once shutdown resolves.
     const waits = this.waitQueuePromise === undefined ? undefined : await this.waitQueuePromise.catch(() => undefined)
-    waits?.close((executionId) =>
-      new DurableExecutorShutdownError(`the durable executor shut down before task execution ${executionId} finished`)
-    )
+    if (waits !== undefined) {
+      const refusal = (executionId: string) =>
+        new DurableExecutorShutdownError(`the durable executor shut down before task execution ${executionId} finished`)
+      await this.runtime.runPromise(waits.close(refusal))
+    }
     await Promise.allSettled(this.inFlight)
     await this.runtime.dispose()
     if (Exit.isFailure(stopped)) throw defectError(stopped.cause)

@@ -36,10 +36,11 @@ export interface WaitQueue {
     signal: AbortSignal | undefined
   ) => Promise<TaskExecution.TaskExecution>
   /**
-   * Rejects every pending wait with `error(executionId)` and stops watching (the poller ends now, so
-   * no timer keeps the process alive); later waits reject at once. Idempotent.
+   * Stops watching (the poller ends now, so no timer keeps the process alive) and settles every
+   * pending wait: with its execution when one last read finds it finished, else by rejecting with
+   * `error(executionId)`. Later waits reject at once with it. Idempotent.
    */
-  readonly close: (error: (executionId: string) => unknown) => void
+  readonly close: (error: (executionId: string) => unknown) => Effect.Effect<void>
 }
 
 interface PendingWait {
@@ -98,18 +99,9 @@ export const make = (args: {
     if (batch.length > 0 && closedWith === undefined) args.runFork(check(batch))
   }
 
-  /** Watches every wait of `batch` (so no finish is missed), reads their rows, settles the finished ones. */
-  const check = (batch: ReadonlyArray<PendingWait>): Effect.Effect<void> =>
+  /** Reads the rows of the unsettled waits of `batch`, settles the finished (or missing) ones, and hands the others to `onUnfinished`. */
+  const settleFinished = (batch: ReadonlyArray<PendingWait>, onUnfinished: (p: PendingWait) => void): Effect.Effect<void, unknown> =>
     Effect.gen(function*() {
-      const nowMs = yield* Clock.currentTimeMillis
-      for (const p of batch) {
-        if (p.done || p.stop !== undefined) continue
-        p.stop = waiters.watch(p.executionId, p.pollMs, nowMs, () => {
-          p.stop = undefined
-          enqueue(p)
-        })
-      }
-      yield* waiters.start
       const ids: Array<string> = []
       for (const p of batch) if (!p.done) ids.push(p.executionId)
       const rows = new Map<string, ExecutionRow>()
@@ -124,8 +116,27 @@ export const make = (args: {
         } else if (isFinished(row.status)) {
           const execution = TaskExecution.fromRowSync(row, args.registry) ?? (yield* TaskExecution.fromRow(row, args.registry))
           settle(p, () => p.resolve(execution))
+        } else {
+          onUnfinished(p)
         }
       }
+    })
+
+  const stillWaiting = (): void => {}
+
+  /** Watches every wait of `batch` (so no finish is missed), reads their rows, settles the finished ones. */
+  const check = (batch: ReadonlyArray<PendingWait>): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      const nowMs = yield* Clock.currentTimeMillis
+      for (const p of batch) {
+        if (p.done || p.stop !== undefined) continue
+        p.stop = waiters.watch(p.executionId, p.pollMs, nowMs, () => {
+          p.stop = undefined
+          enqueue(p)
+        })
+      }
+      yield* waiters.start
+      yield* settleFinished(batch, stillWaiting)
     }).pipe(
       Effect.catchAllCause((cause) =>
         Effect.sync(() => {
@@ -157,12 +168,16 @@ export const make = (args: {
         pending.add(p)
         enqueue(p)
       }),
-    close: (error) => {
-      if (closedWith !== undefined) return
-      closedWith = error
-      for (const p of [...pending]) settle(p, () => p.reject(error(p.executionId)))
-      toCheck = []
-      waiters.close()
-    }
+    close: (error) =>
+      Effect.suspend(() => {
+        if (closedWith !== undefined) return Effect.void
+        closedWith = error
+        toCheck = []
+        waiters.close()
+        const last = [...pending]
+        const refuse = (p: PendingWait) => settle(p, () => p.reject(error(p.executionId)))
+        // One last read: a wait whose execution finished (while running tasks drained) gets it.
+        return settleFinished(last, refuse).pipe(Effect.catchAllCause(() => Effect.sync(() => last.forEach(refuse))))
+      })
   }
 }
