@@ -14,16 +14,7 @@ import {
 import * as Task from "../src/Task.js"
 import * as Effect from "effect/Effect"
 import { inspectableStorage, withExecutor } from "./helpers/facade.js"
-
-/** The error `f` throws (synchronously or as a rejection); fails the test if it does not throw. */
-const caught = async (f: () => unknown): Promise<Error> => {
-  try {
-    await f()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error("expected an error, none was thrown")
-}
+import { caught } from "./support/caught.js"
 
 const expectError = async (f: () => unknown, type: new(...args: Array<any>) => Error, message: string) => {
   const error = await caught(f)

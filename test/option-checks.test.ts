@@ -12,26 +12,7 @@ import { InvalidTaskDefinition } from "../src/EngineError.js"
 import { DurableExecutor, DurableTaskDefinitionError } from "../src/index.js"
 import * as Task from "../src/Task.js"
 import { inspectableStorage, withExecutor } from "./helpers/facade.js"
-
-/** The error `f` throws (synchronously or as a rejection); fails the test if it does not throw. */
-const caught = async (f: () => unknown): Promise<Error> => {
-  try {
-    await f()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error("expected an error, none was thrown")
-}
-
-/** The error `f` throws synchronously. */
-const thrown = (f: () => unknown): Error => {
-  try {
-    f()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error("expected an error, none was thrown")
-}
+import { caught, thrown } from "./support/caught.js"
 
 const ok = (_ctx: unknown, input: unknown) => input
 
