@@ -140,12 +140,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       if (yield* isShuttingDown) return yield* new ExecutorShutDown()
       const definition = task.definition
       yield* register(task)
-      return options === undefined ? definition.spec : yield* TaskDefinitionModule.makeSpec({
-        id: definition.id,
-        timeoutMs: options.timeoutMs ?? definition.spec.timeoutMs,
-        retryOptions: options.retryOptions ?? definition.spec.retry,
-        sleepMsBeforeRun: options.sleepMsBeforeRun ?? definition.spec.sleepMsBeforeRun
-      })
+      return yield* TaskDefinitionModule.overrideSpec(definition.spec, options)
     })
 
   /** Validates and serializes one input. */

@@ -4,6 +4,8 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { numberProblem } from "./internal/NumberOption.js"
+import { describeValue, unknownKeyProblem } from "./internal/OptionKeys.js"
 
 /**
  * How a task is retried. `maxAttempts` counts retries: 5 means up to 6 runs.
@@ -48,31 +50,41 @@ export const delayMs = (options: RetryOptions, retry: number): number => {
   return Math.max(0, Math.round(Math.min(raw, options.maxDelayMs)))
 }
 
+/** The keys a retry options object may have. @since 0.1.0 @category models */
+export const KEYS: ReadonlyArray<keyof RetryOptions> = ["maxAttempts", "baseDelayMs", "delayMultiplier", "maxDelayMs"]
+
 /**
- * Fills defaults and checks every field; returns the problem as a message, or the options.
+ * Fills defaults and checks every field; returns the problem as a message, or the options. A field
+ * set to `undefined` takes its default; anything but an object (or `undefined`) is refused, and so is
+ * an unknown key (named with the nearest known one).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const validate = (
-  partial: Partial<RetryOptions> | undefined
+  partial: unknown
 ): { readonly _tag: "Right"; readonly options: RetryOptions } | { readonly _tag: "Left"; readonly message: string } => {
-  const maxAttempts = partial?.maxAttempts ?? 0
-  const baseDelayMs = partial?.baseDelayMs ?? 0
-  const delayMultiplier = partial?.delayMultiplier ?? 1
-  const maxDelayMs = partial?.maxDelayMs ?? Math.max(baseDelayMs, 0)
   const bad = (message: string) => ({ _tag: "Left" as const, message })
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 0 || maxAttempts > MAX_RETRY_ATTEMPTS) {
-    return bad(`retryOptions.maxAttempts must be an integer from 0 to ${MAX_RETRY_ATTEMPTS}, got ${String(maxAttempts)}`)
+  if (partial === undefined) return { _tag: "Right", options: noRetries }
+  if (partial === null || typeof partial !== "object" || Array.isArray(partial)) {
+    return bad(`retryOptions must be an object { ${KEYS.join(", ")} }, got ${describeValue(partial)}`)
   }
-  if (!Number.isFinite(baseDelayMs) || baseDelayMs < 0 || baseDelayMs > MAX_DELAY_MS) {
-    return bad(`retryOptions.baseDelayMs must be a number from 0 to ${MAX_DELAY_MS}, got ${String(baseDelayMs)}`)
+  const unknownKey = unknownKeyProblem(partial, KEYS, "retryOptions")
+  if (unknownKey !== undefined) return bad(unknownKey)
+  const given = partial as Partial<Record<keyof RetryOptions, unknown>>
+  // `null` is not a default: it is refused as a wrong type.
+  const orDefault = (value: unknown, byDefault: number): unknown => (value === undefined ? byDefault : value)
+  const maxAttempts = orDefault(given.maxAttempts, 0)
+  const baseDelayMs = orDefault(given.baseDelayMs, 0)
+  const delayMultiplier = orDefault(given.delayMultiplier, 1)
+  const maxDelayMs = orDefault(given.maxDelayMs, typeof baseDelayMs === "number" ? Math.max(baseDelayMs, 0) : 0)
+  const problem = numberProblem("retryOptions.maxAttempts", maxAttempts, { min: 0, max: MAX_RETRY_ATTEMPTS, integer: true }) ??
+    numberProblem("retryOptions.baseDelayMs", baseDelayMs, { min: 0, max: MAX_DELAY_MS, integer: false }) ??
+    numberProblem("retryOptions.delayMultiplier", delayMultiplier, { min: 1, max: 100, integer: false }) ??
+    numberProblem("retryOptions.maxDelayMs", maxDelayMs, { min: 0, max: MAX_DELAY_MS, integer: false })
+  if (problem !== undefined) return bad(problem)
+  return {
+    _tag: "Right",
+    options: { maxAttempts, baseDelayMs, delayMultiplier, maxDelayMs } as RetryOptions
   }
-  if (!Number.isFinite(delayMultiplier) || delayMultiplier < 1 || delayMultiplier > 100) {
-    return bad(`retryOptions.delayMultiplier must be a number from 1 to 100, got ${String(delayMultiplier)}`)
-  }
-  if (!Number.isFinite(maxDelayMs) || maxDelayMs < 0 || maxDelayMs > MAX_DELAY_MS) {
-    return bad(`retryOptions.maxDelayMs must be a number from 0 to ${MAX_DELAY_MS}, got ${String(maxDelayMs)}`)
-  }
-  return { _tag: "Right", options: { maxAttempts, baseDelayMs, delayMultiplier, maxDelayMs } }
 }

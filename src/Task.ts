@@ -10,8 +10,9 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { TaskLike } from "./DurableExecutor.js"
-import { InvalidTaskInput } from "./EngineError.js"
-import type { ExecutionRef } from "./ExecutionRow.js"
+import { InvalidTaskDefinition, InvalidTaskInput } from "./EngineError.js"
+import type { ExecutionRef, TaskSpec } from "./ExecutionRow.js"
+import { describeValue } from "./internal/OptionKeys.js"
 import type { RetryOptions } from "./RetryOptions.js"
 import type { RunInfo, RunResult, TaskDefinition } from "./TaskDefinition.js"
 import * as TaskDefinitionModule from "./TaskDefinition.js"
@@ -115,6 +116,39 @@ const orThrow = <A, E>(either: Either.Either<A, E>): A => {
   return either.right
 }
 
+const { SPEC_KEYS } = TaskDefinitionModule
+const MAKE_KEYS = [...SPEC_KEYS, "input", "output", "run"]
+const PARENT_KEYS = [...SPEC_KEYS, "input", "runOutput", "runParent", "finalize"]
+const FINALIZE_KEYS = [...SPEC_KEYS, "output", "run"]
+const FINALIZE_PARENT_KEYS = [...SPEC_KEYS, "runParent", "finalize"]
+
+/**
+ * Checks options of one task kind (only `keys`, `run` or `runParent` a function, each of `schemas`
+ * absent or a Schema) and builds their spec; throws InvalidTaskDefinition naming the problem.
+ */
+const specOf = (
+  options: unknown,
+  kind: { readonly keys: ReadonlyArray<string>; readonly run: string; readonly schemas: ReadonlyArray<string> },
+  what?: string
+): TaskSpec => {
+  const spec = orThrow(TaskDefinitionModule.makeSpec(options, kind.keys, what))
+  const given = options as Record<string, unknown>
+  const notAFunction = TaskDefinitionModule.functionProblem(spec.taskId, given, kind.run)
+  if (notAFunction !== undefined) throw notAFunction
+  for (const name of kind.schemas) {
+    if (given[name] !== undefined && !Schema.isSchema(given[name])) {
+      throw new InvalidTaskDefinition({
+        taskId: spec.taskId,
+        message: `task '${spec.taskId}': ${name} must be an effect Schema, got ${describeValue(given[name])}`
+      })
+    }
+  }
+  return spec
+}
+
+const isParentOptions = <O extends object>(options: O): options is Extract<O, { readonly runParent: unknown }> =>
+  typeof options === "object" && options !== null && "runParent" in options
+
 /** The finalize task's input codec: the parent's input and run output decoded with the parent's codecs. */
 const finalizeInputCodec = (parentInput: Codec, parentRunOutput: Codec): Codec => ({
   encode: Effect.succeed,
@@ -134,9 +168,10 @@ const toRunResult = (result: { readonly output: unknown; readonly children?: Rea
   children: (result.children ?? []).map((c) => ({ task: c.task.definition, input: c.input }))
 })
 
-const buildFinalize = (options: FinalizeOptions<any, any, any>, inputCodec: Codec): TaskDefinition => {
-  const spec = orThrow(TaskDefinitionModule.makeSpec(options))
-  if ("run" in options) {
+const buildFinalize = (parentId: string, options: FinalizeOptions<any, any, any>, inputCodec: Codec): TaskDefinition => {
+  const what = `finalize options of task '${parentId}'`
+  if (!isParentOptions(options)) {
+    const spec = specOf(options, { keys: FINALIZE_KEYS, run: "run", schemas: ["output"] }, what)
     const output = codecOf(options.output)
     return {
       id: options.id,
@@ -150,6 +185,7 @@ const buildFinalize = (options: FinalizeOptions<any, any, any>, inputCodec: Code
       finalize: undefined
     }
   }
+  const spec = specOf(options, { keys: FINALIZE_PARENT_KEYS, run: "runParent", schemas: [] }, what)
   return {
     id: options.id,
     kind: "parentTask",
@@ -159,18 +195,22 @@ const buildFinalize = (options: FinalizeOptions<any, any, any>, inputCodec: Code
     encodeOutput: identity.encode,
     decodeOutput: identity.decode,
     run: (info, input) => Effect.map(options.runParent(input as FinalizeInput<any, any>, info), toRunResult),
-    finalize: options.finalize === undefined ? undefined : buildFinalize(options.finalize, finalizeInputCodec(inputCodec, identity))
+    finalize: options.finalize === undefined
+      ? undefined
+      : buildFinalize(options.id, options.finalize, finalizeInputCodec(inputCodec, identity))
   }
 }
 
 /**
- * A plain task. Throws `InvalidTaskDefinition` for a bad id, timeout or retry options.
+ * A plain task. Throws `InvalidTaskDefinition` for bad options: an unknown key (named with the
+ * nearest known one), a bad id, timeout, retry options or sleep, a `run` that is not a function, an
+ * `input` or `output` that is not a Schema.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = <I = unknown, O = unknown, E = never, IE = I, OE = O>(options: TaskOptions<I, O, E, IE, OE>): Task<I, O> => {
-  const spec = orThrow(TaskDefinitionModule.makeSpec(options))
+  const spec = specOf(options, { keys: MAKE_KEYS, run: "run", schemas: ["input", "output"] })
   const input = codecOf(options.input)
   const output = codecOf(options.output)
   const definition: TaskDefinition = {
@@ -197,7 +237,7 @@ export const make = <I = unknown, O = unknown, E = never, IE = I, OE = O>(option
 export const parent = <I = unknown, R = unknown, O = { readonly output: R; readonly childrenOutputs: ReadonlyArray<ChildOutput> }, E = never, IE = I, RE = R>(
   options: ParentOptions<I, R, O, E, IE, RE>
 ): Task<I, O> => {
-  const spec = orThrow(TaskDefinitionModule.makeSpec(options))
+  const spec = specOf(options, { keys: PARENT_KEYS, run: "runParent", schemas: ["input", "runOutput"] })
   const input = codecOf(options.input)
   const runOutput = codecOf(options.runOutput)
   const definition: TaskDefinition = {
@@ -209,7 +249,9 @@ export const parent = <I = unknown, R = unknown, O = { readonly output: R; reado
     encodeOutput: runOutput.encode,
     decodeOutput: runOutput.decode,
     run: (info, value) => Effect.map(options.runParent(value as I, info), toRunResult),
-    finalize: options.finalize === undefined ? undefined : buildFinalize(options.finalize, finalizeInputCodec(input, runOutput))
+    finalize: options.finalize === undefined
+      ? undefined
+      : buildFinalize(options.id, options.finalize, finalizeInputCodec(input, runOutput))
   }
   return { id: options.id, definition }
 }

@@ -8,6 +8,8 @@ import * as Either from "effect/Either"
 import * as Effect from "effect/Effect"
 import { InvalidTaskDefinition, type InvalidTaskInput } from "./EngineError.js"
 import type { ExecutionError, ExecutionRef, TaskSpec } from "./ExecutionRow.js"
+import { numberProblem } from "./internal/NumberOption.js"
+import { describeValue, unknownKeyProblem } from "./internal/OptionKeys.js"
 import * as RetryOptions from "./RetryOptions.js"
 
 /** What a run knows about its execution. @since 0.1.0 @category models */
@@ -84,7 +86,7 @@ const TASK_ID = /^[\x21-\x7e]+$/
 
 /** A message naming what is wrong with a task id, or undefined. @since 0.1.0 @category validation */
 export const checkTaskId = (id: unknown): string | undefined => {
-  if (typeof id !== "string" || id.length === 0) return `task id must be a non-empty string, got ${JSON.stringify(id)}`
+  if (typeof id !== "string" || id.length === 0) return `task id must be a non-empty string, got ${describeValue(id)}`
   if (id.length > MAX_TASK_ID_LENGTH) return `task id must be at most ${MAX_TASK_ID_LENGTH} characters, got ${id.length}`
   if (!TASK_ID.test(id)) {
     return `task id ${JSON.stringify(id)} must use printable ASCII characters only (no spaces or control characters)`
@@ -100,26 +102,83 @@ export interface SpecOptions {
   readonly sleepMsBeforeRun?: number | undefined
 }
 
+/** The keys of {@link SpecOptions}: every task kind accepts these. @since 0.1.0 @category validation */
+export const SPEC_KEYS: ReadonlyArray<string> = ["id", "timeoutMs", "retryOptions", "sleepMsBeforeRun"]
+
+/** The keys of per-enqueue overrides. @since 0.1.0 @category validation */
+export const OVERRIDE_KEYS: ReadonlyArray<string> = ["timeoutMs", "retryOptions", "sleepMsBeforeRun"]
+
+const timeoutRange = { min: 1, max: MAX_TIMEOUT_MS, integer: true }
+const sleepRange = { min: 0, max: MAX_TIMEOUT_MS, integer: true }
+
+const invalid = (taskId: unknown, message: string) =>
+  Either.left(new InvalidTaskDefinition({ taskId: typeof taskId === "string" ? taskId : String(taskId), message }))
+
 /**
- * Validates a task's id, timeout, retry options and sleep, and builds its spec.
+ * Validates a task's options (an object with only the keys in `keys`: {@link SPEC_KEYS} and those of
+ * its kind) and its id, timeout, retry options and sleep, and builds its spec. `what` names the
+ * options in messages (`task options`, `finalizeTask options of task 'p'`).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeSpec = (options: SpecOptions): Either.Either<TaskSpec, InvalidTaskDefinition> => {
-  const id = options.id
-  const bad = (message: string) => Either.left(new InvalidTaskDefinition({ taskId: String(id), message }))
+export const makeSpec = (
+  options: unknown,
+  keys: ReadonlyArray<string> = SPEC_KEYS,
+  what = "task options"
+): Either.Either<TaskSpec, InvalidTaskDefinition> => {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    return invalid(undefined, `${what} must be an object, got ${describeValue(options)}`)
+  }
+  const { id, retryOptions, sleepMsBeforeRun, timeoutMs } = options as Partial<Record<keyof SpecOptions, unknown>>
   const idProblem = checkTaskId(id)
-  if (idProblem !== undefined) return bad(`invalid task definition: ${idProblem}`)
-  const { timeoutMs } = options
-  if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    return bad(`task '${id}': timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
+  if (idProblem !== undefined) return invalid(id, `invalid task definition: ${idProblem}`)
+  const where = `task '${id}'`
+  const unknownKey = unknownKeyProblem(options, keys, where)
+  if (unknownKey !== undefined) return invalid(id, unknownKey)
+  const sleep = sleepMsBeforeRun === undefined ? 0 : sleepMsBeforeRun
+  const problem = numberProblem("timeoutMs", timeoutMs, timeoutRange) ?? numberProblem("sleepMsBeforeRun", sleep, sleepRange)
+  if (problem !== undefined) return invalid(id, `${where}: ${problem}`)
+  const retry = RetryOptions.validate(retryOptions)
+  if (retry._tag === "Left") return invalid(id, `${where}: ${retry.message}`)
+  return Either.right({ taskId: id as string, timeoutMs: timeoutMs as number, retry: retry.options, sleepMsBeforeRun: sleep as number })
+}
+
+/**
+ * The spec of one execution: `spec` with the per-enqueue overrides in `options` (`timeoutMs`,
+ * `retryOptions`, which replaces the task's retry options as a whole, `sleepMsBeforeRun`), checked as
+ * a task's options are. An unknown key is refused, named with the nearest known one.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const overrideSpec = (spec: TaskSpec, options: unknown): Either.Either<TaskSpec, InvalidTaskDefinition> => {
+  if (options === undefined) return Either.right(spec)
+  const where = `enqueue options of task '${spec.taskId}'`
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    return invalid(spec.taskId, `${where} must be an object, got ${describeValue(options)}`)
   }
-  const sleep = options.sleepMsBeforeRun ?? 0
-  if (typeof sleep !== "number" || !Number.isInteger(sleep) || sleep < 0 || sleep > MAX_TIMEOUT_MS) {
-    return bad(`task '${id}': sleepMsBeforeRun must be an integer from 0 to ${MAX_TIMEOUT_MS}, got ${String(sleep)}`)
-  }
-  const retry = RetryOptions.validate(options.retryOptions)
-  if (retry._tag === "Left") return bad(`task '${id}': ${retry.message}`)
-  return Either.right({ taskId: id, timeoutMs, retry: retry.options, sleepMsBeforeRun: sleep })
+  const unknownKey = unknownKeyProblem(options, OVERRIDE_KEYS, where)
+  if (unknownKey !== undefined) return invalid(spec.taskId, unknownKey)
+  const given = options as Partial<Record<keyof SpecOptions, unknown>>
+  return makeSpec({
+    id: spec.taskId,
+    timeoutMs: given.timeoutMs === undefined ? spec.timeoutMs : given.timeoutMs,
+    retryOptions: given.retryOptions === undefined ? spec.retry : given.retryOptions,
+    sleepMsBeforeRun: given.sleepMsBeforeRun === undefined ? spec.sleepMsBeforeRun : given.sleepMsBeforeRun
+  })
+}
+
+/**
+ * The error when `options[name]` is not a function (`task 'x': run must be a function, got
+ * undefined`), or undefined.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const functionProblem = (taskId: string, options: object, name: string): InvalidTaskDefinition | undefined => {
+  const value = (options as Record<string, unknown>)[name]
+  return typeof value === "function"
+    ? undefined
+    : new InvalidTaskDefinition({ taskId, message: `task '${taskId}': ${name} must be a function, got ${describeValue(value)}` })
 }

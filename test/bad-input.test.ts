@@ -17,16 +17,7 @@ import {
 } from "../src/index.js"
 import * as Task from "../src/Task.js"
 import { inspectableStorage, withExecutor } from "./support/facade.js"
-
-/** The error `f` throws (synchronously or as a rejection); fails the test if it does not throw. */
-const caught = async (f: () => unknown): Promise<Error> => {
-  try {
-    await f()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error("expected an error, none was thrown")
-}
+import { caught } from "./support/caught.js"
 
 const ok = (_ctx: unknown, input: unknown) => input
 
@@ -94,18 +85,25 @@ describe("task definitions", () => {
       expect((await (await executor.enqueueTask(parent, undefined)).waitAndGetExecution()).output).toBe(2)
     }))
 
-  it.each([0, -1, 1.5, 2_147_483_648, Number.NaN, Number.POSITIVE_INFINITY, "100", undefined])(
-    "timeoutMs %j is refused",
-    async (timeoutMs) => {
-      const { rows, storage } = inspectableStorage()
-      const executor = new DurableExecutor(storage, { logLevel: "none" })
-      const error = await caught(() => executor.task({ id: "t", timeoutMs: timeoutMs as number, run: ok }))
-      expect(error).toBeInstanceOf(DurableTaskDefinitionError)
-      expect(error.message).toContain("task 't': timeoutMs must be an integer from 1 to 2147483647")
-      expect(rows()).toEqual([])
-      await executor.shutdown()
-    }
-  )
+  it.each([
+    [0, "an integer from 1 to 2147483647, got 0"],
+    [-1, "an integer from 1 to 2147483647, got -1"],
+    [1.5, "an integer from 1 to 2147483647, got 1.5"],
+    [2_147_483_648, "an integer from 1 to 2147483647, got 2147483648"],
+    [Number.NaN, "an integer from 1 to 2147483647, got NaN"],
+    [Number.POSITIVE_INFINITY, "an integer from 1 to 2147483647, got Infinity"],
+    ["100", "a number, got string \"100\""],
+    [undefined, "a number, got undefined"],
+    [null, "a number, got null"]
+  ])("timeoutMs %j is refused", async (timeoutMs, problem) => {
+    const { rows, storage } = inspectableStorage()
+    const executor = new DurableExecutor(storage, { logLevel: "none" })
+    const error = await caught(() => executor.task({ id: "t", timeoutMs: timeoutMs as number, run: ok }))
+    expect(error).toBeInstanceOf(DurableTaskDefinitionError)
+    expect(error.message).toBe(`task 't': timeoutMs must be ${problem}`)
+    expect(rows()).toEqual([])
+    await executor.shutdown()
+  })
 
   it.each([
     [{ maxAttempts: -1 }, "retryOptions.maxAttempts"],
@@ -151,7 +149,9 @@ describe("task definitions", () => {
     expect(error).toBeInstanceOf(DurableTaskDefinitionError)
     expect(error.message).toBe("sequentialTasks needs at least one task")
     const notATask = await caught(() => executor.sequentialTasks({} as never))
-    expect(notATask.message).toBe("sequentialTasks: argument 0 is not a task")
+    expect(notATask.message).toBe(
+      "sequentialTasks: argument 0: expected a task defined with this executor (executor.task(...)), got object"
+    )
     await executor.shutdown()
   })
 })

@@ -37,6 +37,8 @@ export const nearestKey = (key: string, known: ReadonlyArray<string>): string | 
   let bestDistance = Infinity
   for (const candidate of known) {
     if (sameWords(key, candidate)) return candidate
+    // A known key's first word(s): `retry` for `retryOptions`, `finalize` for `finalizeTask`.
+    if (key.length >= 4 && candidate.toLowerCase().startsWith(key.toLowerCase())) return candidate
     const d = distance(key.toLowerCase(), candidate.toLowerCase())
     if (d < bestDistance) {
       bestDistance = d

@@ -37,6 +37,11 @@ export interface Waiters {
   readonly watch: (executionId: string, pollMs: number, nowMs: number, onFinished: () => void) => () => void
   /** Starts the subscription and the poller when watches were added while they were stopped. */
   readonly start: Effect.Effect<void>
+  /**
+   * Drops every watch (their `onFinished` is never called) and wakes the poller, which then ends and
+   * unsubscribes at once instead of holding its timer until its next poll.
+   */
+  readonly close: () => void
 }
 
 const POLL_CHUNK = 500
@@ -127,6 +132,10 @@ export const make = (args: { readonly storage: TaskStorage["Type"]; readonly sig
       if (!startPending) return Effect.void
       startPending = false
       return Effect.uninterruptible(startNow)
-    })
+    }),
+    close: () => {
+      byId.clear()
+      wakeup.notify()
+    }
   }
 }

@@ -11,20 +11,23 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as DurableExecutorModule from "../DurableExecutor.js"
-import { InvalidTaskInput } from "../EngineError.js"
 import * as Executor from "../Executor.js"
 import { ExecutorConfig, type ExecutorSettings } from "../ExecutorConfig.js"
 import * as Ids from "../Ids.js"
 import { Registry } from "../Registry.js"
 import * as RegistryModule from "../Registry.js"
 import { Signals } from "../Signals.js"
-import type { RunResult, TaskDefinition } from "../TaskDefinition.js"
-import * as TaskDefinitionModule from "../TaskDefinition.js"
+import type { TaskDefinition } from "../TaskDefinition.js"
+import type { TaskExecution } from "../TaskExecution.js"
 import { TaskStorage } from "../TaskStorage.js"
+import * as Arguments from "./Arguments.js"
+import * as EnqueueBatch from "./EnqueueBatch.js"
 import {
+  DurableExecutionError,
   DurableExecutionNotFoundError,
   DurableExecutorOptionsError,
   DurableExecutorShutdownError,
@@ -32,22 +35,21 @@ import {
   DurableWaitAbortedError,
   fromEngineError
 } from "./errors.js"
-import { formatIssues, type InferInput, type InferOutput, type StandardSchemaV1 } from "./StandardSchema.js"
+import * as Handle from "./Handle.js"
+import * as Sequential from "./Sequential.js"
+import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
-import { callUser, contextOf, isPromiseLike } from "./UserRun.js"
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
+import * as TaskBuilder from "./TaskBuilder.js"
 import * as WaitQueue from "./WaitQueue.js"
 import type {
-  DurableFinalizeTaskOptions,
   DurableParentTaskOptions,
   DurableParentTaskOutput,
-  DurableParentTaskRunResult,
   DurableTask,
+  DurableTaskEnqueueArguments,
   DurableTaskEnqueueOptions,
-  DurableTaskExecution,
   DurableTaskHandle,
-  DurableTaskOptions,
-  DurableTaskRunContext
+  DurableTaskOptions
 } from "./types.js"
 
 /** Options of `new DurableExecutor(storage, options)`; every field has a documented default. @since 0.1.0 @category models */
@@ -56,51 +58,19 @@ export interface DurableExecutorOptions extends Partial<ExecutorSettings> {
   readonly logLevel?: DurableLogLevel | undefined
 }
 
-type Validator = (taskId: string) => (input: unknown) => Effect.Effect<unknown, InvalidTaskInput>
-
-/** A builder with input validation fixed: `.task(...)` or `.parentTask(...)`. @since 0.1.0 @category models */
-export interface DurableTaskBuilder<TRawInput, TInput> {
-  task<TOutput>(options: DurableTaskOptions<TInput, TOutput>): DurableTask<TRawInput, TOutput>
-  parentTask<TRunOutput, TOutput = DurableParentTaskOutput<TRunOutput>>(
-    options: DurableParentTaskOptions<TInput, TRunOutput, TOutput>
-  ): DurableTask<TRawInput, TOutput>
-}
+/** @since 0.1.0 @category models */
+export type DurableTaskBuilder<TRawInput, TInput> = TaskBuilder.DurableTaskBuilder<TRawInput, TInput>
 
 type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
-const functionValidator = (fn: (input: any) => unknown): Validator => (taskId) => (input) =>
-  Effect.tryPromise({
-    try: async () => await fn(input),
-    catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
-  })
-
-const schemaValidator = (schema: StandardSchemaV1<any, any>): Validator => (taskId) => (input) =>
-  Effect.tryPromise({
-    try: async () => await schema["~standard"].validate(input),
-    catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
-  }).pipe(
-    Effect.flatMap((result) =>
-      result.issues !== undefined
-        ? Effect.fail(new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${formatIssues(result.issues)}` }))
-        : Effect.succeed(result.value)
-    )
-  )
-
-const noChildren: ReadonlyArray<never> = []
-const toTaskResult = (output: unknown): RunResult => ({ output, children: noChildren })
-const toParentResult = (result: DurableParentTaskRunResult<unknown> | undefined): RunResult => ({
-  output: result?.output,
-  children: (result?.childrenTasks ?? []).map((c) => ({ task: c?.task?.definition, input: c?.input }))
-})
-
-const seqIdFor = (ids: ReadonlyArray<string>): string => {
-  const id = `sequential(${ids.join(",")})`
-  if (id.length <= TaskDefinitionModule.MAX_TASK_ID_LENGTH - 4) return id
-  let h = 0x811c9dc5
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0
-  return `sequential_${h.toString(16).padStart(8, "0")}_${ids.length}`
+/** A call failed with a defect (a bug): its message, never an Effect internal. */
+const defectError = (cause: Cause.Cause<unknown>): Error => {
+  const defect = Cause.squash(cause)
+  return defect instanceof DurableExecutionError
+    ? defect
+    : new DurableExecutionError(`unexpected error in the durable executor: ${messageOf(defect)}`)
 }
 
 /**
@@ -116,13 +86,17 @@ export class DurableExecutor {
   private clientPromise: Promise<DurableExecutorModule.ClientService> | undefined
   private waitQueuePromise: Promise<WaitQueue.WaitQueue> | undefined
   private waitQueue: WaitQueue.WaitQueue | undefined
-  private pendingEnqueues: Array<{
-    readonly task: DurableTask<any, any>
-    readonly input: unknown
-    readonly options: DurableTaskEnqueueOptions | undefined
-    readonly resolve: (executionId: string) => void
-    readonly reject: (error: unknown) => void
-  }> = []
+  private readonly enqueues = EnqueueBatch.make(
+    (items) => this.client().then((client) => this.run(client.enqueueBatch(items))),
+    fromEngineError
+  )
+  /** Calls on the runtime not finished yet: shutdown lets them finish before it closes the storage. */
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private readonly handleOperations: Handle.HandleOperations = {
+    get: (executionId) => this.getExecution(executionId),
+    wait: (executionId, options) => this.wait(executionId, options),
+    cancel: (executionId) => this.cancelExecution(executionId)
+  }
   private startPromise: Promise<{ readonly executor: Executor.ExecutorService; readonly scope: Scope.CloseableScope }> | undefined
   private shutdownPromise: Promise<void> | undefined
   private shuttingDown = false
@@ -145,11 +119,31 @@ export class DurableExecutor {
     )
   }
 
+  /** Runs `effect` on the runtime, counted in {@link inFlight} until it ends. */
+  private exec<A, E>(effect: Effect.Effect<A, E, Services>, signal?: AbortSignal): Promise<Exit.Exit<A, unknown>> {
+    const exit: Promise<Exit.Exit<A, unknown>> = this.runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal })
+    this.inFlight.add(exit)
+    const done = () => void this.inFlight.delete(exit)
+    exit.then(done, done)
+    return exit
+  }
+
   private async run<A, E>(effect: Effect.Effect<A, E, Services>, signal?: AbortSignal): Promise<A> {
-    const exit = await this.runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal })
+    const exit = await this.exec(effect, signal)
     if (Exit.isSuccess(exit)) return exit.value
-    if (Cause.isInterruptedOnly(exit.cause)) throw new DurableWaitAbortedError()
-    throw fromEngineError(Cause.squash(exit.cause))
+    throw this.errorOf(exit.cause, signal)
+  }
+
+  /**
+   * The facade's error for a failed call: an engine error as its class; an interruption or the
+   * runtime's disposal during shutdown as DurableExecutorShutdownError; a defect by its message.
+   */
+  private errorOf(cause: Cause.Cause<unknown>, signal?: AbortSignal): Error {
+    const failure = Cause.failureOption(cause)
+    if (Option.isSome(failure)) return fromEngineError(failure.value)
+    if (signal?.aborted === true && Cause.isInterruptedOnly(cause)) return new DurableWaitAbortedError()
+    if (this.shuttingDown) return new DurableExecutorShutdownError()
+    return defectError(cause)
   }
 
   private client(): Promise<DurableExecutorModule.ClientService> {
@@ -174,87 +168,54 @@ export class DurableExecutor {
     return this.waitQueuePromise
   }
 
+  private async getExecution(executionId: string): Promise<TaskExecution> {
+    if (this.shuttingDown) throw new DurableExecutorShutdownError()
+    return this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.get(executionId))))
+  }
+
+  private wait(executionId: string, options: Arguments.WaitOptions): Promise<TaskExecution> {
+    if (this.shuttingDown) return Promise.reject(new DurableExecutorShutdownError())
+    const wait = (waits: WaitQueue.WaitQueue) => waits.wait(executionId, options.pollMs, options.signal)
+    // The common case holds no extra promise: the queue is there, and rejects with the facade's errors.
+    return this.waitQueue !== undefined ? wait(this.waitQueue) : this.waits().then(wait)
+  }
+
+  private async cancelExecution(executionId: string): Promise<void> {
+    if (this.shuttingDown) throw new DurableExecutorShutdownError()
+    await this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.cancel(executionId))))
+  }
+
   private register(definition: TaskDefinition): void {
     const result = this.registry.register(definition)
     if (Either.isLeft(result)) throw new DurableTaskDefinitionError(result.left.message)
   }
 
-  private specOf(options: { readonly id: string; readonly timeoutMs: number; readonly retryOptions?: unknown; readonly sleepMsBeforeRun?: unknown }) {
-    if (options === null || typeof options !== "object") throw new DurableTaskDefinitionError("task options must be an object")
-    const spec = TaskDefinitionModule.makeSpec(options as TaskDefinitionModule.SpecOptions)
-    if (Either.isLeft(spec)) throw new DurableTaskDefinitionError(spec.left.message)
-    return spec.right
-  }
-
-  private buildDefinition(
-    options: DurableTaskOptions<any, any> | DurableParentTaskOptions<any, any, any>,
-    validator: Validator | undefined
-  ): TaskDefinition {
-    const spec = this.specOf(options)
-    const prepareInput = validator === undefined ? Effect.succeed : validator(spec.taskId)
-    const common = {
-      id: spec.taskId,
-      spec,
-      prepareInput,
-      decodeInput: Effect.succeed,
-      encodeOutput: Effect.succeed,
-      decodeOutput: Effect.succeed
-    }
-    if ("runParent" in options && typeof options.runParent === "function") {
-      const runParent = options.runParent
-      return {
-        ...common,
-        kind: "parentTask",
-        run: (info, input) => Effect.map(callUser(info, (ctx) => runParent(ctx, input)), toParentResult),
-        runPlain: (info, input, cancelSignal) => {
-          const result = runParent(contextOf(info, cancelSignal), input)
-          return isPromiseLike(result) ? Promise.resolve(result).then(toParentResult) : toParentResult(result)
-        },
-        finalize: options.finalizeTask === undefined ? undefined : this.buildDefinition(options.finalizeTask, undefined)
-      }
-    }
-    if (!("run" in options) || typeof options.run !== "function") {
-      throw new DurableTaskDefinitionError(`task '${spec.taskId}': options need a run function (or runParent for a parent task)`)
-    }
-    const run = options.run
-    return {
-      ...common,
-      kind: "task",
-      run: (info, input) =>
-        Effect.map(callUser(info, (ctx) => run(ctx, input)), toTaskResult),
-      runPlain: (info, input, cancelSignal) => {
-        const output = run(contextOf(info, cancelSignal), input)
-        return isPromiseLike(output) ? Promise.resolve(output).then(toTaskResult) : toTaskResult(output)
-      },
-      finalize: undefined
-    }
-  }
-
   private define<I, O>(
     options: DurableTaskOptions<any, any> | DurableParentTaskOptions<any, any, any>,
-    validator: Validator | undefined
+    kind: TaskDefinition["kind"],
+    validator: TaskBuilder.Validator | undefined
   ): DurableTask<I, O> {
-    const definition = this.buildDefinition(options, validator)
+    const definition = TaskBuilder.buildDefinition(this.registry, options, kind, validator)
     this.register(definition)
     return { id: definition.id, definition }
   }
 
   /** Defines a task whose `run` returns its output. */
   task<TInput = undefined, TOutput = unknown>(options: DurableTaskOptions<TInput, TOutput>): DurableTask<TInput, TOutput> {
-    return this.define(options, undefined)
+    return this.define(options, "task", undefined)
   }
 
   /** Defines a parent task: `runParent` returns an output and children; an optional finalize task runs last. */
   parentTask<TInput = undefined, TRunOutput = unknown, TOutput = DurableParentTaskOutput<TRunOutput>>(
     options: DurableParentTaskOptions<TInput, TRunOutput, TOutput>
   ): DurableTask<TInput, TOutput> {
-    return this.define(options, undefined)
+    return this.define(options, "parentTask", undefined)
   }
 
-  private builder<TRawInput, TInput>(validator: Validator): DurableTaskBuilder<TRawInput, TInput> {
+  private builder<TRawInput, TInput>(validator: TaskBuilder.Validator): DurableTaskBuilder<TRawInput, TInput> {
     return {
-      task: (options) => this.define(options, validator),
-      parentTask: (options) => this.define(options, validator)
+      task: (options) => this.define(options, "task", validator),
+      parentTask: (options) => this.define(options, "parentTask", validator)
     }
   }
 
@@ -263,18 +224,18 @@ export class DurableExecutor {
     validate: (input: TRawInput) => TInput | Promise<TInput>
   ): DurableTaskBuilder<TRawInput, TInput> {
     if (typeof validate !== "function") throw new DurableTaskDefinitionError("validateInput needs a function")
-    return this.builder(functionValidator(validate))
+    return this.builder(TaskBuilder.functionValidator(validate))
   }
 
   /** Validates input with any Standard Schema (zod, valibot, arktype) or an effect `Schema`. */
   inputSchema<S extends StandardSchemaV1<any, any>>(schema: S): DurableTaskBuilder<InferInput<S>, InferOutput<S>>
   inputSchema<A, I>(schema: Schema.Schema<A, I, never>): DurableTaskBuilder<I, A>
   inputSchema(schema: StandardSchemaV1<any, any> | Schema.Schema<any, any, never>): DurableTaskBuilder<any, any> {
-    if (Schema.isSchema(schema)) return this.builder(schemaValidator(Schema.standardSchemaV1(schema)))
+    if (Schema.isSchema(schema)) return this.builder(TaskBuilder.schemaValidator(Schema.standardSchemaV1(schema)))
     if (schema === null || typeof schema !== "object" || typeof (schema as StandardSchemaV1)["~standard"]?.validate !== "function") {
       throw new DurableTaskDefinitionError("inputSchema needs a Standard Schema (zod, valibot, …) or an effect Schema")
     }
-    return this.builder(schemaValidator(schema as StandardSchemaV1<any, any>))
+    return this.builder(TaskBuilder.schemaValidator(schema as StandardSchemaV1<any, any>))
   }
 
   /**
@@ -285,98 +246,34 @@ export class DurableExecutor {
     ...tasks: T
   ): DurableTask<T[0] extends DurableTask<infer I, any> ? I : never, T extends readonly [...Array<any>, DurableTask<any, infer O>] ? O : never> {
     if (tasks.length === 0) throw new DurableTaskDefinitionError("sequentialTasks needs at least one task")
-    tasks.forEach((t, i) => {
-      if (t === null || typeof t !== "object" || t.definition === undefined) {
-        throw new DurableTaskDefinitionError(`sequentialTasks: argument ${i} is not a task`)
-      }
-    })
-    const id = seqIdFor(tasks.map((t) => t.id))
+    tasks.forEach((t, i) => Arguments.ownTask(this.registry, t, `sequentialTasks: argument ${i}`))
+    const id = Sequential.idOf(tasks.map((t) => t.id))
     const existing = this.sequences.get(id)
     if (existing !== undefined) {
       if (existing.members.length === tasks.length && existing.members.every((m, i) => m === tasks[i])) return existing.task as never
       throw new DurableTaskDefinitionError(`sequentialTasks: task id '${id}' is already used by another sequence`)
     }
-    const glue = { timeoutMs: 60_000, retryOptions: { maxAttempts: 5, baseDelayMs: 100, delayMultiplier: 2, maxDelayMs: 5_000 } }
-    const level = (k: number): DurableFinalizeTaskOptions<any, any> => {
-      if (k === tasks.length) {
-        return { ...glue, id: `${id}#${k}`, run: (_ctx, input: { childrenTasksOutputs: Array<{ output: unknown }> }) => input.childrenTasksOutputs[0]?.output }
-      }
-      return {
-        ...glue,
-        id: k === 0 ? id : `${id}#${k}`,
-        runParent: (_ctx: DurableTaskRunContext, input: any) => ({
-          output: undefined,
-          childrenTasks: [{ task: tasks[k]!, input: k === 0 ? input : input.childrenTasksOutputs[0]?.output }]
-        }),
-        finalizeTask: level(k + 1)
-      }
-    }
-    const root = level(0) as DurableParentTaskOptions<any, any, any>
-    const definition = { ...this.buildDefinition(root, undefined), prepareInput: tasks[0].definition.prepareInput }
+    const root = TaskBuilder.buildDefinition(this.registry, Sequential.rootOptions(id, tasks), "parentTask", undefined)
+    const definition = { ...root, prepareInput: tasks[0].definition.prepareInput }
     this.register(definition)
     const task = { id, definition }
     this.sequences.set(id, { members: tasks, task })
     return task as never
   }
 
-  private handle<TOutput>(taskId: string, executionId: string): DurableTaskHandle<TOutput> {
-    return {
-      getTaskId: () => taskId,
-      getExecutionId: () => executionId,
-      getExecution: async () => (await this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.get(executionId))))) as DurableTaskExecution<TOutput>,
-      waitAndGetExecution: (options) => {
-        const pollMs = options?.pollingIntervalMs
-        if (pollMs !== undefined && (!Number.isInteger(pollMs) || pollMs < 1 || pollMs > 3_600_000)) {
-          return Promise.reject(
-            new DurableExecutorOptionsError(
-              `waitAndGetExecution: pollingIntervalMs must be an integer from 1 to 3600000, got ${String(pollMs)}`
-            )
-          )
-        }
-        const wait = (waits: WaitQueue.WaitQueue) =>
-          waits.wait(executionId, options?.pollingIntervalMs, options?.signal) as Promise<DurableTaskExecution<TOutput>>
-        // The common case holds no extra promise: the queue is there, and rejects with the facade's errors.
-        return this.waitQueue !== undefined ? wait(this.waitQueue) : this.waits().then(wait)
-      },
-      cancel: async () => {
-        const client = await this.client()
-        await this.run(client.cancel(executionId))
-      }
-    }
-  }
-
-  /** Validates the input and stores a new execution; returns its handle. */
+  /**
+   * Validates the input and stores a new execution; returns its handle. The input may be left out
+   * when the task's input type admits `undefined`.
+   */
   async enqueueTask<TInput, TOutput>(
     task: DurableTask<TInput, TOutput>,
-    input: TInput,
-    options?: DurableTaskEnqueueOptions
+    ...[input, options]: DurableTaskEnqueueArguments<TInput>
   ): Promise<DurableTaskHandle<TOutput>> {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
-    if (task === null || typeof task !== "object" || task.definition === undefined) {
-      throw new DurableTaskDefinitionError("enqueueTask needs a task defined with this executor")
-    }
+    Arguments.ownTask(this.registry, task, "enqueueTask")
     // Calls made together (e.g. Promise.all over many enqueueTask) are stored in one transaction.
-    return new Promise<string>((resolve, reject) => {
-      this.pendingEnqueues.push({ task, input, options, resolve, reject })
-      if (this.pendingEnqueues.length === 1) queueMicrotask(() => this.flushEnqueues())
-    }).then((executionId) => this.handle<TOutput>(task.id, executionId))
-  }
-
-  private flushEnqueues(): void {
-    const batch = this.pendingEnqueues
-    this.pendingEnqueues = []
-    this.client()
-      .then((client) => this.runtime.runPromiseExit(client.enqueueBatch(batch)))
-      .then((exit) => {
-        if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
-        exit.value.forEach((outcome, i) => {
-          if (Either.isRight(outcome)) batch[i]!.resolve(outcome.right)
-          else batch[i]!.reject(fromEngineError(outcome.left))
-        })
-      })
-      .catch((e: unknown) => {
-        for (const item of batch) item.reject(fromEngineError(e))
-      })
+    const executionId = await this.enqueues.add({ task, input, options })
+    return Handle.make(this.handleOperations, task.id, executionId)
   }
 
   /**
@@ -390,22 +287,23 @@ export class DurableExecutor {
     options?: DurableTaskEnqueueOptions
   ): Promise<Array<DurableTaskHandle<TOutput>>> {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
-    if (task === null || typeof task !== "object" || task.definition === undefined) {
-      throw new DurableTaskDefinitionError("enqueueTasks needs a task defined with this executor")
-    }
+    Arguments.ownTask(this.registry, task, "enqueueTasks")
+    Arguments.checkInputs(inputs)
     const client = await this.client()
     const executionIds = await this.run(client.enqueueMany(task, inputs, options))
-    return executionIds.map((executionId) => this.handle<TOutput>(task.id, executionId))
+    return executionIds.map((executionId) => Handle.make<TOutput>(this.handleOperations, task.id, executionId))
   }
 
   /** A handle on an existing execution of `task`; rejects with DurableExecutionNotFoundError if there is none. */
   async getTaskHandle<TInput, TOutput>(task: DurableTask<TInput, TOutput>, executionId: string): Promise<DurableTaskHandle<TOutput>> {
-    const client = await this.client()
-    const execution = await this.run(client.get(executionId))
+    if (this.shuttingDown) throw new DurableExecutorShutdownError()
+    Arguments.ownTask(this.registry, task, "getTaskHandle")
+    Arguments.checkExecutionId(executionId, "getTaskHandle")
+    const execution = await this.getExecution(executionId)
     if (execution.taskId !== task.id) {
       throw new DurableExecutionNotFoundError(`task execution ${executionId} is not an execution of task '${task.id}'`)
     }
-    return this.handle(task.id, executionId)
+    return Handle.make(this.handleOperations, task.id, executionId)
   }
 
   /** Starts the executor's loops; resolves once it is running. */
@@ -421,18 +319,35 @@ export class DurableExecutor {
     await this.startPromise
   }
 
-  /** Stops claiming, fires running tasks' shutdown signal, waits for them (up to the grace period), and closes the storage. */
+  /**
+   * Stops claiming, fires running tasks' shutdown signal, waits for them (up to the grace period),
+   * rejects the waits still pending with DurableExecutorShutdownError, and closes the storage. From
+   * the call on, every method that reads or writes storage rejects with DurableExecutorShutdownError;
+   * defining tasks still works. Idempotent.
+   */
   async shutdown(): Promise<void> {
     if (this.shutdownPromise === undefined) {
       this.shuttingDown = true
-      this.shutdownPromise = (async () => {
-        const started = this.startPromise === undefined ? undefined : await this.startPromise.catch(() => undefined)
-        if (started !== undefined) {
-          await this.runtime.runPromise(Effect.zipRight(started.executor.shutdown, Scope.close(started.scope, Exit.void)))
-        }
-        await this.runtime.dispose()
-      })()
+      this.shutdownPromise = this.stop()
     }
     await this.shutdownPromise
+  }
+
+  private async stop(): Promise<void> {
+    const started = this.startPromise === undefined ? undefined : await this.startPromise.catch(() => undefined)
+    const stopped = started === undefined
+      ? Exit.void
+      : await this.runtime.runPromiseExit(Effect.zipRight(started.executor.shutdown, Scope.close(started.scope, Exit.void)))
+    // Waits whose executions did not finish while running tasks drained end here, and so does their
+    // poller: nothing of this executor keeps the process alive once shutdown resolves.
+    const waits = this.waitQueuePromise === undefined ? undefined : await this.waitQueuePromise.catch(() => undefined)
+    if (waits !== undefined) {
+      const refusal = (executionId: string) =>
+        new DurableExecutorShutdownError(`the durable executor shut down before task execution ${executionId} finished`)
+      await this.runtime.runPromise(waits.close(refusal))
+    }
+    await Promise.allSettled(this.inFlight)
+    await this.runtime.dispose()
+    if (Exit.isFailure(stopped)) throw defectError(stopped.cause)
   }
 }

@@ -38,6 +38,12 @@ export interface WaitQueue {
     pollMs: number | undefined,
     signal: AbortSignal | undefined
   ) => Promise<TaskExecution.TaskExecution>
+  /**
+   * Stops watching (the poller ends now, so no timer keeps the process alive) and settles every
+   * pending wait: with its execution when one last read finds it finished, else by rejecting with
+   * `error(executionId)`. Later waits reject at once with it. Idempotent.
+   */
+  readonly close: (error: (executionId: string) => unknown) => Effect.Effect<void>
 }
 
 interface PendingWait {
@@ -68,10 +74,14 @@ export const make = (args: {
   const waiters = Waiters.make({ storage: args.storage, signals: args.signals })
   let toCheck: Array<PendingWait> = []
   let scheduled = false
+  /** Every wait not settled yet, so that {@link WaitQueue.close} can settle them. */
+  const pending = new Set<PendingWait>()
+  let closedWith: ((executionId: string) => unknown) | undefined
 
   const settle = (p: PendingWait, settleWith: () => void): void => {
     if (p.done) return
     p.done = true
+    pending.delete(p)
     p.stop?.()
     p.stop = undefined
     if (p.onAbort !== undefined) p.signal?.removeEventListener("abort", p.onAbort)
@@ -89,21 +99,12 @@ export const make = (args: {
     scheduled = false
     const batch = toCheck.filter((p) => !p.done)
     toCheck = []
-    if (batch.length > 0) args.runFork(check(batch))
+    if (batch.length > 0 && closedWith === undefined) args.runFork(check(batch))
   }
 
-  /** Watches every wait of `batch` (so no finish is missed), reads their rows, settles the finished ones. */
-  const check = (batch: ReadonlyArray<PendingWait>): Effect.Effect<void> =>
+  /** Reads the rows of the unsettled waits of `batch`, settles the finished (or missing) ones, and hands the others to `onUnfinished`. */
+  const settleFinished = (batch: ReadonlyArray<PendingWait>, onUnfinished: (p: PendingWait) => void): Effect.Effect<void, unknown> =>
     Effect.gen(function*() {
-      const nowMs = yield* Clock.currentTimeMillis
-      for (const p of batch) {
-        if (p.done || p.stop !== undefined) continue
-        p.stop = waiters.watch(p.executionId, p.pollMs, nowMs, () => {
-          p.stop = undefined
-          enqueue(p)
-        })
-      }
-      yield* waiters.start
       const ids: Array<string> = []
       for (const p of batch) if (!p.done) ids.push(p.executionId)
       const rows = new Map<string, ExecutionRow>()
@@ -118,8 +119,27 @@ export const make = (args: {
         } else if (isFinished(row.status)) {
           const execution = TaskExecution.fromRowSync(row, args.registry) ?? (yield* TaskExecution.fromRow(row, args.registry))
           settle(p, () => p.resolve(execution))
+        } else {
+          onUnfinished(p)
         }
       }
+    })
+
+  const stillWaiting = (): void => {}
+
+  /** Watches every wait of `batch` (so no finish is missed), reads their rows, settles the finished ones. */
+  const check = (batch: ReadonlyArray<PendingWait>): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      const nowMs = yield* Clock.currentTimeMillis
+      for (const p of batch) {
+        if (p.done || p.stop !== undefined) continue
+        p.stop = waiters.watch(p.executionId, p.pollMs, nowMs, () => {
+          p.stop = undefined
+          enqueue(p)
+        })
+      }
+      yield* waiters.start
+      yield* settleFinished(batch, stillWaiting)
     }).pipe(
       Effect.catchAllCause((cause) =>
         Effect.sync(() => {
@@ -132,6 +152,7 @@ export const make = (args: {
   return {
     wait: (executionId, pollMs, signal) =>
       new Promise((resolve, reject) => {
+        if (closedWith !== undefined) return reject(closedWith(executionId))
         if (signal?.aborted === true) return reject(toError(new WaitAborted()))
         const p: PendingWait = {
           executionId,
@@ -147,7 +168,19 @@ export const make = (args: {
           p.onAbort = () => settle(p, () => reject(toError(new WaitAborted())))
           signal.addEventListener("abort", p.onAbort, { once: true })
         }
+        pending.add(p)
         enqueue(p)
+      }),
+    close: (error) =>
+      Effect.suspend(() => {
+        if (closedWith !== undefined) return Effect.void
+        closedWith = error
+        toCheck = []
+        waiters.close()
+        const last = [...pending]
+        const refuse = (p: PendingWait) => settle(p, () => p.reject(error(p.executionId)))
+        // One last read: a wait whose execution finished (while running tasks drained) gets it.
+        return settleFinished(last, refuse).pipe(Effect.catchAllCause(() => Effect.sync(() => last.forEach(refuse))))
       })
   }
 }

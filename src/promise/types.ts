@@ -100,6 +100,17 @@ export interface DurableTaskEnqueueOptions {
   readonly sleepMsBeforeRun?: number | undefined
 }
 
+/**
+ * The arguments of `enqueueTask` after the task: its input, which may be left out when the task's
+ * input type admits `undefined`, and per-enqueue overrides.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DurableTaskEnqueueArguments<TInput> = undefined extends TInput
+  ? [input?: TInput, options?: DurableTaskEnqueueOptions]
+  : [input: TInput, options?: DurableTaskEnqueueOptions]
+
 /** A handle on one execution. @since 0.1.0 @category models */
 export interface DurableTaskHandle<TOutput> {
   getTaskId(): string

@@ -1,0 +1,59 @@
+/**
+ * Groups `enqueueTask` calls made together (in one turn of the event loop, e.g. `Promise.all` over
+ * many calls) so that they are stored in one transaction, each call still failing or succeeding on
+ * its own.
+ *
+ * @since 0.1.0
+ */
+import type * as Either from "effect/Either"
+import type { DurableTask, DurableTaskEnqueueOptions } from "./types.js"
+
+/** One call waiting to be stored. @since 0.1.0 @category models */
+export interface Item {
+  readonly task: DurableTask<any, any>
+  readonly input: unknown
+  readonly options: DurableTaskEnqueueOptions | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface EnqueueBatch {
+  /** Resolves with the new execution's id, or rejects with the facade's error. */
+  readonly add: (item: Item) => Promise<string>
+}
+
+/**
+ * `store` stores a batch and resolves with each item's id or error, in order; when it rejects,
+ * every item of the batch rejects with that error. `toError` turns an error into the facade's.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  store: (items: ReadonlyArray<Item>) => Promise<ReadonlyArray<Either.Either<string, unknown>>>,
+  toError: (error: unknown) => Error
+): EnqueueBatch => {
+  let pending: Array<Item & { readonly resolve: (id: string) => void; readonly reject: (error: unknown) => void }> = []
+
+  const flush = (): void => {
+    const batch = pending
+    pending = []
+    store(batch).then(
+      (outcomes) =>
+        outcomes.forEach((outcome, i) => {
+          if (outcome._tag === "Right") batch[i]!.resolve(outcome.right)
+          else batch[i]!.reject(toError(outcome.left))
+        }),
+      (e: unknown) => {
+        for (const item of batch) item.reject(toError(e))
+      }
+    )
+  }
+
+  return {
+    add: (item) =>
+      new Promise<string>((resolve, reject) => {
+        pending.push({ ...item, resolve, reject })
+        if (pending.length === 1) queueMicrotask(flush)
+      })
+  }
+}
