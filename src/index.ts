@@ -5,6 +5,7 @@
  */
 export { DurableExecutor, type DurableExecutorOptions, type DurableTaskBuilder } from "./promise/DurableExecutor.js"
 export * from "./promise/errors.js"
+export { defaultSerializer, type DurableSerializer } from "./promise/Serializer.js"
 export type { StandardSchemaV1 } from "./promise/StandardSchema.js"
 export {
   createInMemoryStorage,

@@ -34,7 +34,9 @@ import {
   DurableWaitAbortedError,
   fromEngineError
 } from "./errors.js"
-import { formatIssues, type InferInput, type InferOutput, type StandardSchemaV1 } from "./StandardSchema.js"
+import * as SchemaInput from "./SchemaInput.js"
+import * as Serializer from "./Serializer.js"
+import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
 import { callUser, contextOf, isPromiseLike } from "./UserRun.js"
 import * as WaitQueue from "./WaitQueue.js"
@@ -55,9 +57,11 @@ import type {
 export interface DurableExecutorOptions extends Partial<ExecutorSettings> {
   /** Engine log level. Default "warning". */
   readonly logLevel?: "none" | "error" | "warning" | "info" | "debug" | undefined
+  /** How task inputs and outputs are stored. Default: lossless for Date, Map, Set, BigInt, … (see README "Values"). */
+  readonly serializer?: Serializer.DurableSerializer | undefined
 }
 
-type Validator = (taskId: string) => (input: unknown) => Effect.Effect<unknown, InvalidTaskInput>
+type Validator = SchemaInput.InputCodecs
 
 /** A builder with input validation fixed: `.task(...)` or `.parentTask(...)`. @since 0.1.0 @category models */
 export interface DurableTaskBuilder<TRawInput, TInput> {
@@ -71,23 +75,15 @@ type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
-const functionValidator = (fn: (input: any) => unknown): Validator => (taskId) => (input) =>
-  Effect.tryPromise({
-    try: async () => await fn(input),
-    catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
-  })
+const functionValidator = (fn: (input: any) => unknown): Validator => (taskId) => ({
+  prepareInput: (input) =>
+    Effect.tryPromise({
+      try: async () => await fn(input),
+      catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
+    })
+})
 
-const schemaValidator = (schema: StandardSchemaV1<any, any>): Validator => (taskId) => (input) =>
-  Effect.tryPromise({
-    try: async () => await schema["~standard"].validate(input),
-    catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
-  }).pipe(
-    Effect.flatMap((result) =>
-      result.issues !== undefined
-        ? Effect.fail(new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${formatIssues(result.issues)}` }))
-        : Effect.succeed(result.value)
-    )
-  )
+const schemaValidator = SchemaInput.fromStandardSchema
 
 const noChildren: ReadonlyArray<never> = []
 const toTaskResult = (output: unknown): RunResult => ({ output, children: noChildren })
@@ -127,6 +123,7 @@ export class DurableExecutor {
   private startPromise: Promise<{ readonly executor: Executor.ExecutorService; readonly scope: Scope.CloseableScope }> | undefined
   private shutdownPromise: Promise<void> | undefined
   private shuttingDown = false
+  private readonly values: ReturnType<typeof Serializer.fromOption>
 
   constructor(storage: DurableStorage, options: DurableExecutorOptions = {}) {
     if (storage === null || typeof storage !== "object" || !Layer.isLayer((storage as DurableStorage).layer)) {
@@ -134,7 +131,8 @@ export class DurableExecutor {
         "DurableExecutor needs a storage: createInMemoryStorage(), createSqliteStorage(...) or createPostgresStorage(...)"
       )
     }
-    const { logLevel, ...partial } = options
+    const { logLevel, serializer, ...partial } = options
+    this.values = Serializer.fromOption(serializer)
     const settings: ExecutorSettings = { ...ExecutorConfigModule.defaults }
     for (const [key, value] of Object.entries(partial)) {
       if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value
@@ -207,14 +205,15 @@ export class DurableExecutor {
     validator: Validator | undefined
   ): TaskDefinition {
     const spec = this.specOf(options)
-    const prepareInput = validator === undefined ? Effect.succeed : validator(spec.taskId)
+    const input = validator?.(spec.taskId)
     const common = {
       id: spec.taskId,
       spec,
-      prepareInput,
-      decodeInput: Effect.succeed,
+      prepareInput: input?.prepareInput ?? Effect.succeed,
+      decodeInput: input?.decodeInput ?? Effect.succeed,
       encodeOutput: Effect.succeed,
-      decodeOutput: Effect.succeed
+      decodeOutput: Effect.succeed,
+      serializer: this.values
     }
     if ("runParent" in options && typeof options.runParent === "function") {
       const runParent = options.runParent
