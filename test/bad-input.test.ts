@@ -215,21 +215,21 @@ describe("enqueue input", () => {
       const task = executor.task({ id: "t", timeoutMs: 1_000, run: (_ctx, _input: string) => "ran" })
       const error = await caught(() => executor.enqueueTask(task, "x".repeat(2_000)))
       expect(error).toBeInstanceOf(DurableValueError)
-      expect(error.message).toBe("input of task 't' is 2004 bytes serialized, over the limit of 1024 bytes")
+      expect(error.message).toBe("input of task 't' is 2002 bytes serialized, over the limit of 1024 bytes")
       expect(rows()).toEqual([])
-      // Just under the limit is fine (serialized, a string takes 4 more bytes: `["…"]`).
-      const done = await (await executor.enqueueTask(task, "x".repeat(1_020))).waitAndGetExecution()
+      // Just under the limit is fine.
+      const done = await (await executor.enqueueTask(task, "x".repeat(1_022))).waitAndGetExecution()
       expect(done.status).toBe("completed")
     }, { maxSerializedValueBytes: 1_024 }))
 
   it("the default limit is 1 MiB", () =>
     withExecutor(async (executor, rows) => {
       const task = executor.task({ id: "t", timeoutMs: 1_000, run: (_ctx, _input: string) => "ran" })
-      const error = await caught(() => executor.enqueueTask(task, "x".repeat(1_048_573)))
+      const error = await caught(() => executor.enqueueTask(task, "x".repeat(1_048_575)))
       expect(error).toBeInstanceOf(DurableValueError)
       expect(error.message).toContain("over the limit of 1048576 bytes")
       expect(rows()).toEqual([])
-      await executor.enqueueTask(task, "x".repeat(1_048_572))
+      await executor.enqueueTask(task, "x".repeat(1_048_574))
       expect(rows()).toHaveLength(1)
     }))
 })
@@ -266,7 +266,7 @@ describe("unstorable outputs", () => {
       const big = executor.task({ id: "big", timeoutMs: 1_000, run: () => "y".repeat(600) })
       const failed = await (await executor.enqueueTask(big, undefined)).waitAndGetExecution()
       expect(failed.status).toBe("failed")
-      expect(failed.error?.message).toBe("output of task 'big' is 604 bytes serialized, over the limit of 512 bytes")
+      expect(failed.error?.message).toBe("output of task 'big' is 602 bytes serialized, over the limit of 512 bytes")
     }, { maxSerializedValueBytes: 512 }))
 
   it("a parent returning more children than allowed ends failed and inserts none", () =>

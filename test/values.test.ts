@@ -3,6 +3,7 @@
  * storage; the size limit applies to the serialized form; rows written as plain JSON stay readable.
  */
 import * as Either from "effect/Either"
+import fc from "fast-check"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { makeReady } from "../src/ExecutionRow.js"
 import {
@@ -13,6 +14,7 @@ import {
   type DurableTask,
   DurableValueError
 } from "../src/index.js"
+import * as Serializer from "../src/promise/Serializer.js"
 import * as RetryOptions from "../src/RetryOptions.js"
 import * as Serialization from "../src/Serialization.js"
 import { storages, type TestStorage } from "./values/storages.js"
@@ -277,9 +279,12 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
     expect(error).toBeInstanceOf(DurableValueError)
     expect(error.message).toBe(`input of task 'echo' is ${bytes} bytes serialized, over the limit of 1024 bytes`)
     expect(await s.rows()).toEqual([])
-    // Exactly at the limit is accepted (`["…"]`: 4 bytes around the string), one more byte is not.
-    expect((await done(ex, echo, "x".repeat(1_020))).output).toBe("x".repeat(1_020))
-    expect((await caught(() => ex.enqueueTask(echo, "x".repeat(1_021)))).message).toContain("1025 bytes serialized")
+    // Exactly at the limit is accepted (a plain string is stored as JSON: 2 bytes of quotes), one more byte is not.
+    expect((await done(ex, echo, "x".repeat(1_022))).output).toBe("x".repeat(1_022))
+    expect((await caught(() => ex.enqueueTask(echo, "x".repeat(1_023)))).message).toContain("1025 bytes serialized")
+    const atLimit = new Set(["x".repeat(1_024 - Buffer.byteLength(defaultSerializer.serialize(new Set(["x"]))) + 1)])
+    expect(Buffer.byteLength(defaultSerializer.serialize(atLimit))).toBe(1_024)
+    expect((await done(ex, echo, atLimit)).output).toStrictEqual(atLimit)
     const bigOutput = ex.task({ id: "bigOutput", timeoutMs: 5_000, run: () => new Set(["y".repeat(1_100)]) })
     const failed = await done(ex, bigOutput, undefined)
     expect(failed.status).toBe("failed")
@@ -338,6 +343,18 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
     }
   })
 
+  it("a value plain JSON restores exactly is stored as plain JSON; one with a marker key is not, and round-trips", async () => {
+    const ex = await executor()
+    const { echo } = defineTasks(ex)
+    const plain = { name: "a", n: 1.5, list: [true, null, "x"], nested: { deep: [] } }
+    const markerLike = { "~durable-tasks:devalue": "[1]" }
+    expect((await done(ex, echo, plain)).output).toStrictEqual(plain)
+    expect((await done(ex, echo, markerLike)).output).toStrictEqual(markerLike)
+    const inputs = (await s.rows()).map((row) => row.input)
+    expect(inputs).toContain(JSON.stringify(plain))
+    expect(inputs).not.toContain(JSON.stringify(markerLike))
+  })
+
   it("a serializer option is used for new values and still reads values the default wrote", async () => {
     const writer = await executor()
     const old = await done(writer, defineTasks(writer).echo, { at: new Date(5) })
@@ -388,5 +405,32 @@ describe("the default serializer's format", () => {
     expect(back.e).toBeInstanceOf(TypeError)
     expect(back.e.stack).toBe("TypeError: boom")
     expect(Object.is(back.z, -0)).toBe(true)
+  })
+})
+
+describe("the default serializer, as stored", () => {
+  const storage = Serializer.fromOption(undefined)
+  it("round-trips arbitrary values exactly, whether it stores them as plain JSON or as devalue text", () => {
+    const anything = fc.anything({
+      withBigInt: true,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withNullPrototype: true,
+      withSet: true,
+      withSparseArray: true,
+      withTypedArray: true,
+      withUnicodeString: true
+    })
+    fc.assert(
+      fc.property(anything, (value) => {
+        const encoded = Serialization.encode(value, "input", 1e9, storage)
+        if (Either.isLeft(encoded)) return expect(encoded.left.message).toContain("'__proto__' key")
+        const back = Serialization.decode(encoded.right, storage)
+        expect(back).toStrictEqual(value)
+        if (typeof value === "number") expect(Object.is(back, value)).toBe(true)
+      }),
+      { numRuns: 3_000 }
+    )
   })
 })

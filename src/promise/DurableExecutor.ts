@@ -57,7 +57,7 @@ import type {
 export interface DurableExecutorOptions extends Partial<ExecutorSettings> {
   /** Engine log level. Default "warning". */
   readonly logLevel?: "none" | "error" | "warning" | "info" | "debug" | undefined
-  /** How task inputs and outputs are stored. Default: lossless for Date, Map, Set, BigInt, … (see README "Values"). */
+  /** How task inputs and outputs are stored. Default: lossless (Date, Map, Set, BigInt, …: README "Values"). */
   readonly serializer?: Serializer.DurableSerializer | undefined
 }
 

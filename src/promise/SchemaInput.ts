@@ -45,11 +45,14 @@ export const fromStandardSchema = (schema: StandardSchemaV1<any, any>): InputCod
     prepareInput: (input) =>
       Effect.flatMap(
         validate(input, (e) => invalid(taskId, messageOf(e), e)),
-        (result) => result.issues !== undefined ? Effect.fail(invalid(taskId, formatIssues(result.issues))) : Effect.succeed(input)
+        (result) =>
+          result.issues !== undefined
+            ? Effect.fail(invalid(taskId, formatIssues(result.issues)))
+            : Effect.succeed(input)
       ),
     decodeInput: (stored) =>
       Effect.flatMap(
-        validate(stored, (e) => new DurableExecutionError(`input of task '${taskId}': the schema threw: ${messageOf(e)}`)),
+        validate(stored, (e) => new DurableExecutionError(`task '${taskId}': its input schema threw: ${messageOf(e)}`)),
         (result) =>
           result.issues !== undefined
             ? Effect.fail(

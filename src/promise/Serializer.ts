@@ -6,7 +6,9 @@
  * `±Infinity`, `-0`, `RegExp`, `URL`, `URLSearchParams`, typed arrays, `ArrayBuffer`, `DataView`,
  * `Buffer`, the built-in `Error` classes (message, stack, cause, own properties), sparse arrays,
  * repeated and circular references. It refuses, naming the path, what it cannot restore: functions,
- * symbols, promises, `WeakMap`s and instances of other classes.
+ * symbols, promises, `WeakMap`s and instances of other classes. A value that plain JSON restores
+ * exactly (strings, finite numbers, booleans, null, plain objects and arrays of them) is stored as
+ * plain JSON, as before this serializer existed.
  *
  * @since 0.1.0
  */
@@ -14,6 +16,7 @@ import * as devalue from "devalue"
 import { describeValue } from "../internal/OptionKeys.js"
 import * as Serialization from "../Serialization.js"
 import { DurableExecutorOptionsError } from "./errors.js"
+import { plainJson } from "./PlainJson.js"
 
 /**
  * The `serializer` option: turns a value into text and back. `serialize` throws for a value it cannot
@@ -141,10 +144,12 @@ export const defaultSerializer: DurableSerializer = {
   deserialize: (text) => devalue.parse(text, revivers)
 }
 
+/** As stored: a value plain JSON restores exactly is stored as plain JSON, anything else as devalue text. */
 const defaultStorage: Serialization.ValueSerializer = {
   key: DEFAULT_KEY,
   serialize: defaultSerializer.serialize,
-  readers: { [DEFAULT_KEY]: defaultSerializer.deserialize }
+  readers: { [DEFAULT_KEY]: defaultSerializer.deserialize },
+  plainJson
 }
 
 /**
