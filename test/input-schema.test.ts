@@ -3,34 +3,16 @@
  * `input` promises), derived from the stored input (stored as given) on each run.
  */
 import * as Schema from "effect/Schema"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { z } from "zod"
-import { DurableExecutor, type DurableExecutorOptions, type DurableTask } from "../src/index.js"
-import { storages, type TestStorage } from "./values/storages.js"
+import { storages, useStorage } from "./values/storages.js"
 
 class Money {
   constructor(readonly cents: number) {}
 }
 
 describe.each(storages)("inputSchema on %s", (_name, makeStorage) => {
-  let s: TestStorage
-  const executors: Array<DurableExecutor> = []
-  const executor = async (options: DurableExecutorOptions = {}, start = true) => {
-    const ex = new DurableExecutor(s.storage, { logLevel: "none", pollIntervalMs: 50, ...options })
-    executors.push(ex)
-    if (start) await ex.start()
-    return ex
-  }
-  const done = async <I, O>(ex: DurableExecutor, task: DurableTask<I, O>, input: I) =>
-    (await ex.enqueueTask(task, input)).waitAndGetExecution({ pollingIntervalMs: 20 })
-
-  beforeEach(() => {
-    s = makeStorage()
-  })
-  afterEach(async () => {
-    for (const ex of executors.splice(0)) await ex.shutdown()
-    await s.cleanup()
-  })
+  const { done, executor, storage } = useStorage(makeStorage)
 
   it("the run receives the schema's output: Dates from zod coerce, effect Schema.Date, a zod transform to a class", async () => {
     const ex = await executor()
@@ -60,7 +42,7 @@ describe.each(storages)("inputSchema on %s", (_name, makeStorage) => {
     expect(c.output).toBe(250)
 
     // What is stored is the input as given (the strings), not the schema's output.
-    const stored = (await s.rows()).map((row) => row.input ?? "")
+    const stored = (await storage().rows()).map((row) => row.input ?? "")
     expect(stored.some((text) => text.includes("2024-02-03T04:05:06.000Z") && !text.includes("Date"))).toBe(true)
     expect(stored).toContain(JSON.stringify({ d: "2024-02-03T04:05:06.000Z", n: "42" }))
   })

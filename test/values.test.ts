@@ -4,20 +4,13 @@
  */
 import * as Either from "effect/Either"
 import fc from "fast-check"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { makeReady } from "../src/ExecutionRow.js"
-import {
-  defaultSerializer,
-  DurableExecutor,
-  type DurableExecutorOptions,
-  DurableExecutorOptionsError,
-  type DurableTask,
-  DurableValueError
-} from "../src/index.js"
+import { defaultSerializer, DurableExecutor, DurableExecutorOptionsError, DurableValueError } from "../src/index.js"
 import * as Serializer from "../src/promise/Serializer.js"
 import * as RetryOptions from "../src/RetryOptions.js"
 import * as Serialization from "../src/Serialization.js"
-import { storages, type TestStorage } from "./values/storages.js"
+import { storages, useStorage } from "./values/storages.js"
 
 /** One value of every listed type (and the variants most likely to be lost). */
 export const everyType = () => {
@@ -140,24 +133,7 @@ const caught = async (f: () => unknown): Promise<DurableValueError> => {
 }
 
 describe.each(storages)("values on %s", (_name, makeStorage) => {
-  let s: TestStorage
-  const executors: Array<DurableExecutor> = []
-  const executor = async (options: DurableExecutorOptions = {}, start = true) => {
-    const ex = new DurableExecutor(s.storage, { logLevel: "none", pollIntervalMs: 50, ...options })
-    executors.push(ex)
-    if (start) await ex.start()
-    return ex
-  }
-  const done = async <O>(ex: DurableExecutor, task: DurableTask<any, O>, input: unknown) =>
-    (await ex.enqueueTask(task, input)).waitAndGetExecution({ pollingIntervalMs: 20 })
-
-  beforeEach(() => {
-    s = makeStorage()
-  })
-  afterEach(async () => {
-    for (const ex of executors.splice(0)) await ex.shutdown()
-    await s.cleanup()
-  })
+  const { done, executor, storage } = useStorage(makeStorage)
 
   it("every listed type round-trips exactly: the run's input, the output, and a later read", async () => {
     const seen: Array<unknown> = []
@@ -232,7 +208,7 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
     expect(error.message).toContain(`input of task 'echo' cannot be stored: ${path} is ${reason}`)
     const many = await caught(() => ex.enqueueTasks(echo, [1, input, 3]))
     expect(many).toBeInstanceOf(DurableValueError)
-    expect(await s.rows()).toEqual([])
+    expect(await storage().rows()).toEqual([])
   })
 
   it("an output the serializer cannot represent fails the execution, not retried, naming its path", async () => {
@@ -252,7 +228,7 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
       isRetryable: false
     })
     expect(runs).toBe(1)
-    expect((await s.rows()).map((row) => row.output)).toEqual([null])
+    expect((await storage().rows()).map((row) => row.output)).toEqual([null])
   })
 
   it("a child input the serializer cannot represent fails its parent and inserts no child", async () => {
@@ -266,7 +242,7 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
     const failed = await done(ex, parent, undefined)
     expect(failed.status).toBe("failed")
     expect(failed.error?.message).toBe("input of child 0 (task 'echo') cannot be stored: input.at is a symbol")
-    expect(await s.rows()).toHaveLength(1)
+    expect(await storage().rows()).toHaveLength(1)
   })
 
   it("maxSerializedValueBytes applies to the serialized form", async () => {
@@ -278,7 +254,7 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
     const error = await caught(() => ex.enqueueTask(echo, big))
     expect(error).toBeInstanceOf(DurableValueError)
     expect(error.message).toBe(`input of task 'echo' is ${bytes} bytes serialized, over the limit of 1024 bytes`)
-    expect(await s.rows()).toEqual([])
+    expect(await storage().rows()).toEqual([])
     // Exactly at the limit is accepted (a plain string is stored as JSON: 2 bytes of quotes), one more byte is not.
     expect((await done(ex, echo, "x".repeat(1_022))).output).toBe("x".repeat(1_022))
     expect((await caught(() => ex.enqueueTask(echo, "x".repeat(1_023)))).message).toContain("1025 bytes serialized")
@@ -318,10 +294,10 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
       finishedAt: 2_000
     }))
     const ready = oldValues.map((value, i) => makeReady({ spec, executionId: `te_old_ready_${i}`, input: oldEncoding(value), nowMs: 1_000 }))
-    await s.insert([...finished, ...ready])
+    await storage().insert([...finished, ...ready])
     await ex.start()
     // A parent whose input is old, whose children and finalize task write the new format.
-    await s.insert([makeReady({
+    await storage().insert([makeReady({
       spec: { ...spec, taskId: "withFinalize" },
       executionId: "te_old_parent",
       input: oldEncoding({ at: "1970-01-01T00:00:01.000Z" }),
@@ -350,7 +326,7 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
     const markerLike = { "~durable-tasks:devalue": "[1]" }
     expect((await done(ex, echo, plain)).output).toStrictEqual(plain)
     expect((await done(ex, echo, markerLike)).output).toStrictEqual(markerLike)
-    const inputs = (await s.rows()).map((row) => row.input)
+    const inputs = (await storage().rows()).map((row) => row.input)
     expect(inputs).toContain(JSON.stringify(plain))
     expect(inputs).not.toContain(JSON.stringify(markerLike))
   })
@@ -370,7 +346,7 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
     expect((await done(ex, echo, { n: 1 })).output).toEqual({ n: 1 })
     expect(calls).toContain("serialize")
     expect(calls).toContain("deserialize")
-    expect((await s.rows()).some((row) => row.input === "{\"~durable-tasks:custom\":\"{\\\"tagged\\\":{\\\"n\\\":1}}\"}")).toBe(true)
+    expect((await storage().rows()).some((row) => row.input === "{\"~durable-tasks:custom\":\"{\\\"tagged\\\":{\\\"n\\\":1}}\"}")).toBe(true)
   })
 })
 

@@ -4,7 +4,16 @@
  */
 import * as Effect from "effect/Effect"
 import * as path from "node:path"
-import { createInMemoryStorage, createPostgresStorage, createSqliteStorage, type DurableStorage } from "../../src/index.js"
+import { afterEach, beforeEach } from "vitest"
+import {
+  createInMemoryStorage,
+  createPostgresStorage,
+  createSqliteStorage,
+  DurableExecutor,
+  type DurableExecutorOptions,
+  type DurableStorage,
+  type DurableTask
+} from "../../src/index.js"
 import type { ExecutionRow } from "../../src/ExecutionRow.js"
 import { TaskStorage } from "../../src/TaskStorage.js"
 import { databaseUrl, dropSchemas, tempDir, uniqueName } from "../support/sql.js"
@@ -46,3 +55,31 @@ export const storages: ReadonlyArray<readonly [string, () => TestStorage]> = [
     return { storage, ...withPort(storage), cleanup: () => dropSchemas([schema]) }
   }]
 ]
+
+/**
+ * A fresh storage for each test of the enclosing `describe`, and executors on it, all shut down
+ * (and the storage removed) after the test.
+ */
+export const useStorage = (makeStorage: () => TestStorage) => {
+  let current: TestStorage | undefined
+  const executors: Array<DurableExecutor> = []
+  beforeEach(() => {
+    current = makeStorage()
+  })
+  afterEach(async () => {
+    for (const ex of executors.splice(0)) await ex.shutdown()
+    await current?.cleanup()
+  })
+  const storage = (): TestStorage => current!
+  /** An executor on the test's storage, started unless `start` is false. */
+  const executor = async (options: DurableExecutorOptions = {}, start = true) => {
+    const ex = new DurableExecutor(storage().storage, { logLevel: "none", pollIntervalMs: 50, ...options })
+    executors.push(ex)
+    if (start) await ex.start()
+    return ex
+  }
+  /** Enqueues `input` and waits for its execution to finish. */
+  const done = async <I, O>(ex: DurableExecutor, task: DurableTask<I, O>, input: I) =>
+    (await ex.enqueueTask(task, input)).waitAndGetExecution({ pollingIntervalMs: 20 })
+  return { storage, executor, done }
+}
