@@ -347,6 +347,17 @@ describe.each(storages)("values on %s", (_name, makeStorage) => {
     expect(calls).toContain("serialize")
     expect(calls).toContain("deserialize")
     expect((await storage().rows()).some((row) => row.input === "{\"~durable-tasks:custom\":\"{\\\"tagged\\\":{\\\"n\\\":1}}\"}")).toBe(true)
+    // An executor without that serializer fails the run it cannot read (not retried), and shows the stored value.
+    await ex.shutdown()
+    const client = await executor({ serializer: tagged }, false)
+    const queued = await client.enqueueTask(defineTasks(client).echo, { n: 2 })
+    const plain = await executor()
+    const plainEcho = defineTasks(plain).echo
+    const failed = await (await plain.getTaskHandle(plainEcho, queued.getExecutionId())).waitAndGetExecution()
+    expect(failed.status).toBe("failed")
+    expect(failed.error?.isRetryable).toBe(false)
+    expect(failed.error?.message).toContain("written by another serializer ('~durable-tasks:custom')")
+    expect(failed.runInput).toEqual({ "~durable-tasks:custom": "{\"tagged\":{\"n\":2}}" })
   })
 })
 
