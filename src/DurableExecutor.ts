@@ -150,7 +150,12 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
   const encodeInput = (definition: TaskDefinition, input: unknown) =>
     Effect.flatMap(definition.prepareInput(input), (prepared) =>
       Either.match(
-        Serialization.encode(prepared, `input of task '${definition.id}'`, config.maxSerializedValueBytes, definition.serializer),
+        Serialization.encode(
+          prepared,
+          `input of task '${definition.id}'`,
+          config.maxSerializedValueBytes,
+          definition.serializer
+        ),
         { onLeft: Effect.fail, onRight: Effect.succeed }
       ))
 
