@@ -147,7 +147,12 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
   const encodeInput = (definition: TaskDefinition, input: unknown) =>
     Effect.flatMap(definition.prepareInput(input), (prepared) =>
       Either.match(
-        Serialization.encode(prepared, `input of task '${definition.id}'`, config.maxSerializedValueBytes),
+        Serialization.encode(
+          prepared,
+          `input of task '${definition.id}'`,
+          config.maxSerializedValueBytes,
+          definition.serializer
+        ),
         { onLeft: Effect.fail, onRight: Effect.succeed }
       ))
 
@@ -160,7 +165,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       const what = `input of task '${definition.id}'`
       const out: Array<string | null> = []
       for (const input of inputs) {
-        const encoded = Serialization.encode(input, what, config.maxSerializedValueBytes)
+        const encoded = Serialization.encode(input, what, config.maxSerializedValueBytes, definition.serializer)
         if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
         out.push(encoded.right)
       }
@@ -207,7 +212,12 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
         const row = options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
             registry.get(definition.id) === definition && !shuttingDown
           ? Either.map(
-            Serialization.encode(input, `input of task '${definition.id}'`, config.maxSerializedValueBytes),
+            Serialization.encode(
+              input,
+              `input of task '${definition.id}'`,
+              config.maxSerializedValueBytes,
+              definition.serializer
+            ),
             (encoded) => makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded, nowMs })
           )
           : yield* Effect.either(

@@ -39,10 +39,17 @@ export class InvalidTaskInput extends Data.TaggedError("InvalidTaskInput")<{
   readonly cause?: unknown
 }> {}
 
-/** A value cannot be stored: not JSON-serializable, or over the size limit. @since 0.1.0 @category errors */
+/**
+ * A value cannot be stored: not JSON-serializable (or not representable by the task's serializer), or
+ * over the size limit. `path` names where inside the value, when known (`input.items[3].callback`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class UnstorableValue extends Data.TaggedError("UnstorableValue")<{
   readonly what: string
   readonly message: string
+  readonly path?: string | undefined
 }> {}
 
 /** The executor is shutting down or shut down: no new work is accepted. @since 0.1.0 @category errors */

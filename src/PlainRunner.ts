@@ -88,7 +88,8 @@ export const make = (args: {
       if (ended) return
       let result: RunResult | PromiseLike<RunResult>
       try {
-        result = definition.runPlain!(Runner.infoOf(row, args.deps.shutdownSignal), Serialization.decode(row.input), cancelSignal)
+        const input = Serialization.decode(row.input, definition.serializer)
+        result = definition.runPlain!(Runner.infoOf(row, args.deps.shutdownSignal), input, cancelSignal)
       } catch (e) {
         return finish(false, e)
       }

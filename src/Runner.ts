@@ -115,7 +115,8 @@ const prepareChildren = (
         task.prepareInput(child.input),
         (e) => nonRetryable(`task '${definition.id}': input of child ${index} (task '${task.id}') is invalid: ${e.message}`)
       )
-      const encoded = Serialization.encode(prepared, `input of child ${index} (task '${task.id}')`, deps.maxSerializedValueBytes)
+      const what = `input of child ${index} (task '${task.id}')`
+      const encoded = Serialization.encode(prepared, what, deps.maxSerializedValueBytes, task.serializer)
       if (Either.isLeft(encoded)) return yield* Effect.fail(nonRetryable(encoded.left.message))
       out.push({ ...task.spec, executionId: executionIds[index]!, input: encoded.right })
     }
@@ -163,7 +164,7 @@ export const outcome = (deps: RunnerDeps, row: ExecutionRow, control: RunControl
     return Effect.map(Clock.currentTimeMillis, (nowMs) => notRegistered(row, nowMs))
   }
   const run = Effect.flatMap(
-    Effect.suspend(() => definition.decodeInput(Serialization.decode(row.input))),
+    Effect.suspend(() => definition.decodeInput(Serialization.decode(row.input, definition.serializer))),
     (input) => definition.run(infoOf(row, deps.shutdownSignal), input)
   )
   return Effect.flatMap(Effect.exit(run), (exit) => {
@@ -221,7 +222,8 @@ export const resultEvent = (
 ): Planner.Event | Effect.Effect<Planner.Event> => {
   const leaseId = row.leaseId ?? ""
   const withOutput = (output: unknown): Planner.Event | Effect.Effect<Planner.Event> => {
-    const runOutput = Serialization.encode(output, `output of task '${row.taskId}'`, deps.maxSerializedValueBytes)
+    const what = `output of task '${row.taskId}'`
+    const runOutput = Serialization.encode(output, what, deps.maxSerializedValueBytes, definition.serializer)
     if (Either.isLeft(runOutput)) {
       return failed(nowMs, leaseId, { errorType: "generic", message: runOutput.left.message, isRetryable: false })
     }

@@ -11,6 +11,7 @@ import type { ExecutionError, ExecutionRef, TaskSpec } from "./ExecutionRow.js"
 import { numberProblem } from "./internal/NumberOption.js"
 import { describeValue, unknownKeyProblem } from "./internal/OptionKeys.js"
 import * as RetryOptions from "./RetryOptions.js"
+import type { ValueSerializer } from "./Serialization.js"
 
 /** What a run knows about its execution. @since 0.1.0 @category models */
 export interface RunInfo {
@@ -65,6 +66,11 @@ export interface TaskDefinition {
     cancelSignal: () => AbortSignal
   ) => RunResult | PromiseLike<RunResult>
   readonly finalize: TaskDefinition | undefined
+  /**
+   * How this task's values are stored (the Promise facade's serializer); without one, values are
+   * stored as plain JSON (the Effect API's Schema-encoded values).
+   */
+  readonly serializer?: ValueSerializer | undefined
 }
 
 /**

@@ -135,12 +135,13 @@ export const fromRowSync = (row: ExecutionRow, registry: RegistryService): TaskE
     !(!hasRunOutput || isIdentityCodec(definition!.decodeOutput)) ||
     !(!hasOutput || finalIsIdentity(definition))
   ) return undefined
-  const rawOutput = hasOutput ? Serialization.decode(row.output) : NONE
+  const decode = (text: string | null) => Serialization.decodeOrStored(text, definition?.serializer)
+  const rawOutput = hasOutput ? decode(row.output) : NONE
   const output = rawOutput !== NONE && definition?.kind === "parentTask" && definition.finalize === undefined &&
       typeof rawOutput === "object" && rawOutput !== null
     ? { ...(rawOutput as object) }
     : rawOutput
-  return build(row, Serialization.decode(row.input), hasRunOutput ? Serialization.decode(row.runOutput) : NONE, output)
+  return build(row, decode(row.input), hasRunOutput ? decode(row.runOutput) : NONE, output)
 }
 
 /** Builds the public view of a row, decoding values with the registered task's codecs. @since 0.1.0 @category constructors */
@@ -148,17 +149,18 @@ export const fromRow = (row: ExecutionRow, registry: RegistryService): Effect.Ef
   const sync = fromRowSync(row, registry)
   if (sync !== undefined) return Effect.succeed(sync)
   const definition = registry.get(row.taskId)
-  const rawInput = Serialization.decode(row.input)
+  const decode = (text: string | null) => Serialization.decodeOrStored(text, definition?.serializer)
+  const rawInput = decode(row.input)
   const hasRunOutput = row.runOutput !== null && definition?.kind === "parentTask"
   const hasOutput = row.status === "completed"
   return Effect.gen(function*() {
     const runInput = definition === undefined ? rawInput : yield* orRaw(definition.decodeInput(rawInput), rawInput)
     let runOutput: unknown = NONE
     if (hasRunOutput) {
-      const raw = Serialization.decode(row.runOutput)
+      const raw = decode(row.runOutput)
       runOutput = yield* orRaw(definition!.decodeOutput(raw), raw)
     }
-    const output = hasOutput ? yield* decodeFinal(definition, Serialization.decode(row.output)) : NONE
+    const output = hasOutput ? yield* decodeFinal(definition, decode(row.output)) : NONE
     return build(row, runInput, runOutput, output)
   })
 }

@@ -6,6 +6,7 @@
 import "./internal/EffectVersion.js" // first: names an unsupported effect version
 export { DurableExecutor, type DurableExecutorOptions, type DurableTaskBuilder } from "./promise/DurableExecutor.js"
 export * from "./promise/errors.js"
+export { defaultSerializer, type DurableSerializer } from "./promise/Serializer.js"
 export type { StandardSchemaV1 } from "./promise/StandardSchema.js"
 export {
   createInMemoryStorage,

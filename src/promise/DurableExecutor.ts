@@ -37,6 +37,7 @@ import {
 } from "./errors.js"
 import * as Handle from "./Handle.js"
 import * as Sequential from "./Sequential.js"
+import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
@@ -56,6 +57,8 @@ import type {
 export interface DurableExecutorOptions extends Partial<ExecutorSettings> {
   /** Engine log level. Default "warning". */
   readonly logLevel?: DurableLogLevel | undefined
+  /** How task inputs and outputs are stored. Default: lossless (Date, Map, Set, BigInt, …: README "Values"). */
+  readonly serializer?: Serializer.DurableSerializer | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -100,6 +103,7 @@ export class DurableExecutor {
   private startPromise: Promise<{ readonly executor: Executor.ExecutorService; readonly scope: Scope.CloseableScope }> | undefined
   private shutdownPromise: Promise<void> | undefined
   private shuttingDown = false
+  private readonly values: ReturnType<typeof Serializer.fromOption>
 
   constructor(storage: DurableStorage, options: DurableExecutorOptions = {}) {
     if (storage === null || typeof storage !== "object" || !Layer.isLayer((storage as DurableStorage).layer)) {
@@ -107,7 +111,9 @@ export class DurableExecutor {
         "DurableExecutor needs a storage: createInMemoryStorage(), createSqliteStorage(...) or createPostgresStorage(...)"
       )
     }
-    const { logLevel, settings } = checkExecutorOptions(options)
+    const { serializer, ...engineOptions } = options
+    this.values = Serializer.fromOption(serializer)
+    const { logLevel, settings } = checkExecutorOptions(engineOptions)
     this.runtime = ManagedRuntime.make(
       Layer.mergeAll(
         storage.layer,
@@ -195,7 +201,7 @@ export class DurableExecutor {
     kind: TaskDefinition["kind"],
     validator: TaskBuilder.Validator | undefined
   ): DurableTask<I, O> {
-    const definition = TaskBuilder.buildDefinition(this.registry, options, kind, validator)
+    const definition = TaskBuilder.buildDefinition(this.registry, options, kind, validator, this.values)
     this.register(definition)
     return { id: definition.id, definition }
   }
@@ -253,7 +259,7 @@ export class DurableExecutor {
       if (existing.members.length === tasks.length && existing.members.every((m, i) => m === tasks[i])) return existing.task as never
       throw new DurableTaskDefinitionError(`sequentialTasks: task id '${id}' is already used by another sequence`)
     }
-    const root = TaskBuilder.buildDefinition(this.registry, Sequential.rootOptions(id, tasks), "parentTask", undefined)
+    const root = TaskBuilder.buildDefinition(this.registry, Sequential.rootOptions(id, tasks), "parentTask", undefined, this.values)
     const definition = { ...root, prepareInput: tasks[0].definition.prepareInput }
     this.register(definition)
     const task = { id, definition }

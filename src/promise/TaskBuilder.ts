@@ -14,14 +14,16 @@ import type { TaskDefinition } from "../TaskDefinition.js"
 import * as TaskDefinitionModule from "../TaskDefinition.js"
 import { DurableTaskDefinitionError } from "./errors.js"
 import * as RunResult from "./RunResult.js"
-import { formatIssues, type StandardSchemaV1 } from "./StandardSchema.js"
+import * as SchemaInput from "./SchemaInput.js"
+import type * as Serializer from "./Serializer.js"
+import type { StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableParentTaskOptions, DurableParentTaskOutput, DurableTask, DurableTaskOptions } from "./types.js"
 import { callUser, contextOf, isPromiseLike } from "./UserRun.js"
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
-/** Validates enqueue input for the task with this id. @since 0.1.0 @category models */
-export type Validator = (taskId: string) => (input: unknown) => Effect.Effect<unknown, InvalidTaskInput>
+/** The input codecs (validation at enqueue, derivation before each run) of the task with this id. @since 0.1.0 @category models */
+export type Validator = SchemaInput.InputCodecs
 
 /** A builder with input validation fixed: `.task(...)` or `.parentTask(...)`. @since 0.1.0 @category models */
 export interface DurableTaskBuilder<TRawInput, TInput> {
@@ -32,24 +34,16 @@ export interface DurableTaskBuilder<TRawInput, TInput> {
 }
 
 /** A validator from a function (sync or async); what it returns is stored. @since 0.1.0 @category constructors */
-export const functionValidator = (fn: (input: any) => unknown): Validator => (taskId) => (input) =>
-  Effect.tryPromise({
-    try: async () => await fn(input),
-    catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
-  })
+export const functionValidator = (fn: (input: any) => unknown): Validator => (taskId) => ({
+  prepareInput: (input) =>
+    Effect.tryPromise({
+      try: async () => await fn(input),
+      catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
+    })
+})
 
-/** A validator from a Standard Schema; its output is stored. @since 0.1.0 @category constructors */
-export const schemaValidator = (schema: StandardSchemaV1<any, any>): Validator => (taskId) => (input) =>
-  Effect.tryPromise({
-    try: async () => await schema["~standard"].validate(input),
-    catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
-  }).pipe(
-    Effect.flatMap((result) =>
-      result.issues !== undefined
-        ? Effect.fail(new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${formatIssues(result.issues)}` }))
-        : Effect.succeed(result.value)
-    )
-  )
+/** The codecs of a Standard Schema: see {@link SchemaInput.fromStandardSchema}. @since 0.1.0 @category constructors */
+export const schemaValidator = (schema: StandardSchemaV1<any, any>): Validator => SchemaInput.fromStandardSchema(schema)
 
 /** The keys of `task` options. @since 0.1.0 @category validation */
 export const TASK_KEYS = [...TaskDefinitionModule.SPEC_KEYS, "run"]
@@ -73,6 +67,7 @@ export const buildDefinition = (
   options: DurableTaskOptions<any, any> | DurableParentTaskOptions<any, any, any>,
   kind: TaskDefinition["kind"],
   validator: Validator | undefined,
+  serializer: ReturnType<typeof Serializer.fromOption>,
   what?: string
 ): TaskDefinition => {
   const checked = TaskDefinitionModule.makeSpec(options, kind === "parentTask" ? PARENT_TASK_KEYS : TASK_KEYS, what)
@@ -80,14 +75,15 @@ export const buildDefinition = (
   const spec = checked.right
   const notAFunction = TaskDefinitionModule.functionProblem(spec.taskId, options, kind === "parentTask" ? "runParent" : "run")
   if (notAFunction !== undefined) throw new DurableTaskDefinitionError(notAFunction.message)
-  const prepareInput = validator === undefined ? Effect.succeed : validator(spec.taskId)
+  const input = validator?.(spec.taskId)
   const common = {
     id: spec.taskId,
     spec,
-    prepareInput,
-    decodeInput: Effect.succeed,
+    prepareInput: input?.prepareInput ?? Effect.succeed,
+    decodeInput: input?.decodeInput ?? Effect.succeed,
     encodeOutput: Effect.succeed,
-    decodeOutput: Effect.succeed
+    decodeOutput: Effect.succeed,
+    serializer
   }
   if (kind === "parentTask") {
     const { finalizeTask, runParent } = options as DurableParentTaskOptions<any, any, any>
@@ -108,6 +104,7 @@ export const buildDefinition = (
           finalizeTask,
           isParentOptions(finalizeTask) ? "parentTask" : "task",
           undefined,
+          serializer,
           `finalizeTask options of task '${spec.taskId}'`
         )
     }

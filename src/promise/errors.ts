@@ -44,10 +44,19 @@ export class DurableTaskInputError extends DurableExecutionError {
   }
 }
 
-/** A value cannot be stored: not JSON, or over the size limit. @since 0.1.0 @category errors */
+/**
+ * A value cannot be stored: the serializer cannot represent it (a function, a symbol, an instance of
+ * a class, a Promise), or it is over the size limit. `path` names where inside the value
+ * (`input.items[3].callback`), when known.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class DurableValueError extends DurableExecutionError {
-  constructor(message: string) {
+  readonly path: string | undefined
+  constructor(message: string, path?: string) {
     super(message, false)
+    this.path = path
   }
 }
 
@@ -87,7 +96,7 @@ export const fromEngineError = (error: unknown): Error => {
     case "InvalidTaskInput":
       return new DurableTaskInputError(message)
     case "UnstorableValue":
-      return new DurableValueError(message)
+      return new DurableValueError(message, (error as { path?: string }).path)
     case "StorageError":
     case "DuplicateExecution":
       return new DurableStorageError(message)
