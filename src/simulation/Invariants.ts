@@ -264,6 +264,19 @@ export class Checker {
     }
   }
 
+  /** Rows a transaction wrote, read back inside it: storage must hold exactly what was written. */
+  readBack(written: ReadonlyArray<ExecutionRow>, stored: ReadonlyArray<ExecutionRow>): void {
+    const byId = new Map(stored.map((r) => [r.executionId, r] as const))
+    for (const row of written) {
+      const back = byId.get(row.executionId)
+      if (back !== undefined && sameRow(row, back)) continue
+      const fields = back === undefined
+        ? ["the whole row"]
+        : Object.keys(row).filter((k) => JSON.stringify(row[k as keyof ExecutionRow]) !== JSON.stringify(back[k as keyof ExecutionRow]))
+      this.violation(`execution ${row.executionId} was written, but storage holds other values of ${fields.join(", ")}`)
+    }
+  }
+
   /** Compares the mirror with the storage's own rows. */
   compareWith(rows: ReadonlyArray<ExecutionRow>): void {
     if (rows.length !== this.rows.size) this.violation(`storage holds ${rows.length} rows, the checker saw ${this.rows.size}`)

@@ -30,15 +30,19 @@ export interface CommitObserver {
     writes: { readonly updated: ReadonlyArray<ExecutionRow>; readonly inserted: ReadonlyArray<ExecutionRow> },
     result: unknown
   ) => void
+  /** With `readBack`: the rows a transaction wrote, and the same rows read back inside it. */
+  readonly readBack?: (written: ReadonlyArray<ExecutionRow>, stored: ReadonlyArray<ExecutionRow>) => void
 }
 
 /**
- * Wraps a backend so that every committed transaction is judged by `checker`.
+ * Wraps a backend so that every committed transaction is judged by `checker`. With `readBack`
+ * (for SQL backends), the rows each transaction writes are read back inside it and compared with
+ * what was written, so a column the SQL leaves out is seen at once.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const observe = (backend: StorageDriver.Backend, checker: CommitObserver): StorageDriver.Backend => ({
+export const observe = (backend: StorageDriver.Backend, checker: CommitObserver, readBack = false): StorageDriver.Backend => ({
   transaction: (f) =>
     Effect.flatMap(FiberRef.get(currentCall), (call) =>
       backend.transaction((tx) => {
@@ -49,11 +53,16 @@ export const observe = (backend: StorageDriver.Backend, checker: CommitObserver)
           getMany: tx.getMany,
           dueReady: tx.dueReady,
           expiredRunning: tx.expiredRunning,
-          write: (w) =>
-            Effect.tap(tx.write(w), () => {
+          write: (w) => {
+            const written = Effect.tap(tx.write(w), () => {
               updated.push(...w.updated)
               inserted.push(...w.inserted)
             })
+            if (!readBack || checker.readBack === undefined) return written
+            const rows = [...w.updated, ...w.inserted]
+            const compare = checker.readBack
+            return Effect.zipRight(written, Effect.map(tx.getMany(rows.map((r) => r.executionId)), (stored) => compare(rows, stored)))
+          }
         }
         const judge = (result: unknown) => Effect.sync(() => checker.commit(call, { updated, inserted }, result))
         return Effect.tap(f(observed), judge)

@@ -137,7 +137,8 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
 
   const program = Effect.gen(function*() {
     if (scenario.backend !== undefined) {
-      storage = StorageDriver.make(observe(yield* Effect.orDie(Scope.extend(scenario.backend, backendScope)), checker))
+      const backend = yield* Effect.orDie(Scope.extend(scenario.backend, backendScope))
+      storage = StorageDriver.make(observe(backend, checker, true))
     }
     const controlRuntime = yield* Effect.runtime<never>()
     forkControl = (effect: Effect.Effect<void>): void => {

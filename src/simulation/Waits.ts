@@ -57,7 +57,7 @@ export class WaitTracker {
     if (row !== undefined && row.status !== status) {
       this.checker.violation(`a wait on ${wait.executionId} returned it as ${status}, but it finished as ${row.status}`)
     }
-    this.checkLate(wait, nowMs, true)
+    if (!wait.reported) this.checkLate(wait, nowMs, true)
   }
 
   /** Waits still open, past their bound. */
