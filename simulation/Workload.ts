@@ -8,8 +8,10 @@ import * as Effect from "effect/Effect"
 import * as fc from "effect/FastCheck"
 import * as Task from "../src/Task.js"
 import type { ChildOutput, FinalizeInput } from "../src/Task.js"
+import type { RunInfo, RunResult, TaskDefinition } from "../src/TaskDefinition.js"
 import type { Faults } from "../src/simulation/index.js"
-import type { CancelStep, EnqueueStep, Outcome, ProcessSettings, Scenario } from "../src/simulation/Simulation.js"
+import * as PlainTime from "../src/simulation/PlainTime.js"
+import type { CancelStep, EnqueueStep, Outcome, ProcessSettings, Scenario, WaitStep } from "../src/simulation/Simulation.js"
 
 /** What one attempt of a run does. */
 export type AttemptOutcome = "succeed" | "retryable" | "fatal" | "hang"
@@ -22,6 +24,8 @@ export interface AttemptPlan {
 
 export interface NodePlan {
   readonly kind: "task" | "parent"
+  /** Run through the engine's plain runner (a `runPlain` function, as the Promise facade's tasks have). */
+  readonly plain: boolean
   readonly timeoutMs: number
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly delayMultiplier: number; readonly maxDelayMs: number }
   /** Attempt n follows `attempts[min(n, length - 1)]`. */
@@ -35,6 +39,8 @@ export interface WorkloadPlan {
   readonly seed: number
   readonly roots: ReadonlyArray<{ readonly atMs: number; readonly node: NodePlan }>
   readonly cancels: ReadonlyArray<{ readonly atMs: number; readonly pick: number }>
+  /** Clients waiting on a root (`root`) or on any unfinished execution, through the engine's wait path. */
+  readonly waits: ReadonlyArray<{ readonly atMs: number; readonly pick: number; readonly root: boolean; readonly pollIntervalMs: number }>
   readonly processes: ReadonlyArray<ProcessSettings>
   readonly faultPhaseMs: number
   readonly faults: Faults.FaultPlan
@@ -56,6 +62,7 @@ const attemptArb: fc.Arbitrary<AttemptPlan> = fc.record({
 })
 
 const common = {
+  plain: fc.oneof({ arbitrary: fc.constant(false), weight: 2 }, { arbitrary: fc.constant(true), weight: 1 }),
   timeoutMs: fc.integer({ min: 100, max: 5_000 }),
   retry: fc.record({
     maxAttempts: fc.integer({ min: 0, max: 3 }),
@@ -180,6 +187,15 @@ export const planArb: fc.Arbitrary<WorkloadPlan> = fc.integer({ min: 10_000, max
       fc.constant([]),
       fc.array(fc.record({ atMs: fc.integer({ min: 0, max: faultPhaseMs }), pick: fc.nat() }), { minLength: 1, maxLength: 3 })
     ),
+    waits: fc.array(
+      fc.record({
+        atMs: fc.integer({ min: 0, max: faultPhaseMs }),
+        pick: fc.nat(),
+        root: fc.boolean(),
+        pollIntervalMs: fc.integer({ min: 200, max: 3_000 })
+      }),
+      { maxLength: 4 }
+    ),
     processes: fc.array(settingsArb, { minLength: 1, maxLength: 3 }),
     faultPhaseMs: fc.constant(faultPhaseMs),
     faults: faultPlanArb(faultPhaseMs)
@@ -250,30 +266,68 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
         return Effect.sleep(node.timeoutMs + 1_000 + durationMs)
     }
   }
+  /** The same behaviour for a plain run, on simulated time. */
+  const behavePlain = (node: NodePlan, id: string, attempt: number): PromiseLike<void> => {
+    const a = node.attempts[Math.min(attempt, node.attempts.length - 1)]!
+    const durationMs = Math.round((a.durationPct * node.timeoutMs) / 100)
+    const failWith = (message: string, isRetryable: boolean) => () => {
+      throw new Task.TaskRunError({ message, isRetryable })
+    }
+    switch (a.outcome) {
+      case "succeed":
+        return PlainTime.sleep(durationMs)
+      case "retryable":
+        return PlainTime.sleep(durationMs).then(failWith(`${id} failed`, true))
+      case "fatal":
+        return PlainTime.sleep(durationMs).then(failWith(`${id} failed for good`, false))
+      case "hang":
+        return PlainTime.sleep(node.timeoutMs + 1_000 + durationMs)
+    }
+  }
+  /** `definition` run by the plain runner when `node` is plain: `result` gives the run's result. */
+  const plainIf = (node: NodePlan, id: string, definition: TaskDefinition, result: (input: any) => RunResult): TaskDefinition =>
+    node.plain
+      ? {
+        ...definition,
+        decodeInput: Effect.succeed,
+        runPlain: (info: RunInfo, input: unknown) => behavePlain(node, id, info.attempt).then(() => result(input))
+      }
+      : definition
+  const asTask = (definition: TaskDefinition): Task.Task<any, any> => ({ id: definition.id, definition })
   const finalizeOutput = (id: string, input: FinalizeInput<unknown, unknown>) => ({
     f: id,
     parent: input.output,
     children: input.childrenTasksOutputs.map((c: ChildOutput) => c.output)
   })
-  const options = (node: NodePlan, id: string) => ({ id, timeoutMs: node.timeoutMs, retryOptions: node.retry })
+  const retryById = new Map<string, NodePlan["retry"]>()
+  const options = (node: NodePlan, id: string) => {
+    retryById.set(id, node.retry)
+    return { id, timeoutMs: node.timeoutMs, retryOptions: node.retry }
+  }
 
   /** Builds the task of `node`, and its expected final output given the run output it will get. */
   const build = (node: NodePlan): Built & { readonly expect: () => unknown } => {
     const id = `n${next++}`
     if (node.kind === "task") {
-      const task = Task.make({ ...options(node, id), run: (_: unknown, info) => Effect.as(behave(node, id, info.attempt), id) })
+      const made = Task.make({ ...options(node, id), run: (_: unknown, info) => Effect.as(behave(node, id, info.attempt), id) })
+      const task = asTask(plainIf(node, id, made.definition, () => ({ output: id, children: [] })))
       tasks.push(task)
       return { task, id, expect: () => id }
     }
     const children = node.children.map(build)
     const finalize = node.finalize === null ? undefined : buildFinalize(node.finalize)
     const childOutputs = () => children.map((c) => c.expect())
-    const task = Task.parent({
+    const made = Task.parent({
       ...options(node, id),
       runParent: (_: unknown, info) =>
         Effect.as(behave(node, id, info.attempt), { output: id, children: children.map((c, i) => Task.child(c.task, { i })) }),
       ...(finalize === undefined ? {} : { finalize: finalize.options })
     })
+    const withFinalize = finalize === undefined ? made.definition : { ...made.definition, finalize: finalize.adapt(made.definition.finalize!) }
+    const task = asTask(plainIf(node, id, withFinalize, () => ({
+      output: id,
+      children: children.map((c, i) => ({ task: c.task.definition, input: { i } }))
+    })))
     tasks.push(task)
     return {
       task,
@@ -288,12 +342,18 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
   /** A finalize task: its options for the parent, and its expected output given the parent's run output. */
   const buildFinalize = (
     node: NodePlan
-  ): { readonly options: any; readonly expect: (parentOutput: unknown, children: ReadonlyArray<unknown>) => unknown } => {
+  ): {
+    readonly options: any
+    readonly expect: (parentOutput: unknown, children: ReadonlyArray<unknown>) => unknown
+    /** The finalize definition the parent task built, made plain where the plan says so. */
+    readonly adapt: (definition: TaskDefinition) => TaskDefinition
+  } => {
     const id = `n${next++}`
     if (node.kind === "task") {
       return {
         options: { ...options(node, id), run: (input: FinalizeInput<unknown, unknown>, info: { attempt: number }) => Effect.as(behave(node, id, info.attempt), finalizeOutput(id, input)) },
-        expect: (parent, children) => ({ f: id, parent, children })
+        expect: (parent, children) => ({ f: id, parent, children }),
+        adapt: (definition) => plainIf(node, id, definition, (input) => ({ output: finalizeOutput(id, input), children: [] }))
       }
     }
     const children = node.children.map(build)
@@ -307,6 +367,13 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
             children: children.map((c, i) => Task.child(c.task, { i }))
           }),
         ...(finalize === undefined ? {} : { finalize: finalize.options })
+      },
+      adapt: (definition) => {
+        const inner = finalize === undefined ? definition : { ...definition, finalize: finalize.adapt(definition.finalize!) }
+        return plainIf(node, id, inner, (input) => ({
+          output: finalizeOutput(id, input),
+          children: children.map((c, i) => ({ task: c.task.definition, input: { i } }))
+        }))
       },
       expect: (parent, grandchildren) => {
         const runOutput = { f: id, parent, children: grandchildren }
@@ -324,6 +391,11 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     return { atMs: root.atMs, task: built.task, input: { root: index } }
   })
   const cancels: Array<CancelStep> = plan.cancels.map((c) => ({ atMs: c.atMs, target: { pick: c.pick } }))
+  const waits: Array<WaitStep> = plan.waits.map((w) => ({
+    atMs: w.atMs,
+    target: w.root ? { enqueued: w.pick % plan.roots.length } : { pick: w.pick },
+    pollIntervalMs: w.pollIntervalMs
+  }))
 
   const properties = (outcome: Outcome): ReadonlyArray<string> => {
     const problems: Array<string> = []
@@ -337,6 +409,16 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
       if (row.status === "completed" && (outcome.runStarts.get(row.executionId) ?? 0) === 0) {
         problems.push(`${row.executionId} (${row.taskId}) completed without its task function ever running`)
       }
+      // The plan's retry options, exactly: stored as given, and every attempt used before a retryable failure is final.
+      const want = retryById.get(row.taskId)
+      if (want === undefined) continue
+      const r = row.retry
+      if (r.maxAttempts !== want.maxAttempts || r.baseDelayMs !== want.baseDelayMs || r.delayMultiplier !== want.delayMultiplier || r.maxDelayMs !== want.maxDelayMs) {
+        problems.push(`${row.executionId} (${row.taskId}) stored retry options ${JSON.stringify(r)}, the plan gave ${JSON.stringify(want)}`)
+      }
+      if ((row.status === "failed" || row.status === "timed_out") && row.error?.isRetryable === true && row.retryAttempts !== want.maxAttempts) {
+        problems.push(`${row.executionId} (${row.taskId}) ${row.status} after ${row.retryAttempts} retries, the plan allows ${want.maxAttempts}`)
+      }
     }
     return problems
   }
@@ -346,6 +428,7 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     tasks,
     enqueues,
     cancels,
+    waits,
     processes: plan.processes,
     faultPhaseMs: plan.faultPhaseMs,
     faults: plan.faults,

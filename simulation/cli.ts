@@ -9,7 +9,8 @@
  *   --workers W          split the seeds over W processes (default 1)
  *   --until-violation    stop at the first failing seed and say after how many seeds (mutation runs)
  *   --no-shrink          do not shrink failures with fast-check
- *   --backend B          memory (default) or sqlite: a real SQLite file per seed (slower: use fewer seeds)
+ *   --backend B          mixed (default: every 10th seed on a real SQLite file, the others in memory), memory, or
+ *                        sqlite (a real SQLite file per seed: slower, use fewer seeds)
  *
  * Exits with 1 when a seed fails, or when a fault kind or transition is hit in under 1% of the
  * seeds of a run of at least 100 seeds.
@@ -17,7 +18,7 @@
 import { fork } from "node:child_process"
 import { CoverageSummary, type CoverageSnapshot } from "../src/simulation/Coverage.js"
 import type { Report } from "../src/simulation/Simulation.js"
-import { type BackendKind, describeFailure, type Failure, replayCommand, runSeed, shrink } from "./sweep.js"
+import { type BackendKind, describeFailure, type Failure, replayCommand, runSeed, shrink, SQLITE_EVERY } from "./sweep.js"
 
 interface Options {
   readonly seeds: number
@@ -41,8 +42,10 @@ const parse = (argv: ReadonlyArray<string>): Options => {
     return n
   }
   const b = argv.indexOf("--backend")
-  const backend = b < 0 ? "memory" : argv[b + 1]
-  if (backend !== "memory" && backend !== "sqlite") throw new Error(`--backend needs memory or sqlite, got ${String(backend)}`)
+  const backend = b < 0 ? "mixed" : argv[b + 1]
+  if (backend !== "memory" && backend !== "sqlite" && backend !== "mixed") {
+    throw new Error(`--backend needs mixed, memory or sqlite, got ${String(backend)}`)
+  }
   return {
     backend,
     seeds: value("--seeds") ?? 3_000,
@@ -190,7 +193,7 @@ const main = async (): Promise<number> => {
   const missing = seeds >= 100 ? coverage.missing(0.01) : []
   for (const key of missing) console.log(`coverage: '${key}' hit in ${(coverage.share(key) * 100).toFixed(2)}% of seeds, under 1%`)
   console.log(
-    `simulate: ${seeds} seeds (from ${options.from}, ${options.backend} backend), ${failures.length} failing, ${executions} executions, ` +
+    `simulate: ${seeds} seeds (from ${options.from}, ${options.backend === "mixed" ? `every ${SQLITE_EVERY}th on SQLite` : `${options.backend} backend`}), ${failures.length} failing, ${executions} executions, ` +
       `${(simulatedMs / 3_600_000).toFixed(1)} h simulated, in ${elapsedS.toFixed(1)}s (${(seeds / elapsedS).toFixed(1)} seeds/s)`
   )
   if (failures.length > 0) console.log(`replay the first: ${replayCommand(failures[0]!.seed, options.backend)}`)

@@ -11,15 +11,27 @@ import * as Simulation from "../src/simulation/Simulation.js"
 import * as SqliteFile from "../src/simulation/SqliteFile.js"
 import { countNodes, planArb, planOf, prune, scenarioOf, type WorkloadPlan } from "./Workload.js"
 
-/** The storage backend a run uses: the in-memory one, or a SQLite file of its own (temporary). */
-export type BackendKind = "memory" | "sqlite"
+/**
+ * The storage backend of a sweep: the in-memory one, a SQLite file per seed (temporary), or
+ * `mixed` (the default): every {@link SQLITE_EVERY}th seed on SQLite, the others in memory.
+ */
+export type BackendKind = "memory" | "sqlite" | "mixed"
 
-/** The command that replays one seed. */
-export const replayCommand = (seed: number, backend: BackendKind = "memory"): string =>
-  `npm run simulate -- --seed ${seed}${backend === "memory" ? "" : ` --backend ${backend}`}`
+/** In a `mixed` sweep, seeds that are a multiple of this run on SQLite. */
+export const SQLITE_EVERY = 10
+
+/** The backend seed `seed` runs on in a sweep of `kind`. */
+export const backendOf = (kind: BackendKind, seed: number): "memory" | "sqlite" =>
+  kind === "mixed" ? (seed % SQLITE_EVERY === 0 ? "sqlite" : "memory") : kind
+
+/** The command that replays one seed (the default, `mixed`, picks the seed's backend by itself). */
+export const replayCommand = (seed: number, backend: BackendKind = "mixed"): string => {
+  const own = backendOf(backend, seed)
+  return `npm run simulate -- --seed ${seed}${own === backendOf("mixed", seed) ? "" : ` --backend ${own}`}`
+}
 
 /** Runs `f` with a scenario's backend field: nothing for memory, a fresh SQLite file (removed afterwards) for sqlite. */
-const withBackend = <A>(backend: BackendKind, f: (extra: Partial<Simulation.Scenario>) => A): A => {
+const withBackend = <A>(backend: "memory" | "sqlite", f: (extra: Partial<Simulation.Scenario>) => A): A => {
   if (backend === "memory") return f({})
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tasks-sim-"))
   try {
@@ -33,13 +45,13 @@ const withBackend = <A>(backend: BackendKind, f: (extra: Partial<Simulation.Scen
 export const planFor = (seed: number): WorkloadPlan => prune(planOf(seed))
 
 /** Runs one plan. */
-export const runPlan = (plan: WorkloadPlan, onTrace?: (line: string) => void, backend: BackendKind = "memory"): Simulation.Report =>
-  withBackend(backend, (extra) =>
+export const runPlan = (plan: WorkloadPlan, onTrace?: (line: string) => void, backend: BackendKind = "mixed"): Simulation.Report =>
+  withBackend(backendOf(backend, plan.seed), (extra) =>
     Simulation.run(onTrace === undefined ? { ...scenarioOf(plan), ...extra } : { ...scenarioOf(plan), ...extra, onTrace }))
 
 /** Runs one seed; `seed` is also the run's own seed when the plan is replayed from it. */
-export const runSeed = (seed: number, onTrace?: (line: string) => void, backend: BackendKind = "memory"): Simulation.Report => {
-  const report = runPlan(planFor(seed), onTrace, backend)
+export const runSeed = (seed: number, onTrace?: (line: string) => void, backend: BackendKind = "mixed"): Simulation.Report => {
+  const report = runPlan(planFor(seed), onTrace, backendOf(backend, seed))
   return { ...report, seed }
 }
 
@@ -62,7 +74,7 @@ export const sweep = (
   from: number,
   count: number,
   onSeed?: (seed: number, report: Simulation.Report) => void,
-  backend: BackendKind = "memory"
+  backend: BackendKind = "mixed"
 ): SweepResult => {
   const coverage = new CoverageSummary()
   const failures: Array<Failure> = []
@@ -80,6 +92,33 @@ export const sweep = (
   return { seeds: count, failures, coverage, elapsedMs: performance.now() - started, executions, simulatedMs }
 }
 
+/**
+ * {@link sweep}, giving the event loop a turn every `yieldEvery` seeds (a test runner's worker must
+ * answer its parent while a long sweep runs).
+ */
+export const sweepYielding = async (
+  from: number,
+  count: number,
+  backend: BackendKind = "mixed",
+  yieldEvery = 20
+): Promise<SweepResult> => {
+  const coverage = new CoverageSummary()
+  const failures: Array<Failure> = []
+  let elapsedMs = 0
+  let executions = 0
+  let simulatedMs = 0
+  for (let start = from; start < from + count; start += yieldEvery) {
+    const part = sweep(start, Math.min(yieldEvery, from + count - start), undefined, backend)
+    coverage.merge(part.coverage.snapshot())
+    failures.push(...part.failures)
+    elapsedMs += part.elapsedMs
+    executions += part.executions
+    simulatedMs += part.simulatedMs
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return { seeds: count, failures, coverage, elapsedMs, executions, simulatedMs }
+}
+
 export interface Shrunk {
   readonly plan: WorkloadPlan
   readonly report: Simulation.Report
@@ -94,16 +133,17 @@ export interface Shrunk {
 export const shrink = (
   seed: number,
   fails: (report: Simulation.Report) => boolean = (report) => !report.ok,
-  backend: BackendKind = "memory"
+  backend: BackendKind = "mixed"
 ): Shrunk | undefined => {
-  const details = fc.check(fc.property(planArb, (plan) => !fails(runPlan(prune(plan), undefined, backend))), { seed, numRuns: 1 })
+  const own = backendOf(backend, seed)
+  const details = fc.check(fc.property(planArb, (plan) => !fails(runPlan(prune(plan), undefined, own))), { seed, numRuns: 1 })
   if (!details.failed || details.counterexample === null) return undefined
   const plan = prune(details.counterexample[0])
-  return { plan, report: runPlan(plan, undefined, backend), nodes: plan.roots.reduce((n, r) => n + countNodes(r.node), 0), shrinks: details.numShrinks }
+  return { plan, report: runPlan(plan, undefined, own), nodes: plan.roots.reduce((n, r) => n + countNodes(r.node), 0), shrinks: details.numShrinks }
 }
 
 /** A short text for a failure: the seed, how to replay it, its violations and last events. */
-export const describeFailure = (failure: Failure, shrunk?: Shrunk, backend: BackendKind = "memory"): string => {
+export const describeFailure = (failure: Failure, shrunk?: Shrunk, backend: BackendKind = "mixed"): string => {
   const lines = [
     `seed ${failure.seed} FAILED (trace ${failure.report.traceHash})`,
     `  replay: ${replayCommand(failure.seed, backend)}`,

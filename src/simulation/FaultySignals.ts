@@ -9,7 +9,15 @@ import type { Listener, Signals } from "../Signals.js"
 import type { FaultInjector } from "./Faults.js"
 
 /** @since 0.1.0 @category constructors */
-export const make = (inner: Signals["Type"], process: { readonly alive: boolean }, faults: FaultInjector): Signals["Type"] => {
+export const make = (
+  inner: Signals["Type"],
+  process: {
+    readonly alive: boolean
+    /** Told of each cancel wake-up the process got. */
+    readonly cancelDelivered?: (executionIds: ReadonlyArray<string>) => void
+  },
+  faults: FaultInjector
+): Signals["Type"] => {
   const send = (effect: Effect.Effect<void>): Effect.Effect<void> =>
     Effect.suspend(() => {
       switch (faults.signalFault()) {
@@ -39,10 +47,21 @@ export const make = (inner: Signals["Type"], process: { readonly alive: boolean 
     notifyFinished: (ids) => send(inner.notifyFinished(ids)),
     notifyCancelled: (ids) => send(inner.notifyCancelled(ids)),
     subscribe: (listener) => {
-      const wrapped: { ready?: () => void; cancelled?: (ids: ReadonlyArray<string>) => void } = {}
-      const { cancelled, ready } = listener
+      const wrapped: {
+        ready?: () => void
+        cancelled?: (ids: ReadonlyArray<string>) => void
+        finished?: (ids: ReadonlyArray<string>) => void
+      } = {}
+      const { cancelled, finished, ready } = listener
       if (ready !== undefined) wrapped.ready = () => receive(ready)
-      if (cancelled !== undefined) wrapped.cancelled = (ids) => receive(() => cancelled(ids))
+      if (cancelled !== undefined) {
+        wrapped.cancelled = (ids) =>
+          receive(() => {
+            process.cancelDelivered?.(ids)
+            cancelled(ids)
+          })
+      }
+      if (finished !== undefined) wrapped.finished = (ids) => receive(() => finished(ids))
       return inner.subscribe(wrapped as Listener)
     }
   }

@@ -17,7 +17,12 @@ export interface ProcessHandle {
   readonly alive: boolean
   /** Marks the process dead at once and has the harness kill it. */
   readonly crash: (why: string) => void
+  /** Told of each injected fault or slow call: the call (and its retries) may take `busyForMs` longer. */
+  readonly disturbed?: (busyForMs: number) => void
 }
+
+/** How long the engine's retries of a failed call may take (the finish batcher backs off 20 ms × 2^n, 6 times). */
+const RETRIES_MS = 3_000
 
 /** @since 0.1.0 @category constructors */
 export const make = (inner: TaskStorage["Type"], process: ProcessHandle, faults: FaultInjector): TaskStorage["Type"] => {
@@ -25,6 +30,7 @@ export const make = (inner: TaskStorage["Type"], process: ProcessHandle, faults:
     Effect.suspend(() => {
       if (!process.alive) return Effect.interrupt
       const { fault, slowMs } = faults.storageFault(mutating)
+      if (fault !== "none" || slowMs > 0) process.disturbed?.(slowMs + (fault === "none" ? 0 : RETRIES_MS))
       const reach = Effect.suspend(() => (process.alive ? run : Effect.interrupt))
       const dieThen = (why: string) =>
         Effect.suspend(() => {

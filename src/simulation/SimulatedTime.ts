@@ -23,7 +23,7 @@ export interface Timer {
 }
 
 /** How a {@link Timeline.run} ended. @since 0.1.0 @category models */
-export type RunEnd = "done" | "stalled" | "limit"
+export type RunEnd = "done" | "stalled" | "limit" | "steps"
 
 /**
  * The simulated timeline: the true time, the pending timers and the queue of runnable fiber tasks.
@@ -53,9 +53,14 @@ export class Timeline {
     this.queue.push(task)
   }
 
-  /** Runs queued tasks, in order, until the queue is empty. */
-  runQueued(): void {
+  /** Runs queued tasks, in order, until the queue is empty (or `maxSteps` tasks ran in all). */
+  runQueued(maxSteps = Number.POSITIVE_INFINITY): void {
     while (this.head < this.queue.length) {
+      if (this.steps >= maxSteps) {
+        this.queue = this.queue.slice(this.head)
+        this.head = 0
+        return
+      }
       const task = this.queue[this.head]!
       this.queue[this.head] = undefined
       this.head++
@@ -81,12 +86,14 @@ export class Timeline {
 
   /**
    * Runs fiber tasks and fires timers until `done()` holds ("done"), nothing is left to run
-   * ("stalled"), or the next timer lies after `limitMs` ("limit").
+   * ("stalled"), the next timer lies after `limitMs` ("limit"), or more than `maxSteps` fiber tasks
+   * ran in all ("steps": a livelock that does not move time).
    */
-  run(done: () => boolean, limitMs: number): RunEnd {
+  run(done: () => boolean, limitMs: number, maxSteps = Number.POSITIVE_INFINITY): RunEnd {
     for (;;) {
-      this.runQueued()
+      this.runQueued(maxSteps)
       if (done()) return "done"
+      if (this.steps >= maxSteps) return "steps"
       if (!this.fireNext(limitMs)) return this.timers.size === 0 ? "stalled" : "limit"
     }
   }
