@@ -7,7 +7,7 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ExecutionRow } from "./ExecutionRow.js"
-import { Heap } from "./internal/Heap.js"
+import { Heap } from "./internal/executor/Heap.js"
 import * as StorageDriver from "./StorageDriver.js"
 import { TaskStorage } from "./TaskStorage.js"
 

@@ -5,7 +5,7 @@
 import { describe, it } from "@effect/vitest"
 import { assert } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { Heap } from "../src/internal/Heap.js"
+import { Heap } from "../src/internal/executor/Heap.js"
 
 type Op = { readonly _tag: "push"; readonly key: number } | { readonly _tag: "pop" } | { readonly _tag: "retain"; readonly mod: number }
 

@@ -16,8 +16,8 @@ import * as Scope from "effect/Scope"
 import type { Signals } from "../Signals.js"
 import { isFinished } from "../TaskStatus.js"
 import type { TaskStorage } from "../TaskStorage.js"
-import * as Loop from "./Loop.js"
-import { Wakeup } from "./Wakeup.js"
+import * as Loop from "./executor/Loop.js"
+import { Wakeup } from "./executor/Wakeup.js"
 
 interface Watch {
   readonly executionId: string

@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import type * as Scheduler from "effect/Scheduler"
-import { Heap } from "../internal/Heap.js"
+import { Heap } from "../internal/executor/Heap.js"
 
 /** A pending timer; set `cancelled` to drop it. @since 0.1.0 @category models */
 export interface Timer {

@@ -6,8 +6,8 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import type { ExecutionRow } from "../ExecutionRow.js"
-import type * as Planner from "../Planner.js"
+import type { ExecutionRow } from "../../ExecutionRow.js"
+import type * as Planner from "../../Planner.js"
 
 const annotated = (row: ExecutionRow, effect: Effect.Effect<void>): Effect.Effect<void> =>
   Effect.annotateLogs(effect, { executionId: row.executionId, taskId: row.taskId, attempt: row.retryAttempts })

@@ -11,10 +11,10 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type { RunningExecution } from "./internal/ExecutorState.js"
-import { Heap } from "./internal/Heap.js"
-import * as Loop from "./internal/Loop.js"
-import { Wakeup } from "./internal/Wakeup.js"
+import type { RunningExecution } from "./ExecutorState.js"
+import { Heap } from "./Heap.js"
+import * as Loop from "./Loop.js"
+import { Wakeup } from "./Wakeup.js"
 
 /** @since 0.1.0 @category models */
 export class RunTimeouts {

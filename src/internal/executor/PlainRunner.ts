@@ -13,12 +13,12 @@
  */
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type { ExecutionRow } from "./ExecutionRow.js"
-import type { RunningExecution } from "./internal/ExecutorState.js"
-import type * as Planner from "./Planner.js"
+import type { ExecutionRow } from "../../ExecutionRow.js"
+import type { RunningExecution } from "./ExecutorState.js"
+import type * as Planner from "../../Planner.js"
 import * as Runner from "./Runner.js"
-import * as Serialization from "./Serialization.js"
-import { isIdentityCodec, type RunResult, type TaskDefinition } from "./TaskDefinition.js"
+import * as Serialization from "../../Serialization.js"
+import { isIdentityCodec, type RunResult, type TaskDefinition } from "../../TaskDefinition.js"
 
 /** True when the executor can run `definition` without a fiber. @since 0.1.0 @category utils */
 export const canRunPlain = (definition: TaskDefinition | undefined): definition is TaskDefinition & {
