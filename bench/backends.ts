@@ -3,8 +3,8 @@
  * Postgres plug in through the facade's `createSqliteStorage` / `createPostgresStorage` as soon as the
  * package exports them (until then they are reported as unavailable).
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs/promises"

@@ -128,8 +128,15 @@ export const lockWait: Scenario["run"] = async (ctx: ScenarioContext): Promise<R
     const { control, enqueueWaitMs, locked } = await measureOnce(shared.filename, executor)
     const scenario = `lock held by another process for ${HOLD_MS / 1000} s`
     const detail = { samples: locked.samples, enqueueWaitMs: Number(enqueueWaitMs.toFixed(1)), control }
-    const figure = (metric: string, value: number, target?: Figure["target"]): Figure =>
-      ({ backend: ctx.backend, scenario, metric, value, unit: "ms", target, detail })
+    const figure = (metric: string, value: number, target?: Figure["target"]): Figure => ({
+      backend: ctx.backend,
+      scenario,
+      metric,
+      value,
+      unit: "ms",
+      target,
+      detail
+    })
     return [
       figure("event-loop delay p50", locked.p50),
       figure("event-loop delay p99", locked.p99, ctx.target("lockWaitP99")),

@@ -3,7 +3,7 @@
  * only enqueues and waits (its executor is never started). Measures flat throughput across the
  * processes and cross-process enqueue → start latency.
  */
-import { fork, type ChildProcess } from "node:child_process"
+import { type ChildProcess, fork } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { DurableExecutor, DurableTask } from "../src/index.js"
@@ -78,7 +78,13 @@ export const multiProcess = (processes: number): Scenario["run"] => async (ctx) 
       toDone.push(done - sent)
     }
     const scenario = `${processes} executor processes`
-    const fig = (metric: string, value: number, unit: string, key?: string, detail?: Record<string, unknown>): Figure => ({
+    const fig = (
+      metric: string,
+      value: number,
+      unit: string,
+      key?: string,
+      detail?: Record<string, unknown>
+    ): Figure => ({
       backend: ctx.backend,
       scenario,
       metric,
@@ -89,7 +95,9 @@ export const multiProcess = (processes: number): Scenario["run"] => async (ctx) 
     })
     return [
       fig("flat executions/s", flat.rate, "/s", "mpFlat", { executions: ctx.sizes.flat, wallMs: flat.wallMs }),
-      fig("enqueue→start p50 (cross-process)", percentile(toStart, 50), "ms", "mpStartP50", { samples: toStart.length }),
+      fig("enqueue→start p50 (cross-process)", percentile(toStart, 50), "ms", "mpStartP50", {
+        samples: toStart.length
+      }),
       fig("enqueue→start p99 (cross-process)", percentile(toStart, 99), "ms"),
       fig("enqueue→completed p50 (cross-process)", percentile(toDone, 50), "ms")
     ]

@@ -44,8 +44,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Options => {
       const v = value()
       if (v !== "build" && v !== "src") throw new Error("--engine is build or src")
       engine = v
-    }
-    else if (arg === "--out") out = value()
+    } else if (arg === "--out") out = value()
     else if (arg === "--backend") backendList = new Set(value().split(","))
     else if (arg === "--scenario") scenarioList = new Set(value().split(","))
     else throw new Error(`unknown option ${arg} (see the top of bench/run.ts)`)
@@ -73,7 +72,17 @@ const buildEngine = (): string => {
   const root = path.resolve(here, "..")
   const outDir = path.join(here, "results", ".engine")
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-  const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", outDir, "--declaration", "false", "--sourceMap", "false"], {
+  const result = spawnSync(process.execPath, [
+    tsc,
+    "-p",
+    "tsconfig.build.json",
+    "--outDir",
+    outDir,
+    "--declaration",
+    "false",
+    "--sourceMap",
+    "false"
+  ], {
     cwd: root,
     stdio: "inherit"
   })
@@ -94,7 +103,10 @@ const memoryScenario: Scenario["run"] = async (ctx) => {
     let text = ""
     child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()))
     child.once("error", reject)
-    child.once("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`memory probe exited with code ${String(code)}`))))
+    child.once(
+      "exit",
+      (code) => (code === 0 ? resolve(text) : reject(new Error(`memory probe exited with code ${String(code)}`)))
+    )
   })
   const report = JSON.parse(output.trim().split("\n").pop()!) as {
     executions: number
@@ -107,7 +119,15 @@ const memoryScenario: Scenario["run"] = async (ctx) => {
   const detail = { executions: report.executions, wallMs: report.wallMs, heapAtStartMB: mb(report.heapBefore) }
   const scenario = `memory, ${report.executions.toLocaleString("en-US")} completed`
   return [
-    { backend: ctx.backend, scenario, metric: "retained heap", value: mb(report.heapAfter), unit: "MB", target: ctx.target("retainedHeap"), detail },
+    {
+      backend: ctx.backend,
+      scenario,
+      metric: "retained heap",
+      value: mb(report.heapAfter),
+      unit: "MB",
+      target: ctx.target("retainedHeap"),
+      detail
+    },
     { backend: ctx.backend, scenario, metric: "peak RSS", value: mb(report.peakRss), unit: "MB", detail }
   ]
 }
@@ -121,8 +141,12 @@ const plan = (
 ): ReadonlyArray<Scenario> => {
   const byName = new Map(scenarios.map((s) => [s.name, s] as const))
   const pick = (...names: Array<string>) => names.map((n) => byName.get(n)!)
-  if (backend === "memory") return [...pick("flat", "flat-each", "fanout", "wide", "latency"), { name: "memory", run: memoryScenario }]
-  if (backend === "postgres") return [...pick("flat", "fanout", "wide", "latency"), { name: "multiprocess", run: multiProcess(2) }]
+  if (backend === "memory") {
+    return [...pick("flat", "flat-each", "fanout", "wide", "latency"), { name: "memory", run: memoryScenario }]
+  }
+  if (backend === "postgres") {
+    return [...pick("flat", "fanout", "wide", "latency"), { name: "multiprocess", run: multiProcess(2) }]
+  }
   return [...pick("flat", "fanout", "wide", "latency"), { name: "lock-wait", run: lockWait }]
 }
 
@@ -162,28 +186,43 @@ const main = async () => {
     loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
     engine: engineSource
   }
-  console.log(`durable-tasks benchmark${options.quick ? " (--quick)" : ""}: Node ${machine.node}, ${machine.cores} cores (${machine.cpuModel}), ${machine.platform}, load ${machine.loadAverageAtStart.join(" ")}; engine: ${engineSource}`)
+  console.log(
+    `durable-tasks benchmark${
+      options.quick ? " (--quick)" : ""
+    }: Node ${machine.node}, ${machine.cores} cores (${machine.cpuModel}), ${machine.platform}, load ${
+      machine.loadAverageAtStart.join(" ")
+    }; engine: ${engineSource}`
+  )
 
   const figures: Array<Figure> = []
   const errors: Array<{ backend: string; scenario: string; error: string }> = []
   const unavailable: Array<{ backend: string; reason: string }> = []
   for (const backend of backends()) {
     if (options.backends !== undefined && !options.backends.has(backend.name)) continue
-    const reason = await backend.setup().catch((e: unknown) => `setup failed: ${e instanceof Error ? e.message : String(e)}`)
+    const reason = await backend.setup().catch((e: unknown) =>
+      `setup failed: ${e instanceof Error ? e.message : String(e)}`
+    )
     if (reason !== undefined) {
       console.log(`- ${backend.name}: skipped (${reason})`)
       unavailable.push({ backend: backend.name, reason })
       continue
     }
     try {
-      const ctx: ScenarioContext = { backend: backend.name, open: backend.open, sizes, target: (key) => targets[`${backend.name}/${key}`] }
+      const ctx: ScenarioContext = {
+        backend: backend.name,
+        open: backend.open,
+        sizes,
+        target: (key) => targets[`${backend.name}/${key}`]
+      }
       for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait)) {
         if (options.scenarios !== undefined && !options.scenarios.has(scenario.name)) continue
         process.stdout.write(`- ${backend.name} / ${scenario.name} … `)
         try {
           const result = await withTimeout(scenario.run(ctx), options.quick ? 180_000 : 600_000, scenario.name)
           figures.push(...result)
-          console.log(result.map((f) => `${f.metric} ${formatNumber(f.value)}${f.unit === "/s" ? "/s" : ` ${f.unit}`}`).join(", "))
+          console.log(
+            result.map((f) => `${f.metric} ${formatNumber(f.value)}${f.unit === "/s" ? "/s" : ` ${f.unit}`}`).join(", ")
+          )
         } catch (e) {
           const error = e instanceof Error ? e.message : String(e)
           console.log(`FAILED: ${error}`)
@@ -212,10 +251,20 @@ const main = async () => {
       cpuOf(f)
     ])
   ))
-  console.log("(throughput: median of the measured runs after warm-up runs; CPU: this process, all threads, GC included)")
+  console.log(
+    "(throughput: median of the measured runs after warm-up runs; CPU: this process, all threads, GC included)"
+  )
   for (const e of errors) console.log(`FAILED ${e.backend} / ${e.scenario}: ${e.error}`)
 
-  const report = { machine, quick: options.quick, sizes, finishedAt: new Date().toISOString(), figures, errors, unavailable }
+  const report = {
+    machine,
+    quick: options.quick,
+    sizes,
+    finishedAt: new Date().toISOString(),
+    figures,
+    errors,
+    unavailable
+  }
   const out = options.out ?? path.join(here, "results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`)
   await fs.mkdir(path.dirname(out), { recursive: true })
   await fs.writeFile(out, JSON.stringify(report, null, 2) + "\n")

@@ -95,10 +95,14 @@ export const enqueueAll = <I, O>(
     : Promise.all(inputs.map((input) => executor.enqueueTask(task, input)))
 
 /** Waits for every handle; throws when one did not complete. */
-export const waitAll = async <O>(handles: ReadonlyArray<DurableTaskHandle<O>>): Promise<ReadonlyArray<DurableTaskExecution<O>>> => {
+export const waitAll = async <O>(
+  handles: ReadonlyArray<DurableTaskHandle<O>>
+): Promise<ReadonlyArray<DurableTaskExecution<O>>> => {
   const executions = await Promise.all(handles.map((h) => h.waitAndGetExecution()))
   const bad = executions.find((e) => e.status !== "completed")
-  if (bad !== undefined) throw new Error(`execution ${bad.executionId} finished as ${bad.status}: ${bad.error?.message ?? ""}`)
+  if (bad !== undefined) {
+    throw new Error(`execution ${bad.executionId} finished as ${bad.status}: ${bad.error?.message ?? ""}`)
+  }
   return executions
 }
 
@@ -139,7 +143,12 @@ const timed = async (executions: number, once: () => Promise<Record<string, unkn
   const detail = await once()
   const wallMs = nowMs() - t0
   const used = process.cpuUsage(cpu)
-  return { executions, wallMs, cpuUsPerExecution: (used.user + used.system) / executions, ...(detail ? { detail } : {}) }
+  return {
+    executions,
+    wallMs,
+    cpuUsPerExecution: (used.user + used.system) / executions,
+    ...(detail ? { detail } : {})
+  }
 }
 
 const median = (values: ReadonlyArray<number>): number => percentile(values, 50)
@@ -167,7 +176,11 @@ export const measure = async (ctx: ScenarioContext, run: () => Promise<Run>): Pr
     detail: {
       executions: runs[0]!.executions,
       warmupRuns: warmups,
-      runs: runs.map((r) => ({ wallMs: Number(r.wallMs.toFixed(1)), cpuUsPerExecution: Number(r.cpuUsPerExecution.toFixed(1)), ...r.detail })),
+      runs: runs.map((r) => ({
+        wallMs: Number(r.wallMs.toFixed(1)),
+        cpuUsPerExecution: Number(r.cpuUsPerExecution.toFixed(1)),
+        ...r.detail
+      })),
       cpuUsPerExecution: Number(median(runs.map((r) => r.cpuUsPerExecution)).toFixed(1))
     }
   }
@@ -205,11 +218,15 @@ const fanout: Scenario["run"] = (ctx) => {
     parent = executor.parentTask({
       id: "fanout",
       timeoutMs: TIMEOUT_MS,
-      runParent: (_ctx, n: number) => ({ output: n, childrenTasks: [{ task: child, input: 1 }, { task: child, input: 2 }] }),
+      runParent: (_ctx, n: number) => ({
+        output: n,
+        childrenTasks: [{ task: child, input: 1 }, { task: child, input: 2 }]
+      }),
       finalizeTask: {
         id: "fanout_finalize",
         timeoutMs: TIMEOUT_MS,
-        run: (_ctx, input: { childrenTasksOutputs: ReadonlyArray<{ output: unknown }> }) => input.childrenTasksOutputs.length
+        run: (_ctx, input: { childrenTasksOutputs: ReadonlyArray<{ output: unknown }> }) =>
+          input.childrenTasksOutputs.length
       }
     })
   }, async (executor) => {
@@ -240,14 +257,19 @@ const wide: Scenario["run"] = (ctx) => {
     parent = executor.parentTask({
       id: "wide",
       timeoutMs: TIMEOUT_MS,
-      runParent: (_ctx, n: number) => ({ output: n, childrenTasks: range(width).map((i) => ({ task: child, input: i })) }),
+      runParent: (_ctx, n: number) => ({
+        output: n,
+        childrenTasks: range(width).map((i) => ({ task: child, input: i }))
+      }),
       finalizeTask: {
         id: "wide_finalize",
         timeoutMs: TIMEOUT_MS,
-        run: (_ctx, input: { childrenTasksOutputs: ReadonlyArray<{ output: unknown }> }) => input.childrenTasksOutputs.length
+        run: (_ctx, input: { childrenTasksOutputs: ReadonlyArray<{ output: unknown }> }) =>
+          input.childrenTasksOutputs.length
       }
     })
-    const step = (k: number) => executor.task({ id: `chain_step_${k}`, timeoutMs: TIMEOUT_MS, run: (_ctx, n: number) => n + 1 })
+    const step = (k: number) =>
+      executor.task({ id: `chain_step_${k}`, timeoutMs: TIMEOUT_MS, run: (_ctx, n: number) => n + 1 })
     chain = executor.sequentialTasks(step(1), step(2), step(3), step(4))
   }, async (executor) => {
     const executions = ctx.sizes.wideParents * (ctx.sizes.wideChildren + 2) + ctx.sizes.chains * 9
@@ -257,7 +279,9 @@ const wide: Scenario["run"] = (ctx) => {
         let wideMs = 0
         let chainsMs = 0
         await Promise.all([
-          enqueueAll(executor, parent, range(ctx.sizes.wideParents), "batch").then(waitAll).then(() => (wideMs = nowMs() - t0)),
+          enqueueAll(executor, parent, range(ctx.sizes.wideParents), "batch").then(waitAll).then(
+            () => (wideMs = nowMs() - t0)
+          ),
           enqueueAll(executor, chain, range(ctx.sizes.chains), "batch").then(waitAll).then((done) => {
             chainsMs = nowMs() - t0
             if (done.some((e, i) => e.output !== i + 4)) throw new Error("a chain computed a wrong output")

@@ -30,18 +30,28 @@ const values: ReadonlyArray<readonly [string, unknown]> = [
     requestedAt: new Date(base)
   }],
   ["small plain JSON input", { orderId: "ord_01HZX3", amountCents: 12_999, items: [{ sku: "A-1", qty: 2 }] }],
-  ["1,000 objects with dates", Array.from({ length: 1_000 }, (_, i) => ({
-    id: i,
-    name: `item ${i}`,
-    active: i % 3 !== 0,
-    score: i * 1.25,
-    createdAt: new Date(base + i * 60_000),
-    updatedAt: new Date(base + i * 120_000)
-  }))],
-  ["Map-heavy (Map of 200 Sets and Maps)", new Map(Array.from({ length: 200 }, (_, i) => [
-    `key-${i}`,
-    { tags: new Set([`t${i}`, `t${i + 1}`, `t${i + 2}`]), seen: new Map([[i, new Date(base + i)], [i + 1, new Date(base)]]), n: BigInt(i) }
-  ]))]
+  [
+    "1,000 objects with dates",
+    Array.from({ length: 1_000 }, (_, i) => ({
+      id: i,
+      name: `item ${i}`,
+      active: i % 3 !== 0,
+      score: i * 1.25,
+      createdAt: new Date(base + i * 60_000),
+      updatedAt: new Date(base + i * 120_000)
+    }))
+  ],
+  [
+    "Map-heavy (Map of 200 Sets and Maps)",
+    new Map(Array.from({ length: 200 }, (_, i) => [
+      `key-${i}`,
+      {
+        tags: new Set([`t${i}`, `t${i + 1}`, `t${i + 2}`]),
+        seen: new Map([[i, new Date(base + i)], [i + 1, new Date(base)]]),
+        n: BigInt(i)
+      }
+    ]))
+  ]
 ]
 
 const errorReducers = { Error: (v: unknown) => v instanceof Error && [v.name, v.message] }
@@ -60,7 +70,11 @@ const libraries: ReadonlyArray<{
   readonly deserialize: (text: string) => unknown
 }> = [
   { name: "JSON (lossy)", serialize: (v) => JSON.stringify(v), deserialize: (t) => JSON.parse(t) },
-  { name: "devalue 6", serialize: (v) => devalue.stringify(v, errorReducers), deserialize: (t) => devalue.parse(t, errorRevivers) },
+  {
+    name: "devalue 6",
+    serialize: (v) => devalue.stringify(v, errorReducers),
+    deserialize: (t) => devalue.parse(t, errorRevivers)
+  },
   { name: "superjson 2", serialize: (v) => superjson.stringify(v), deserialize: (t) => superjson.parse(t) },
   { name: "facade default, as stored", serialize: asStored, deserialize: (t) => Serialization.decode(t, stored) }
 ]
@@ -97,11 +111,23 @@ for (const [valueName, value] of values) {
     const serialize = opsPerSecond(() => void (sink = lib.serialize(value)))
     const deserialize = opsPerSecond(() => void (sink = lib.deserialize(text)))
     const roundTrip = opsPerSecond(() => void (sink = lib.deserialize(lib.serialize(value))))
-    rows.push([valueName, lib.name, "", formatNumber(serialize), formatNumber(deserialize), formatNumber(roundTrip), formatNumber(bytes)])
+    rows.push([
+      valueName,
+      lib.name,
+      "",
+      formatNumber(serialize),
+      formatNumber(deserialize),
+      formatNumber(roundTrip),
+      formatNumber(bytes)
+    ])
   }
 }
 void sink
 
 const os = await import("node:os")
-console.log(`Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load ${os.loadavg()[0]?.toFixed(1)}`)
+console.log(
+  `Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load ${
+    os.loadavg()[0]?.toFixed(1)
+  }`
+)
 console.log(renderTable(["value", "library", "", "serialize/s", "deserialize/s", "round trip/s", "bytes"], rows))

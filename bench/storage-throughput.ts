@@ -20,6 +20,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as DurableExecutorModule from "../src/DurableExecutor.js"
+import * as ExecutorConfig from "../src/ExecutorConfig.js"
+import * as Ids from "../src/Ids.js"
 import {
   createInMemoryStorage,
   createPostgresStorage,
@@ -27,11 +29,9 @@ import {
   DurableExecutor,
   type DurableStorage
 } from "../src/index.js"
-import * as ExecutorConfig from "../src/ExecutorConfig.js"
-import * as Ids from "../src/Ids.js"
 import * as MemoryStorage from "../src/MemoryStorage.js"
-import * as Registry from "../src/Registry.js"
 import * as PgSignals from "../src/PgSignals.js"
+import * as Registry from "../src/Registry.js"
 import * as Signals from "../src/Signals.js"
 import * as SqliteStorage from "../src/SqliteStorage.js"
 import * as SqlStorage from "../src/SqlStorage.js"
@@ -83,7 +83,10 @@ const drain = (backend: Backend) =>
     const client = yield* DurableExecutorModule.makeClient(Effect.succeed(false)).pipe(
       Effect.provide(Layer.mergeAll(Registry.layer(), ExecutorConfig.layer(), Ids.layerRandom))
     )
-    yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) => client.enqueue(trivial, i), { concurrency: 64, discard: true })
+    yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) => client.enqueue(trivial, i), {
+      concurrency: 64,
+      discard: true
+    })
     const t0 = performance.now()
     const done = yield* Effect.scoped(Effect.gen(function*() {
       yield* Layer.build(DurableExecutorModule.layer({ tasks: [trivial] }))
@@ -100,19 +103,24 @@ const facade = async (backend: Backend) => {
   const t0 = performance.now()
   const handles = []
   for (let k = 0; k < n; k += 200) {
-    handles.push(...await Promise.all(Array.from({ length: Math.min(200, n - k) }, (_, i) => executor.enqueueTask(task, k + i))))
+    handles.push(
+      ...await Promise.all(Array.from({ length: Math.min(200, n - k) }, (_, i) => executor.enqueueTask(task, k + i)))
+    )
   }
   const results = await Promise.all(handles.map((h) => h.waitAndGetExecution()))
   const ms = performance.now() - t0
   await executor.shutdown()
-  if (!results.every((r, i) => r.status === "completed" && r.output === i + 1)) throw new Error(`${backend.name}: wrong results`)
+  if (!results.every((r, i) => r.status === "completed" && r.output === i + 1)) {
+    throw new Error(`${backend.name}: wrong results`)
+  }
   return Math.round(n / (ms / 1000))
 }
 
 const main = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tasks-bench-"))
   let pg: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined
-  const url = process.env.DATABASE_URL ?? (backends.includes("postgres") ? (pg = await startEmbeddedPostgres({ fsync: true })).url : "")
+  const url = process.env.DATABASE_URL ??
+    (backends.includes("postgres") ? (pg = await startEmbeddedPostgres({ fsync: true })).url : "")
   let run = 0
   const all: Record<string, Backend> = {
     memory: {
@@ -126,7 +134,11 @@ const main = async () => {
       name: "postgres",
       layer: () => {
         const schema = `bench_${process.pid}_${run++}`
-        return Layer.mergeAll(SqlStorage.layer({ schema }), PgSignals.layer({ channel: SqlStorage.channelOf({ schema }) }), sqlCounter(`"${schema}".durable_tasks_executions`)).pipe(
+        return Layer.mergeAll(
+          SqlStorage.layer({ schema }),
+          PgSignals.layer({ channel: SqlStorage.channelOf({ schema }) }),
+          sqlCounter(`"${schema}".durable_tasks_executions`)
+        ).pipe(
           Layer.provideMerge(PgClient.layer({ url: Redacted.make(url) }))
         )
       },
@@ -146,13 +158,21 @@ const main = async () => {
     }
   }
   try {
-    console.log(`trivial tasks per second, n = ${n}, node ${process.version}, ${os.cpus().length} cores (load ${os.loadavg()[0]!.toFixed(1)})`)
+    console.log(
+      `trivial tasks per second, n = ${n}, node ${process.version}, ${os.cpus().length} cores (load ${
+        os.loadavg()[0]!.toFixed(1)
+      })`
+    )
     for (const name of backends) {
       const backend = all[name]
       if (backend === undefined) throw new Error(`unknown backend ${name}`)
       const { drainPerSecond } = await Effect.runPromise(drain(backend))
       const facadePerSecond = await facade(backend)
-      console.log(`${name.padEnd(14)} drain ${String(drainPerSecond).padStart(12)}/s   facade end-to-end ${String(facadePerSecond).padStart(6)}/s`)
+      console.log(
+        `${name.padEnd(14)} drain ${String(drainPerSecond).padStart(12)}/s   facade end-to-end ${
+          String(facadePerSecond).padStart(6)
+        }/s`
+      )
     }
   } finally {
     await pg?.stop()

@@ -3,8 +3,8 @@
  * storage described in the DURABLE_TASKS_BENCH_STORAGE environment variable, registers the benchmark
  * tasks, starts, says "ready" over IPC and runs until it receives "stop".
  */
-import { engine } from "./engine.js"
 import { openShared, type SharedStorage } from "./backends.js"
+import { engine } from "./engine.js"
 import { defineMultiProcessTasks } from "./multiProcess.js"
 import { executorOptions } from "./scenarios.js"
 

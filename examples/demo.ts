@@ -11,7 +11,14 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { z } from "zod"
-import { createSqliteStorage, DurableExecutor, FINISHED_STATUSES, type DurableTask, type ExecutionRef, type TaskStatus } from "../src/index.js"
+import {
+  createSqliteStorage,
+  DurableExecutor,
+  type DurableTask,
+  type ExecutionRef,
+  FINISHED_STATUSES,
+  type TaskStatus
+} from "../src/index.js"
 
 const dir = ".durable-tasks"
 const idFile = path.join(dir, "demo.id")
@@ -75,7 +82,7 @@ const uploadFile = executor
     finalizeTask: {
       id: "onUploadFileAndChildrenComplete",
       timeoutMs: 3_000,
-    retryOptions,
+      retryOptions,
       run: async (_ctx, { childrenTasksOutputs, input, output }) => {
         await sleep(100) // ... combine the outputs
         return {
@@ -89,9 +96,9 @@ const uploadFile = executor
     }
   })
 
-
 /** A handle on any execution of the tree, given its reference (getTaskHandle only checks the task id). */
-const handleOf = (ref: ExecutionRef) => executor.getTaskHandle({ id: ref.taskId } as DurableTask<unknown, unknown>, ref.executionId)
+const handleOf = (ref: ExecutionRef) =>
+  executor.getTaskHandle({ id: ref.taskId } as DurableTask<unknown, unknown>, ref.executionId)
 
 /**
  * Polls the root and every execution it references, printing each status change. Descendants are
@@ -107,12 +114,16 @@ const watch = async (root: ExecutionRef, startedAt: number) => {
       if (previous !== execution.status) {
         const ms = String(Math.round(performance.now() - startedAt)).padStart(5)
         const change = previous === undefined ? execution.status : `${previous} → ${execution.status}`
-        const retry = execution.retryAttempts > 0 && execution.status === "ready" ? ` (retry ${execution.retryAttempts})` : ""
+        const retry = execution.retryAttempts > 0 && execution.status === "ready"
+          ? ` (retry ${execution.retryAttempts})`
+          : ""
         console.log(`${ms} ms  ${ref.taskId.padEnd(32)} ${ref.executionId}  ${change}${retry}`)
         last.set(ref.executionId, execution.status)
       }
       for (const child of execution.childrenTaskExecutions ?? []) known.set(child.executionId, child)
-      if (execution.finalizeTaskExecution) known.set(execution.finalizeTaskExecution.executionId, execution.finalizeTaskExecution)
+      if (execution.finalizeTaskExecution) {
+        known.set(execution.finalizeTaskExecution.executionId, execution.finalizeTaskExecution)
+      }
     }
     const allFinished = Array.from(known.keys()).every((id) => FINISHED_STATUSES.has(last.get(id)!))
     if (allFinished) return
@@ -126,7 +137,9 @@ async function app() {
   if (fs.existsSync(idFile)) {
     const executionId = fs.readFileSync(idFile, "utf8").trim()
     handle = await executor.getTaskHandle(uploadFile, executionId)
-    console.log(`resuming ${executionId} from ${path.join(dir, "demo.db")} (status ${(await handle.getExecution()).status})`)
+    console.log(
+      `resuming ${executionId} from ${path.join(dir, "demo.db")} (status ${(await handle.getExecution()).status})`
+    )
   } else {
     handle = await executor.enqueueTask(uploadFile, { filePath: "file.txt", uploadUrl: "https://example.com/upload" })
     fs.writeFileSync(idFile, handle.getExecutionId())

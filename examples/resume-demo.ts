@@ -30,7 +30,11 @@ const step = executor.task({
   retryOptions: { maxAttempts: 3 },
   run: async (ctx, n: number) => {
     await new Promise((resolve) => setTimeout(resolve, 500))
-    console.log(`  step ${String(n).padStart(2)} done by process ${process.pid}${ctx.attempt > 0 ? ` (attempt ${ctx.attempt + 1})` : ""}`)
+    console.log(
+      `  step ${String(n).padStart(2)} done by process ${process.pid}${
+        ctx.attempt > 0 ? ` (attempt ${ctx.attempt + 1})` : ""
+      }`
+    )
     return n * n
   }
 })
@@ -57,8 +61,10 @@ const main = async () => {
     const executionId = fs.readFileSync(idFile, "utf8").trim()
     handle = await executor.getTaskHandle(job, executionId)
     const execution = await handle.getExecution()
-    console.log(`process ${process.pid}: resuming ${executionId} (status ${execution.status}, ` +
-      `${execution.completedChildrenTaskExecutions ?? 0} of 12 steps done)`)
+    console.log(
+      `process ${process.pid}: resuming ${executionId} (status ${execution.status}, ` +
+        `${execution.completedChildrenTaskExecutions ?? 0} of 12 steps done)`
+    )
   } else {
     handle = await executor.enqueueTask(job, { steps: 12 })
     fs.writeFileSync(idFile, handle.getExecutionId())

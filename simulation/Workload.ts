@@ -6,12 +6,19 @@
  */
 import * as Effect from "effect/Effect"
 import * as fc from "effect/FastCheck"
+import type { Faults } from "../src/simulation/index.js"
+import * as PlainTime from "../src/simulation/PlainTime.js"
+import type {
+  CancelStep,
+  EnqueueStep,
+  Outcome,
+  ProcessSettings,
+  Scenario,
+  WaitStep
+} from "../src/simulation/Simulation.js"
 import * as Task from "../src/Task.js"
 import type { ChildOutput, FinalizeInput } from "../src/Task.js"
 import type { RunInfo, RunResult, TaskDefinition } from "../src/TaskDefinition.js"
-import type { Faults } from "../src/simulation/index.js"
-import * as PlainTime from "../src/simulation/PlainTime.js"
-import type { CancelStep, EnqueueStep, Outcome, ProcessSettings, Scenario, WaitStep } from "../src/simulation/Simulation.js"
 
 /** What one attempt of a run does. */
 export type AttemptOutcome = "succeed" | "retryable" | "fatal" | "hang"
@@ -27,7 +34,12 @@ export interface NodePlan {
   /** Run through the engine's plain runner (a `runPlain` function, as the Promise facade's tasks have). */
   readonly plain: boolean
   readonly timeoutMs: number
-  readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly delayMultiplier: number; readonly maxDelayMs: number }
+  readonly retry: {
+    readonly maxAttempts: number
+    readonly baseDelayMs: number
+    readonly delayMultiplier: number
+    readonly maxDelayMs: number
+  }
   /** Attempt n follows `attempts[min(n, length - 1)]`. */
   readonly attempts: ReadonlyArray<AttemptPlan>
   readonly children: ReadonlyArray<NodePlan>
@@ -40,7 +52,9 @@ export interface WorkloadPlan {
   readonly roots: ReadonlyArray<{ readonly atMs: number; readonly node: NodePlan }>
   readonly cancels: ReadonlyArray<{ readonly atMs: number; readonly pick: number }>
   /** Clients waiting on a root (`root`) or on any unfinished execution, through the engine's wait path. */
-  readonly waits: ReadonlyArray<{ readonly atMs: number; readonly pick: number; readonly root: boolean; readonly pollIntervalMs: number }>
+  readonly waits: ReadonlyArray<
+    { readonly atMs: number; readonly pick: number; readonly root: boolean; readonly pollIntervalMs: number }
+  >
   readonly processes: ReadonlyArray<ProcessSettings>
   readonly faultPhaseMs: number
   readonly faults: Faults.FaultPlan
@@ -101,8 +115,13 @@ const parentArb = (level: number): fc.Arbitrary<NodePlan> =>
     }))
 
 const finalizeArb = (level: number): fc.Arbitrary<NodePlan> =>
-  memoized(`finalize${level}`, () =>
-    level >= MAX_LEVEL ? leafArb : fc.oneof({ arbitrary: leafArb, weight: 3 }, { arbitrary: parentArb(level), weight: 1 }))
+  memoized(
+    `finalize${level}`,
+    () =>
+      level >= MAX_LEVEL
+        ? leafArb
+        : fc.oneof({ arbitrary: leafArb, weight: 3 }, { arbitrary: parentArb(level), weight: 1 })
+  )
 
 /**
  * A sequential chain of `length` tasks, as the facade builds it: a parent with the first task as
@@ -138,9 +157,8 @@ const settingsArb: fc.Arbitrary<ProcessSettings> = fc.record({
 
 /** A rate: zero for some seeds, up to `maxPerMille`/1000 for others. */
 const rateArb = (maxPerMille: number): fc.Arbitrary<number> =>
-  fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.integer({ min: 1, max: maxPerMille }), weight: 3 }).map((n) =>
-    n / 1000
-  )
+  fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.integer({ min: 1, max: maxPerMille }), weight: 3 })
+    .map((n) => n / 1000)
 
 const faultEventArb = (phaseMs: number): fc.Arbitrary<Faults.FaultEvent> => {
   const atMs = fc.integer({ min: 0, max: phaseMs })
@@ -172,7 +190,9 @@ const faultPlanArb = (phaseMs: number): fc.Arbitrary<Faults.FaultPlan> =>
     }),
     slowCallMaxMs: fc.integer({ min: 10, max: 5_000 }),
     restartAfterCrashMaxMs: fc.integer({ min: 0, max: 10_000 }),
-    events: fc.array(faultEventArb(phaseMs), { maxLength: 8 }).map((events) => [...events].sort((a, b) => a.atMs - b.atMs))
+    events: fc.array(faultEventArb(phaseMs), { maxLength: 8 }).map((events) =>
+      [...events].sort((a, b) => a.atMs - b.atMs)
+    )
   })
 
 /** The arbitrary of a whole plan. */
@@ -185,7 +205,10 @@ export const planArb: fc.Arbitrary<WorkloadPlan> = fc.integer({ min: 10_000, max
     }),
     cancels: fc.oneof(
       fc.constant([]),
-      fc.array(fc.record({ atMs: fc.integer({ min: 0, max: faultPhaseMs }), pick: fc.nat() }), { minLength: 1, maxLength: 3 })
+      fc.array(fc.record({ atMs: fc.integer({ min: 0, max: faultPhaseMs }), pick: fc.nat() }), {
+        minLength: 1,
+        maxLength: 3
+      })
     ),
     waits: fc.array(
       fc.record({
@@ -234,7 +257,9 @@ interface Built {
 const stripIds = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(stripIds)
   if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "executionId").map(([k, v]) => [k, stripIds(v)]))
+    return Object.fromEntries(
+      Object.entries(value).filter(([k]) => k !== "executionId").map(([k, v]) => [k, stripIds(v)])
+    )
   }
   return value
 }
@@ -256,7 +281,10 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
       case "succeed":
         return Effect.sleep(durationMs)
       case "retryable":
-        return Effect.zipRight(Effect.sleep(durationMs), Effect.fail(new Task.TaskRunError({ message: `${id} failed`, isRetryable: true })))
+        return Effect.zipRight(
+          Effect.sleep(durationMs),
+          Effect.fail(new Task.TaskRunError({ message: `${id} failed`, isRetryable: true }))
+        )
       case "fatal":
         return Effect.zipRight(
           Effect.sleep(durationMs),
@@ -285,7 +313,12 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     }
   }
   /** `definition` run by the plain runner when `node` is plain: `result` gives the run's result. */
-  const plainIf = (node: NodePlan, id: string, definition: TaskDefinition, result: (input: any) => RunResult): TaskDefinition =>
+  const plainIf = (
+    node: NodePlan,
+    id: string,
+    definition: TaskDefinition,
+    result: (input: any) => RunResult
+  ): TaskDefinition =>
     node.plain
       ? {
         ...definition,
@@ -309,7 +342,10 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
   const build = (node: NodePlan): Built & { readonly expect: () => unknown } => {
     const id = `n${next++}`
     if (node.kind === "task") {
-      const made = Task.make({ ...options(node, id), run: (_: unknown, info) => Effect.as(behave(node, id, info.attempt), id) })
+      const made = Task.make({
+        ...options(node, id),
+        run: (_: unknown, info) => Effect.as(behave(node, id, info.attempt), id)
+      })
       const task = asTask(plainIf(node, id, made.definition, () => ({ output: id, children: [] })))
       tasks.push(task)
       return { task, id, expect: () => id }
@@ -320,10 +356,15 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     const made = Task.parent({
       ...options(node, id),
       runParent: (_: unknown, info) =>
-        Effect.as(behave(node, id, info.attempt), { output: id, children: children.map((c, i) => Task.child(c.task, { i })) }),
+        Effect.as(behave(node, id, info.attempt), {
+          output: id,
+          children: children.map((c, i) => Task.child(c.task, { i }))
+        }),
       ...(finalize === undefined ? {} : { finalize: finalize.options })
     })
-    const withFinalize = finalize === undefined ? made.definition : { ...made.definition, finalize: finalize.adapt(made.definition.finalize!) }
+    const withFinalize = finalize === undefined
+      ? made.definition
+      : { ...made.definition, finalize: finalize.adapt(made.definition.finalize!) }
     const task = asTask(plainIf(node, id, withFinalize, () => ({
       output: id,
       children: children.map((c, i) => ({ task: c.task.definition, input: { i } }))
@@ -351,9 +392,14 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     const id = `n${next++}`
     if (node.kind === "task") {
       return {
-        options: { ...options(node, id), run: (input: FinalizeInput<unknown, unknown>, info: { attempt: number }) => Effect.as(behave(node, id, info.attempt), finalizeOutput(id, input)) },
+        options: {
+          ...options(node, id),
+          run: (input: FinalizeInput<unknown, unknown>, info: { attempt: number }) =>
+            Effect.as(behave(node, id, info.attempt), finalizeOutput(id, input))
+        },
         expect: (parent, children) => ({ f: id, parent, children }),
-        adapt: (definition) => plainIf(node, id, definition, (input) => ({ output: finalizeOutput(id, input), children: [] }))
+        adapt: (definition) =>
+          plainIf(node, id, definition, (input) => ({ output: finalizeOutput(id, input), children: [] }))
       }
     }
     const children = node.children.map(build)
@@ -369,7 +415,9 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
         ...(finalize === undefined ? {} : { finalize: finalize.options })
       },
       adapt: (definition) => {
-        const inner = finalize === undefined ? definition : { ...definition, finalize: finalize.adapt(definition.finalize!) }
+        const inner = finalize === undefined
+          ? definition
+          : { ...definition, finalize: finalize.adapt(definition.finalize!) }
         return plainIf(node, id, inner, (input) => ({
           output: finalizeOutput(id, input),
           children: children.map((c, i) => ({ task: c.task.definition, input: { i } }))
@@ -403,7 +451,9 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
       if (root.row?.status !== "completed") continue
       const got = JSON.stringify(stripIds(root.row.output === null ? undefined : JSON.parse(root.row.output)))
       const want = JSON.stringify(expected.get(root.index))
-      if (got !== want) problems.push(`root #${root.index} (${root.executionId}) completed with ${got}, expected ${want}`)
+      if (got !== want) {
+        problems.push(`root #${root.index} (${root.executionId}) completed with ${got}, expected ${want}`)
+      }
     }
     for (const row of outcome.rows) {
       if (row.status === "completed" && (outcome.runStarts.get(row.executionId) ?? 0) === 0) {
@@ -413,11 +463,24 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
       const want = retryById.get(row.taskId)
       if (want === undefined) continue
       const r = row.retry
-      if (r.maxAttempts !== want.maxAttempts || r.baseDelayMs !== want.baseDelayMs || r.delayMultiplier !== want.delayMultiplier || r.maxDelayMs !== want.maxDelayMs) {
-        problems.push(`${row.executionId} (${row.taskId}) stored retry options ${JSON.stringify(r)}, the plan gave ${JSON.stringify(want)}`)
+      if (
+        r.maxAttempts !== want.maxAttempts || r.baseDelayMs !== want.baseDelayMs ||
+        r.delayMultiplier !== want.delayMultiplier || r.maxDelayMs !== want.maxDelayMs
+      ) {
+        problems.push(
+          `${row.executionId} (${row.taskId}) stored retry options ${JSON.stringify(r)}, the plan gave ${
+            JSON.stringify(want)
+          }`
+        )
       }
-      if ((row.status === "failed" || row.status === "timed_out") && row.error?.isRetryable === true && row.retryAttempts !== want.maxAttempts) {
-        problems.push(`${row.executionId} (${row.taskId}) ${row.status} after ${row.retryAttempts} retries, the plan allows ${want.maxAttempts}`)
+      if (
+        (row.status === "failed" || row.status === "timed_out") && row.error?.isRetryable === true &&
+        row.retryAttempts !== want.maxAttempts
+      ) {
+        problems.push(
+          `${row.executionId} (${row.taskId}) ${row.status} after ${row.retryAttempts} retries, the plan ` +
+            `allows ${want.maxAttempts}`
+        )
       }
     }
     return problems

@@ -2,7 +2,6 @@
 // waits, each shown failing on a hand-made history (the planted bugs show them on the real engine).
 import { describe, expect, it } from "vitest"
 import { type ExecutionRow, makeReady } from "../src/ExecutionRow.js"
-import type { Command } from "../src/TaskStorage.js"
 import { expectedBackoffMs } from "../src/simulation/AttemptInvariants.js"
 import { Coverage } from "../src/simulation/Coverage.js"
 import { Checker } from "../src/simulation/Invariants.js"
@@ -10,6 +9,7 @@ import type { ProcessHealth } from "../src/simulation/RunMonitor.js"
 import { Timeline } from "../src/simulation/SimulatedTime.js"
 import { Trace } from "../src/simulation/Trace.js"
 import { WaitTracker } from "../src/simulation/Waits.js"
+import type { Command } from "../src/TaskStorage.js"
 
 const retry = { maxAttempts: 2, baseDelayMs: 100, delayMultiplier: 3, maxDelayMs: 10_000 }
 const spec = { taskId: "t", timeoutMs: 1_000, retry, sleepMsBeforeRun: 0 }
@@ -26,7 +26,14 @@ const setup = () => {
 }
 const insert = (checker: Checker, row: ExecutionRow) =>
   checker.commit({ origin: "client", op: "insert" }, { updated: [], inserted: [row] }, undefined)
-const claim = (checker: Checker, pre: ExecutionRow, leaseId: string, nowMs: number, leewayMs: number, expiresAt?: number) => {
+const claim = (
+  checker: Checker,
+  pre: ExecutionRow,
+  leaseId: string,
+  nowMs: number,
+  leewayMs: number,
+  expiresAt?: number
+) => {
   const row: ExecutionRow = {
     ...pre,
     status: "running",
@@ -34,13 +41,26 @@ const claim = (checker: Checker, pre: ExecutionRow, leaseId: string, nowMs: numb
     executorId: "ex0",
     expiresAt: expiresAt ?? nowMs + pre.timeoutMs + leewayMs
   }
-  checker.commit({ origin: "ex0", op: "claim", nowMs, leaseLeewayMs: leewayMs }, { updated: [row], inserted: [] }, [row])
+  checker.commit({ origin: "ex0", op: "claim", nowMs, leaseLeewayMs: leewayMs }, { updated: [row], inserted: [] }, [
+    row
+  ])
   return row
 }
 const fail = (checker: Checker, running: ExecutionRow, nowMs: number, next: Partial<ExecutionRow>) => {
   const error = { errorType: "generic" as const, message: "boom", isRetryable: true }
-  const command: Command = { executionId: running.executionId, event: { _tag: "RunFailed", nowMs, leaseId: running.leaseId!, error, timedOut: false } }
-  const row: ExecutionRow = { ...running, status: "ready", leaseId: null, executorId: null, expiresAt: null, prevError: error, ...next }
+  const command: Command = {
+    executionId: running.executionId,
+    event: { _tag: "RunFailed", nowMs, leaseId: running.leaseId!, error, timedOut: false }
+  }
+  const row: ExecutionRow = {
+    ...running,
+    status: "ready",
+    leaseId: null,
+    executorId: null,
+    expiresAt: null,
+    prevError: error,
+    ...next
+  }
   checker.commit({ origin: "ex0", op: "apply", commands: [command] }, { updated: [row], inserted: [] }, {
     results: [{ _tag: "Applied" }],
     changes: { finished: [], cancelledRunning: [], readyAtMs: null }
@@ -77,7 +97,9 @@ describe("exact attempts and times", () => {
     const first = fail(checker, claim(checker, row, "l1", 0, 500), 400, { retryAttempts: 1, startAt: 500 })
     expect(checker.violations).toEqual([])
     fail(checker, claim(checker, first, "l2", 500, 500), 900, { retryAttempts: 2, startAt: 900 + 900 })
-    expect(checker.violations.join("\n")).toContain("retry 2 is due at 1800, but the attempt failed at 900 and its backoff is 300 ms")
+    expect(checker.violations.join("\n")).toContain(
+      "retry 2 is due at 1800, but the attempt failed at 900 and its backoff is 300 ms"
+    )
   })
 
   it("flags a retry that counts no attempt, a retry past maxAttempts, and a retryable failure given up early", () => {
@@ -93,17 +115,29 @@ describe("exact attempts and times", () => {
     const running = claim(other.checker, r2, "l1", 0, 500)
     const error = { errorType: "generic" as const, message: "boom", isRetryable: true }
     const failed: ExecutionRow = { ...running, status: "failed", isClosed: true, leaseId: null, expiresAt: null, error }
-    other.checker.commit({
-      origin: "ex0",
-      op: "apply",
-      commands: [{ executionId: "e2", event: { _tag: "RunFailed", nowMs: 400, leaseId: "l1", error, timedOut: false } }]
-    }, { updated: [failed], inserted: [] }, { results: [{ _tag: "Applied" }], changes: {} })
-    expect(other.checker.violations.join("\n")).toContain("gave up after 0 retries of a retryable error, with maxAttempts 2")
+    other.checker.commit(
+      {
+        origin: "ex0",
+        op: "apply",
+        commands: [{
+          executionId: "e2",
+          event: { _tag: "RunFailed", nowMs: 400, leaseId: "l1", error, timedOut: false }
+        }]
+      },
+      { updated: [failed], inserted: [] },
+      { results: [{ _tag: "Applied" }], changes: {} }
+    )
+    expect(other.checker.violations.join("\n")).toContain(
+      "gave up after 0 retries of a retryable error, with maxAttempts 2"
+    )
   })
 
   it("flags stored retry options that differ from the task's", () => {
     const { checker } = setup()
-    insert(checker, makeReady({ spec: { ...spec, retry: { ...retry, maxAttempts: 3 } }, executionId: "e1", input: null, nowMs: 0 }))
+    insert(
+      checker,
+      makeReady({ spec: { ...spec, retry: { ...retry, maxAttempts: 3 } }, executionId: "e1", input: null, nowMs: 0 })
+    )
     expect(checker.violations.join("\n")).toContain("stored retry options")
   })
 
@@ -124,12 +158,23 @@ describe("runners and finishes", () => {
     const running = claim(s.checker, row, "l1", 0, 500)
     const run = s.checker.runStarted("ex0", info("e1"))
     const error = { errorType: "cancelled" as const, message: "cancelled", isRetryable: false }
-    const cancelled: ExecutionRow = { ...running, status: "cancelled", isClosed: true, leaseId: null, expiresAt: null, error }
-    s.checker.commit({
-      origin: "client",
-      op: "apply",
-      commands: [{ executionId: "e1", event: { _tag: "Cancel", nowMs: 0, reason: "x" } }]
-    }, { updated: [cancelled], inserted: [] }, { results: [{ _tag: "Applied" }], changes: {} })
+    const cancelled: ExecutionRow = {
+      ...running,
+      status: "cancelled",
+      isClosed: true,
+      leaseId: null,
+      expiresAt: null,
+      error
+    }
+    s.checker.commit(
+      {
+        origin: "client",
+        op: "apply",
+        commands: [{ executionId: "e1", event: { _tag: "Cancel", nowMs: 0, reason: "x" } }]
+      },
+      { updated: [cancelled], inserted: [] },
+      { results: [{ _tag: "Applied" }], changes: {} }
+    )
     return { ...s, run }
   }
 
@@ -191,7 +236,9 @@ describe("waits", () => {
     waits.resolved(early, "cancelled", 3_100)
     expect(checker.violations).toEqual([])
     waits.checkOverdue(3_101)
-    expect(checker.violations.join("\n")).toContain("is still open at 3101; the execution finished at 2000, so it was due by 3100")
+    expect(checker.violations.join("\n")).toContain(
+      "is still open at 3101; the execution finished at 2000, so it was due by 3100"
+    )
     waits.resolved(late, "cancelled", 3_200)
     expect(checker.violations).toHaveLength(1)
   })
@@ -205,6 +252,8 @@ describe("read-back on SQL backends", () => {
     checker.readBack([written], [written])
     expect(checker.violations).toEqual([])
     checker.readBack([written], [row])
-    expect(checker.violations.join("\n")).toContain("execution e1 was written, but storage holds other values of prevError")
+    expect(checker.violations.join("\n")).toContain(
+      "execution e1 was written, but storage holds other values of prevError"
+    )
   })
 })

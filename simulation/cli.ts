@@ -16,9 +16,17 @@
  * seeds of a run of at least 100 seeds.
  */
 import { fork } from "node:child_process"
-import { CoverageSummary, type CoverageSnapshot } from "../src/simulation/Coverage.js"
+import { type CoverageSnapshot, CoverageSummary } from "../src/simulation/Coverage.js"
 import type { Report } from "../src/simulation/Simulation.js"
-import { type BackendKind, describeFailure, type Failure, replayCommand, runSeed, shrink, SQLITE_EVERY } from "./sweep.js"
+import {
+  type BackendKind,
+  describeFailure,
+  type Failure,
+  replayCommand,
+  runSeed,
+  shrink,
+  SQLITE_EVERY
+} from "./sweep.js"
 
 interface Options {
   readonly seeds: number
@@ -73,7 +81,11 @@ interface RangeResult {
 const runRange = (
   from: number,
   count: number,
-  options: { readonly untilViolation: boolean; readonly backend: BackendKind; readonly onProgress?: (done: number, failures: number) => void }
+  options: {
+    readonly untilViolation: boolean
+    readonly backend: BackendKind
+    readonly onProgress?: (done: number, failures: number) => void
+  }
 ): RangeResult => {
   const coverage = new CoverageSummary()
   const failures: Array<{ seed: number; report: Omit<Report, "outcome"> }> = []
@@ -103,11 +115,19 @@ const replay = (options: Options, seed: number): number => {
   const ms = performance.now() - started
   console.log(
     `seed ${seed}: ${report.ok ? "ok" : "FAILED"}, trace ${report.traceHash}, ${report.executions} executions ` +
-      `(${report.completed} completed), ${(report.simulatedMs / 1000).toFixed(1)}s simulated, ${report.steps} steps, ${ms.toFixed(0)}ms`
+      `(${report.completed} completed), ${(report.simulatedMs / 1000).toFixed(1)}s simulated, ${report.steps} steps, ${
+        ms.toFixed(0)
+      }ms`
   )
   for (const [key, n] of Object.entries(report.coverage)) console.log(`  ${key}: ${n}`)
   if (!report.ok) {
-    console.log(describeFailure({ seed, report }, options.shrink ? shrink(seed, undefined, options.backend) : undefined, options.backend))
+    console.log(
+      describeFailure(
+        { seed, report },
+        options.shrink ? shrink(seed, undefined, options.backend) : undefined,
+        options.backend
+      )
+    )
     return 1
   }
   return 0
@@ -143,7 +163,11 @@ const main = async (): Promise<number> => {
   let results: Array<RangeResult>
   if (options.workers === 1) {
     results = [
-      runRange(options.from, options.seeds, { untilViolation: options.untilViolation, backend: options.backend, onProgress: progress })
+      runRange(options.from, options.seeds, {
+        untilViolation: options.untilViolation,
+        backend: options.backend,
+        onProgress: progress
+      })
     ]
   } else {
     const chunk = Math.ceil(options.seeds / options.workers)
@@ -154,7 +178,15 @@ const main = async (): Promise<number> => {
         const from = options.from + i * chunk
         const count = Math.max(0, Math.min(chunk, options.from + options.seeds - from))
         return new Promise<RangeResult>((resolve, reject) => {
-          const child = fork(process.argv[1]!, ["--worker", "--from", String(from), "--seeds", String(count), "--backend", options.backend], {
+          const child = fork(process.argv[1]!, [
+            "--worker",
+            "--from",
+            String(from),
+            "--seeds",
+            String(count),
+            "--backend",
+            options.backend
+          ], {
             execArgv: process.execArgv
           })
           child.on("message", (message: any) => {
@@ -173,28 +205,44 @@ const main = async (): Promise<number> => {
 
   const coverage = new CoverageSummary()
   for (const r of results) coverage.merge(r.coverage)
-  const failures: Array<Failure> = results.flatMap((r) => r.failures.map((f) => ({ seed: f.seed, report: { ...f.report, outcome: undefined } })))
+  const failures: Array<Failure> = results.flatMap((r) =>
+    r.failures.map((f) => ({ seed: f.seed, report: { ...f.report, outcome: undefined } }))
+  )
   const seeds = results.reduce((n, r) => n + r.done, 0)
   const executions = results.reduce((n, r) => n + r.executions, 0)
   const simulatedMs = results.reduce((n, r) => n + r.simulatedMs, 0)
 
   if (options.untilViolation) {
     const first = results[0]!.firstFailureAfter
-    console.log(first === undefined ? `NOT DETECTED in ${seeds} seeds` : `DETECTED after ${first} seeds (seed ${failures[0]!.seed})`)
-    if (failures[0] !== undefined) console.log(failures[0].report.violations.slice(0, 3).map((v) => `  ${v}`).join("\n"))
+    console.log(
+      first === undefined
+        ? `NOT DETECTED in ${seeds} seeds`
+        : `DETECTED after ${first} seeds (seed ${failures[0]!.seed})`
+    )
+    if (failures[0] !== undefined) {
+      console.log(failures[0].report.violations.slice(0, 3).map((v) => `  ${v}`).join("\n"))
+    }
     return 0
   }
 
   console.log(coverage.table())
   for (const failure of failures.slice(0, 5)) {
-    const shrunk = options.shrink && failure === failures[0] ? shrink(failure.seed, undefined, options.backend) : undefined
+    const shrunk = options.shrink && failure === failures[0]
+      ? shrink(failure.seed, undefined, options.backend)
+      : undefined
     console.log(describeFailure(failure, shrunk, options.backend))
   }
   const missing = seeds >= 100 ? coverage.missing(0.01) : []
-  for (const key of missing) console.log(`coverage: '${key}' hit in ${(coverage.share(key) * 100).toFixed(2)}% of seeds, under 1%`)
+  for (const key of missing) {
+    console.log(`coverage: '${key}' hit in ${(coverage.share(key) * 100).toFixed(2)}% of seeds, under 1%`)
+  }
   console.log(
-    `simulate: ${seeds} seeds (from ${options.from}, ${options.backend === "mixed" ? `every ${SQLITE_EVERY}th on SQLite` : `${options.backend} backend`}), ${failures.length} failing, ${executions} executions, ` +
-      `${(simulatedMs / 3_600_000).toFixed(1)} h simulated, in ${elapsedS.toFixed(1)}s (${(seeds / elapsedS).toFixed(1)} seeds/s)`
+    `simulate: ${seeds} seeds (from ${options.from}, ${
+      options.backend === "mixed" ? `every ${SQLITE_EVERY}th on SQLite` : `${options.backend} backend`
+    }), ${failures.length} failing, ${executions} executions, ` +
+      `${(simulatedMs / 3_600_000).toFixed(1)} h simulated, in ${elapsedS.toFixed(1)}s (${
+        (seeds / elapsedS).toFixed(1)
+      } seeds/s)`
   )
   if (failures.length > 0) console.log(`replay the first: ${replayCommand(failures[0]!.seed, options.backend)}`)
   return failures.length > 0 || missing.length > 0 ? 1 : 0

@@ -2,14 +2,19 @@ import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
 import { type ExecutionRow, makeReady } from "../src/ExecutionRow.js"
 import * as MemoryStorage from "../src/MemoryStorage.js"
-import type { Command } from "../src/TaskStorage.js"
-import * as StorageDriver from "../src/StorageDriver.js"
 import { Coverage } from "../src/simulation/Coverage.js"
 import { Checker, observe, withOrigin } from "../src/simulation/Invariants.js"
 import { Timeline } from "../src/simulation/SimulatedTime.js"
 import { Trace } from "../src/simulation/Trace.js"
+import * as StorageDriver from "../src/StorageDriver.js"
+import type { Command } from "../src/TaskStorage.js"
 
-const spec = { taskId: "t", timeoutMs: 1_000, retry: { maxAttempts: 1, baseDelayMs: 0, delayMultiplier: 1, maxDelayMs: 0 }, sleepMsBeforeRun: 0 }
+const spec = {
+  taskId: "t",
+  timeoutMs: 1_000,
+  retry: { maxAttempts: 1, baseDelayMs: 0, delayMultiplier: 1, maxDelayMs: 0 },
+  sleepMsBeforeRun: 0
+}
 
 const setup = () => {
   const timeline = new Timeline()
@@ -18,8 +23,20 @@ const setup = () => {
   return { timeline, coverage, checker }
 }
 const ready = (id: string, parent?: ExecutionRow, index = 0): ExecutionRow =>
-  makeReady({ spec, executionId: id, input: null, nowMs: 0, ...(parent ? { parent: { row: parent, index, isFinalize: false } } : {}) })
-const running = (row: ExecutionRow, leaseId: string): ExecutionRow => ({ ...row, status: "running", leaseId, executorId: "ex0", expiresAt: 2_000 })
+  makeReady({
+    spec,
+    executionId: id,
+    input: null,
+    nowMs: 0,
+    ...(parent ? { parent: { row: parent, index, isFinalize: false } } : {})
+  })
+const running = (row: ExecutionRow, leaseId: string): ExecutionRow => ({
+  ...row,
+  status: "running",
+  leaseId,
+  executorId: "ex0",
+  expiresAt: 2_000
+})
 const finished = (row: ExecutionRow, status: ExecutionRow["status"]): ExecutionRow => ({
   ...row,
   status,
@@ -47,7 +64,10 @@ describe("the invariant checker", () => {
     const row = ready("e1")
     insert(checker, [row])
     const claimed = claim(checker, row, "l1")
-    checker.commit({ origin: "ex0", op: "apply", commands: [finishCommand(claimed, "l1")] }, { updated: [finished(claimed, "completed")], inserted: [] }, {
+    checker.commit({ origin: "ex0", op: "apply", commands: [finishCommand(claimed, "l1")] }, {
+      updated: [finished(claimed, "completed")],
+      inserted: []
+    }, {
       results: [{ _tag: "Applied" }],
       changes: { finished: ["e1"], cancelledRunning: [], readyAtMs: null }
     })
@@ -62,13 +82,23 @@ describe("the invariant checker", () => {
     insert(checker, [row])
     const claimed = claim(checker, row, "l2")
     const reply = (tag: "Applied" | "Rejected") => ({
-      results: [tag === "Applied" ? { _tag: "Applied" as const } : { _tag: "Rejected" as const, reason: "stale_lease" as const, message: "" }],
+      results: [
+        tag === "Applied"
+          ? { _tag: "Applied" as const }
+          : { _tag: "Rejected" as const, reason: "stale_lease" as const, message: "" }
+      ],
       changes: { finished: [], cancelledRunning: [], readyAtMs: null }
     })
-    checker.commit({ origin: "ex1", op: "apply", commands: [finishCommand(claimed, "l1")] }, { updated: [], inserted: [] }, reply("Rejected"))
+    checker.commit({ origin: "ex1", op: "apply", commands: [finishCommand(claimed, "l1")] }, {
+      updated: [],
+      inserted: []
+    }, reply("Rejected"))
     expect(checker.violations).toEqual([])
     expect(coverage.get("fence:stale write rejected")).toBe(1)
-    checker.commit({ origin: "ex1", op: "apply", commands: [finishCommand(claimed, "l1")] }, { updated: [finished(claimed, "completed")], inserted: [] }, reply("Applied"))
+    checker.commit({ origin: "ex1", op: "apply", commands: [finishCommand(claimed, "l1")] }, {
+      updated: [finished(claimed, "completed")],
+      inserted: []
+    }, reply("Applied"))
     expect(checker.violations.join("\n")).toContain("stale runner changed a row")
   })
 
@@ -77,9 +107,15 @@ describe("the invariant checker", () => {
     const row = ready("e1")
     insert(checker, [row])
     const done = finished(row, "cancelled")
-    checker.commit({ origin: "client", op: "apply", commands: [] }, { updated: [done], inserted: [] }, { results: [], changes: {} })
+    checker.commit({ origin: "client", op: "apply", commands: [] }, { updated: [done], inserted: [] }, {
+      results: [],
+      changes: {}
+    })
     expect(checker.violations).toEqual([])
-    checker.commit({ origin: "client", op: "apply", commands: [] }, { updated: [{ ...done, status: "completed", error: null }] , inserted: [] }, { results: [], changes: {} })
+    checker.commit({ origin: "client", op: "apply", commands: [] }, {
+      updated: [{ ...done, status: "completed", error: null }],
+      inserted: []
+    }, { results: [], changes: {} })
     expect(checker.violations.join("\n")).toContain("finished execution e1 (cancelled) was changed to completed")
   })
 
@@ -97,7 +133,15 @@ describe("the invariant checker", () => {
   it("flags more runs than maxAttempts + 1", () => {
     const { checker } = setup()
     insert(checker, [ready("e1")])
-    const info = { taskId: "t", executionId: "e1", attempt: 0, prevError: undefined, shutdownSignal: new AbortController().signal, rootTaskExecution: undefined, parentTaskExecution: undefined }
+    const info = {
+      taskId: "t",
+      executionId: "e1",
+      attempt: 0,
+      prevError: undefined,
+      shutdownSignal: new AbortController().signal,
+      rootTaskExecution: undefined,
+      parentTaskExecution: undefined
+    }
     checker.runStarted("ex0", info)
     checker.runStarted("ex0", info)
     expect(checker.violations).toEqual([])
@@ -107,17 +151,33 @@ describe("the invariant checker", () => {
 
   it("flags a child still active under a failed parent, and a parent completed before its children", () => {
     const { checker } = setup()
-    const parent = { ...ready("p"), status: "waiting_for_children_tasks" as const, children: [{ taskId: "t", executionId: "c1" }, { taskId: "t", executionId: "c2" }] }
+    const parent = {
+      ...ready("p"),
+      status: "waiting_for_children_tasks" as const,
+      children: [{ taskId: "t", executionId: "c1" }, { taskId: "t", executionId: "c2" }]
+    }
     insert(checker, [ready("p")])
-    checker.commit({ origin: "ex0", op: "apply", commands: [] }, { updated: [parent], inserted: [ready("c1", parent, 0), ready("c2", parent, 1)] }, { results: [], changes: {} })
+    checker.commit({ origin: "ex0", op: "apply", commands: [] }, {
+      updated: [parent],
+      inserted: [ready("c1", parent, 0), ready("c2", parent, 1)]
+    }, { results: [], changes: {} })
     expect(checker.violations).toEqual([])
-    checker.commit({ origin: "ex0", op: "apply", commands: [] }, { updated: [finished(parent, "children_tasks_failed")], inserted: [] }, { results: [], changes: {} })
+    checker.commit({ origin: "ex0", op: "apply", commands: [] }, {
+      updated: [finished(parent, "children_tasks_failed")],
+      inserted: []
+    }, { results: [], changes: {} })
     expect(checker.violations.join("\n")).toContain("its child c1 is still ready")
 
     const other = setup()
     insert(other.checker, [ready("p")])
-    other.checker.commit({ origin: "ex0", op: "apply", commands: [] }, { updated: [parent], inserted: [ready("c1", parent, 0), ready("c2", parent, 1)] }, { results: [], changes: {} })
-    other.checker.commit({ origin: "ex0", op: "apply", commands: [] }, { updated: [{ ...finished(parent, "completed"), completedChildren: 0 }], inserted: [] }, { results: [], changes: {} })
+    other.checker.commit({ origin: "ex0", op: "apply", commands: [] }, {
+      updated: [parent],
+      inserted: [ready("c1", parent, 0), ready("c2", parent, 1)]
+    }, { results: [], changes: {} })
+    other.checker.commit({ origin: "ex0", op: "apply", commands: [] }, {
+      updated: [{ ...finished(parent, "completed"), completedChildren: 0 }],
+      inserted: []
+    }, { results: [], changes: {} })
     expect(other.checker.violations.join("\n")).toContain("completed before all its children completed")
   })
 
@@ -138,7 +198,14 @@ describe("the invariant checker", () => {
     const storage = withOrigin(StorageDriver.make(observe(MemoryStorage.makeBackend(), checker)), "client")
     const rows = Effect.runSync(Effect.gen(function*() {
       yield* storage.insert([ready("e1"), ready("e2")])
-      yield* storage.claim({ nowMs: 0, limit: 1, taskIds: new Set(["t"]), executorId: "ex0", claimId: "c1", leaseLeewayMs: 100 })
+      yield* storage.claim({
+        nowMs: 0,
+        limit: 1,
+        taskIds: new Set(["t"]),
+        executorId: "ex0",
+        claimId: "c1",
+        leaseLeewayMs: 100
+      })
       yield* storage.apply([{ executionId: "e2", event: { _tag: "Cancel", nowMs: 1, reason: "test" } }])
       return yield* storage.list({ limit: 10 })
     }))

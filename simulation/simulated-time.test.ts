@@ -14,7 +14,13 @@ describe("simulated time", () => {
     const clock = makeClock(timeline, { offsetMs: 0 })
     const woke: Array<[string, number]> = []
     for (const [name, ms] of [["c", 30_000], ["a", 10_000], ["b", 20_000]] as const) {
-      start(timeline, scheduler, Effect.flatMap(Effect.sleep(ms), () => Effect.sync(() => woke.push([name, timeline.nowMs]))).pipe(Effect.withClock(clock)))
+      start(
+        timeline,
+        scheduler,
+        Effect.flatMap(Effect.sleep(ms), () => Effect.sync(() => woke.push([name, timeline.nowMs]))).pipe(
+          Effect.withClock(clock)
+        )
+      )
     }
     const realStart = Date.now()
     expect(timeline.run(() => woke.length === 3, Number.MAX_SAFE_INTEGER)).toBe("done")
@@ -28,8 +34,20 @@ describe("simulated time", () => {
     const other = new ProcessScheduler(timeline)
     const clock = makeClock(timeline, { offsetMs: 0 })
     const log: Array<string> = []
-    start(timeline, paused, Effect.flatMap(Effect.sleep(100), () => Effect.sync(() => log.push(`paused@${timeline.nowMs}`))).pipe(Effect.withClock(clock)))
-    start(timeline, other, Effect.flatMap(Effect.sleep(200), () => Effect.sync(() => log.push(`other@${timeline.nowMs}`))).pipe(Effect.withClock(clock)))
+    start(
+      timeline,
+      paused,
+      Effect.flatMap(Effect.sleep(100), () => Effect.sync(() => log.push(`paused@${timeline.nowMs}`))).pipe(
+        Effect.withClock(clock)
+      )
+    )
+    start(
+      timeline,
+      other,
+      Effect.flatMap(Effect.sleep(200), () => Effect.sync(() => log.push(`other@${timeline.nowMs}`))).pipe(
+        Effect.withClock(clock)
+      )
+    )
     timeline.runQueued()
     paused.pause()
     timeline.schedule(500, () => paused.resume())
@@ -43,14 +61,18 @@ describe("simulated time", () => {
     const offset = { offsetMs: 0 }
     const clock = makeClock(timeline, offset)
     const seen: Array<number> = []
-    start(timeline, scheduler, Effect.gen(function*() {
-      yield* Effect.sleep(1_000)
-      seen.push(yield* Clock.currentTimeMillis)
-      offset.offsetMs = -60_000
-      seen.push(yield* Clock.currentTimeMillis)
-      yield* Effect.sleep(1_000)
-      seen.push(timeline.nowMs)
-    }).pipe(Effect.withClock(clock)))
+    start(
+      timeline,
+      scheduler,
+      Effect.gen(function*() {
+        yield* Effect.sleep(1_000)
+        seen.push(yield* Clock.currentTimeMillis)
+        offset.offsetMs = -60_000
+        seen.push(yield* Clock.currentTimeMillis)
+        yield* Effect.sleep(1_000)
+        seen.push(timeline.nowMs)
+      }).pipe(Effect.withClock(clock))
+    )
     timeline.run(() => seen.length === 3, Number.MAX_SAFE_INTEGER)
     expect(seen).toEqual([1_000, -59_000, 2_000])
   })

@@ -21,7 +21,9 @@ describe("simulation of the engine under faults, on a SQLite file", () => {
     expect(again.traceHash).toBe(first.traceHash)
     expect(again.coverage).toEqual(first.coverage)
     expect(runSeed(43, undefined, "sqlite").traceHash).not.toBe(first.traceHash)
-    const output = execFileSync("node_modules/.bin/tsx", ["simulation/cli.ts", "--seed", "42", "--backend", "sqlite"], { encoding: "utf8" })
+    const output = execFileSync("node_modules/.bin/tsx", ["simulation/cli.ts", "--seed", "42", "--backend", "sqlite"], {
+      encoding: "utf8"
+    })
     expect(output).toContain(`seed 42: ok, trace ${first.traceHash}`)
   }, 120_000)
 
@@ -41,7 +43,9 @@ describe("simulation of the engine under faults, on a SQLite file", () => {
       )
       const byId = (a: { readonly id: string }, b: { readonly id: string }) => (a.id < b.id ? -1 : 1)
       const inFile = stored.map((r) => ({ id: r.executionId, status: r.status, output: r.output })).sort(byId)
-      const seen = report.outcome!.rows.map((r) => ({ id: r.executionId, status: r.status, output: r.output })).sort(byId)
+      const seen = report.outcome!.rows.map((r) => ({ id: r.executionId, status: r.status, output: r.output })).sort(
+        byId
+      )
       expect(inFile.length).toBe(report.executions)
       expect(inFile).toEqual(seen)
     } finally {

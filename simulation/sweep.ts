@@ -30,7 +30,9 @@ export const replayCommand = (seed: number, backend: BackendKind = "mixed"): str
   return `npm run simulate -- --seed ${seed}${own === backendOf("mixed", seed) ? "" : ` --backend ${own}`}`
 }
 
-/** Runs `f` with a scenario's backend field: nothing for memory, a fresh SQLite file (removed afterwards) for sqlite. */
+/**
+ * Runs `f` with a scenario's backend field: nothing for memory, a fresh SQLite file (removed afterwards) for sqlite.
+ */
 const withBackend = <A>(backend: "memory" | "sqlite", f: (extra: Partial<Simulation.Scenario>) => A): A => {
   if (backend === "memory") return f({})
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tasks-sim-"))
@@ -45,12 +47,25 @@ const withBackend = <A>(backend: "memory" | "sqlite", f: (extra: Partial<Simulat
 export const planFor = (seed: number): WorkloadPlan => prune(planOf(seed))
 
 /** Runs one plan. */
-export const runPlan = (plan: WorkloadPlan, onTrace?: (line: string) => void, backend: BackendKind = "mixed"): Simulation.Report =>
-  withBackend(backendOf(backend, plan.seed), (extra) =>
-    Simulation.run(onTrace === undefined ? { ...scenarioOf(plan), ...extra } : { ...scenarioOf(plan), ...extra, onTrace }))
+export const runPlan = (
+  plan: WorkloadPlan,
+  onTrace?: (line: string) => void,
+  backend: BackendKind = "mixed"
+): Simulation.Report =>
+  withBackend(
+    backendOf(backend, plan.seed),
+    (extra) =>
+      Simulation.run(
+        onTrace === undefined ? { ...scenarioOf(plan), ...extra } : { ...scenarioOf(plan), ...extra, onTrace }
+      )
+  )
 
 /** Runs one seed; `seed` is also the run's own seed when the plan is replayed from it. */
-export const runSeed = (seed: number, onTrace?: (line: string) => void, backend: BackendKind = "mixed"): Simulation.Report => {
+export const runSeed = (
+  seed: number,
+  onTrace?: (line: string) => void,
+  backend: BackendKind = "mixed"
+): Simulation.Report => {
   const report = runPlan(planFor(seed), onTrace, backendOf(backend, seed))
   return { ...report, seed }
 }
@@ -136,10 +151,18 @@ export const shrink = (
   backend: BackendKind = "mixed"
 ): Shrunk | undefined => {
   const own = backendOf(backend, seed)
-  const details = fc.check(fc.property(planArb, (plan) => !fails(runPlan(prune(plan), undefined, own))), { seed, numRuns: 1 })
+  const details = fc.check(fc.property(planArb, (plan) => !fails(runPlan(prune(plan), undefined, own))), {
+    seed,
+    numRuns: 1
+  })
   if (!details.failed || details.counterexample === null) return undefined
   const plan = prune(details.counterexample[0])
-  return { plan, report: runPlan(plan, undefined, own), nodes: plan.roots.reduce((n, r) => n + countNodes(r.node), 0), shrinks: details.numShrinks }
+  return {
+    plan,
+    report: runPlan(plan, undefined, own),
+    nodes: plan.roots.reduce((n, r) => n + countNodes(r.node), 0),
+    shrinks: details.numShrinks
+  }
 }
 
 /** A short text for a failure: the seed, how to replay it, its violations and last events. */

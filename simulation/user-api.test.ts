@@ -34,7 +34,8 @@ const makeShop = () => {
     finalize: {
       id: "checkout.receipt",
       timeoutMs: 1_000,
-      run: ({ childrenTasksOutputs, output }) => Effect.succeed({ order: output, steps: childrenTasksOutputs.map((c) => c.output) })
+      run: ({ childrenTasksOutputs, output }) =>
+        Effect.succeed({ order: output, steps: childrenTasksOutputs.map((c) => c.output) })
     }
   })
   return { ledger, tasks: [checkout, charge, ship], checkout }
@@ -57,8 +58,14 @@ const scenarioOf = (seed: number): Simulation.Scenario => {
       const problems: Array<string> = []
       for (const root of outcome.roots) {
         const expected = reference.outcome?.roots[root.index]?.execution?.output
-        if (root.execution?.status === "completed" && JSON.stringify(root.execution.output) !== JSON.stringify(expected)) {
-          problems.push(`order ${root.index} completed with ${JSON.stringify(root.execution.output)}, not ${JSON.stringify(expected)}`)
+        if (
+          root.execution?.status === "completed" && JSON.stringify(root.execution.output) !== JSON.stringify(expected)
+        ) {
+          problems.push(
+            `order ${root.index} completed with ${JSON.stringify(root.execution.output)}, not ${
+              JSON.stringify(expected)
+            }`
+          )
         }
       }
       for (const row of outcome.rows) {
@@ -76,10 +83,14 @@ describe("durable-tasks/simulation for users", () => {
   it("runs a user's workflow under faults: engine invariants and the user's properties hold", () => {
     const result = Simulation.runSeeds(40, scenarioOf)
     expect(result.failures.map((r) => [r.seed, ...r.violations])).toEqual([])
-    expect(result.coverage.share("fault:crash after the reply") + result.coverage.share("fault:process killed")).toBeGreaterThan(0)
+    expect(result.coverage.share("fault:crash after the reply") + result.coverage.share("fault:process killed"))
+      .toBeGreaterThan(0)
     const fine = Simulation.run({ ...scenarioOf(3), faults: "none" })
     expect(fine.outcome?.roots.map((r) => r.execution?.status)).toEqual(["completed", "completed", "completed"])
-    expect(fine.outcome?.roots[0]?.execution?.output).toEqual({ order: "order-1", steps: ["charged order-1", "shipped order-1"] })
+    expect(fine.outcome?.roots[0]?.execution?.output).toEqual({
+      order: "order-1",
+      steps: ["charged order-1", "shipped order-1"]
+    })
   }, 120_000)
 
   it("reports a broken user property with the seed", () => {

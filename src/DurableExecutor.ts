@@ -12,10 +12,10 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Changes from "./Changes.js"
 import {
+  type DuplicateExecution,
   ExecutionNotFound,
   ExecutorShutDown,
   InvalidExecutorConfig,
-  type DuplicateExecution,
   type InvalidTaskDefinition,
   type InvalidTaskInput,
   type StorageError,
@@ -43,7 +43,10 @@ import * as TaskExecution from "./TaskExecution.js"
 import { isFinished } from "./TaskStatus.js"
 import { TaskStorage } from "./TaskStorage.js"
 
-/** Anything that carries a task definition: an Effect API `Task` or a facade `DurableTask`. @since 0.1.0 @category models */
+/**
+ * Anything that carries a task definition: an Effect API `Task` or a facade `DurableTask`. @since 0.1.0 @category
+ * models
+ */
 export interface TaskLike<in TInput = unknown, out TOutput = unknown> {
   readonly id: string
   readonly definition: TaskDefinition
@@ -73,7 +76,11 @@ export interface DurableExecutorService {
   /** Registers a task (and its finalize tasks) so this executor runs it. */
   readonly register: (task: TaskLike<any, any>) => Effect.Effect<void, InvalidTaskDefinition>
   /** Validates and stores a new execution; returns its execution id. */
-  readonly enqueue: <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) => Effect.Effect<string, EnqueueError>
+  readonly enqueue: <I>(
+    task: TaskLike<I, any>,
+    input: I,
+    options?: EnqueueOptions
+  ) => Effect.Effect<string, EnqueueError>
   /**
    * Validates and stores many executions of one task in one storage transaction; returns their
    * execution ids in input order. All or nothing: when one input is invalid, none is stored.
@@ -89,7 +96,9 @@ export interface DurableExecutorService {
    * Returns, per item in order, its execution id or its error.
    */
   readonly enqueueBatch: (
-    items: ReadonlyArray<{ readonly task: TaskLike<any, any>; readonly input: unknown; readonly options?: EnqueueOptions | undefined }>
+    items: ReadonlyArray<
+      { readonly task: TaskLike<any, any>; readonly input: unknown; readonly options?: EnqueueOptions | undefined }
+    >
   ) => Effect.Effect<ReadonlyArray<Either.Either<string, EnqueueError>>>
   readonly get: (executionId: string) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | StorageError>
   /** Waits until the execution finishes (wake-up on finish, polling as a fallback) and returns it. */
@@ -103,7 +112,9 @@ export interface DurableExecutorService {
 }
 
 /** @since 0.1.0 @category tags */
-export class DurableExecutor extends Context.Tag("durable-tasks/DurableExecutor")<DurableExecutor, DurableExecutorService>() {}
+export class DurableExecutor
+  extends Context.Tag("durable-tasks/DurableExecutor")<DurableExecutor, DurableExecutorService>()
+{}
 
 /** The client operations (everything but running tasks). @since 0.1.0 @category models */
 export type ClientService = Omit<DurableExecutorService, "executorId" | "shutdown">
@@ -119,163 +130,170 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
   ClientService,
   never,
   TaskStorage | Signals | Registry | ExecutorConfig | Ids
-> => Effect.gen(function*() {
-  const signals = yield* Signals
-  const storage = Changes.publishing(yield* TaskStorage, signals)
-  const registry = yield* Registry
-  const config = yield* ExecutorConfig
-  const ids = yield* Ids
+> =>
+  Effect.gen(function*() {
+    const signals = yield* Signals
+    const storage = Changes.publishing(yield* TaskStorage, signals)
+    const registry = yield* Registry
+    const config = yield* ExecutorConfig
+    const ids = yield* Ids
 
-  const register = (task: TaskLike<any, any>) => Effect.suspend(() => registry.register(task.definition))
+    const register = (task: TaskLike<any, any>) => Effect.suspend(() => registry.register(task.definition))
 
-  const get = (executionId: string) =>
-    Effect.flatMap(storage.get(executionId), (row) =>
-      row === undefined
-        ? Effect.fail(new ExecutionNotFound({ executionId }))
-        : TaskExecution.fromRow(row, registry))
+    const get = (executionId: string) =>
+      Effect.flatMap(storage.get(executionId), (row) =>
+        row === undefined
+          ? Effect.fail(new ExecutionNotFound({ executionId }))
+          : TaskExecution.fromRow(row, registry))
 
-  /** Registers the task and resolves its spec with the per-enqueue overrides. */
-  const specFor = (task: TaskLike<any, any>, options: EnqueueOptions | undefined) =>
-    Effect.gen(function*() {
-      if (yield* isShuttingDown) return yield* new ExecutorShutDown()
-      const definition = task.definition
-      yield* register(task)
-      return yield* TaskDefinitionModule.overrideSpec(definition.spec, options)
-    })
-
-  /** Validates and serializes one input. */
-  const encodeInput = (definition: TaskDefinition, input: unknown) =>
-    Effect.flatMap(definition.prepareInput(input), (prepared) =>
-      Either.match(
-        Serialization.encode(
-          prepared,
-          `input of task '${definition.id}'`,
-          config.maxSerializedValueBytes,
-          definition.serializer
-        ),
-        { onLeft: Effect.fail, onRight: Effect.succeed }
-      ))
-
-  /** Validates and serializes many inputs; without a validator (identity), with no effect per input. */
-  const encodeInputs = (definition: TaskDefinition, inputs: Iterable<unknown>) => {
-    if (!TaskDefinitionModule.isIdentityCodec(definition.prepareInput)) {
-      return Effect.forEach(inputs, (input) => encodeInput(definition, input))
-    }
-    return Effect.suspend(() => {
-      const what = `input of task '${definition.id}'`
-      const out: Array<string | null> = []
-      for (const input of inputs) {
-        const encoded = Serialization.encode(input, what, config.maxSerializedValueBytes, definition.serializer)
-        if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-        out.push(encoded.right)
-      }
-      return Effect.succeed(out)
-    })
-  }
-
-  const insertRows = (rows: ReadonlyArray<ExecutionRow>) => Effect.asVoid(storage.insert(rows))
-
-  const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
-    Effect.gen(function*() {
-      const spec = yield* specFor(task, options)
-      const encoded = yield* encodeInput(task.definition, input)
-      const nowMs = yield* Clock.currentTimeMillis
-      const executionId = yield* ids.next("te_")
-      yield* insertRows([makeReady({ spec, executionId, input: encoded, nowMs })])
-      return executionId
-    })
-
-  const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueOptions) =>
-    Effect.gen(function*() {
-      const spec = yield* specFor(task, options)
-      const encoded = yield* encodeInputs(task.definition, inputs)
-      if (encoded.length === 0) return []
-      const nowMs = yield* Clock.currentTimeMillis
-      const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
-      const rows = encoded.map((input, i) => makeReady({ spec, executionId: executionIds[i]!, input, nowMs }))
-      yield* insertRows(rows)
-      return rows.map((row) => row.executionId)
-    })
-
-  const enqueueBatch: ClientService["enqueueBatch"] = (items) =>
-    Effect.gen(function*() {
-      const nowMs = yield* Clock.currentTimeMillis
-      const shuttingDown = yield* isShuttingDown
-      const executionIds = yield* IdsModule.nextMany(ids, "te_", items.length)
-      const outcomes: Array<Either.Either<string, EnqueueError>> = []
-      const rows: Array<ExecutionRow> = []
-      const stored: Array<number> = []
-      for (let i = 0; i < items.length; i++) {
-        const { task, input, options } = items[i]!
+    /** Registers the task and resolves its spec with the per-enqueue overrides. */
+    const specFor = (task: TaskLike<any, any>, options: EnqueueOptions | undefined) =>
+      Effect.gen(function*() {
+        if (yield* isShuttingDown) return yield* new ExecutorShutDown()
         const definition = task.definition
-        // Without options and validator (the common case) an item needs no effect.
-        const row = options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
-            registry.get(definition.id) === definition && !shuttingDown
-          ? Either.map(
-            Serialization.encode(
-              input,
-              `input of task '${definition.id}'`,
-              config.maxSerializedValueBytes,
-              definition.serializer
-            ),
-            (encoded) => makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded, nowMs })
-          )
-          : yield* Effect.either(
-            Effect.zipWith(specFor(task, options), encodeInput(definition, input), (spec, encoded) =>
-              makeReady({ spec, executionId: executionIds[i]!, input: encoded, nowMs }))
-          )
-        if (Either.isLeft(row)) {
-          outcomes.push(Either.left(row.left))
-          continue
-        }
-        outcomes.push(Either.right(row.right.executionId))
-        rows.push(row.right)
-        stored.push(i)
+        yield* register(task)
+        return yield* TaskDefinitionModule.overrideSpec(definition.spec, options)
+      })
+
+    /** Validates and serializes one input. */
+    const encodeInput = (definition: TaskDefinition, input: unknown) =>
+      Effect.flatMap(definition.prepareInput(input), (prepared) =>
+        Either.match(
+          Serialization.encode(
+            prepared,
+            `input of task '${definition.id}'`,
+            config.maxSerializedValueBytes,
+            definition.serializer
+          ),
+          { onLeft: Effect.fail, onRight: Effect.succeed }
+        ))
+
+    /** Validates and serializes many inputs; without a validator (identity), with no effect per input. */
+    const encodeInputs = (definition: TaskDefinition, inputs: Iterable<unknown>) => {
+      if (!TaskDefinitionModule.isIdentityCodec(definition.prepareInput)) {
+        return Effect.forEach(inputs, (input) => encodeInput(definition, input))
       }
-      if (rows.length === 0) return outcomes
-      const inserted = yield* Effect.either(insertRows(rows))
-      if (Either.isLeft(inserted)) for (const i of stored) outcomes[i] = Either.left(inserted.left)
-      return outcomes
-    })
-
-  const waiters = Waiters.make({ storage, signals })
-  const wait = (executionId: string, options?: { readonly pollIntervalMs?: number }) =>
-    Effect.gen(function*() {
-      // At least 1 ms: a zero or negative interval would poll storage in a busy loop.
-      const pollMs = Math.max(1, options?.pollIntervalMs ?? config.pollIntervalMs)
-      for (;;) {
-        let seenFinished = false
-        let wake: (() => void) | undefined
-        const stop = waiters.watch(executionId, pollMs, yield* Clock.currentTimeMillis, () => {
-          seenFinished = true
-          wake?.()
-        })
-        yield* waiters.start
-        const row = yield* Effect.tapErrorCause(storage.get(executionId), () => Effect.sync(stop))
-        if (row === undefined || isFinished(row.status)) {
-          stop()
-          if (row === undefined) return yield* new ExecutionNotFound({ executionId })
-          return yield* TaskExecution.fromRow(row, registry)
+      return Effect.suspend(() => {
+        const what = `input of task '${definition.id}'`
+        const out: Array<string | null> = []
+        for (const input of inputs) {
+          const encoded = Serialization.encode(input, what, config.maxSerializedValueBytes, definition.serializer)
+          if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+          out.push(encoded.right)
         }
-        yield* Effect.async<void>((resume) => {
-          if (seenFinished) return resume(Effect.void)
-          wake = () => resume(Effect.void)
-          return Effect.sync(stop)
-        })
-      }
-    })
+        return Effect.succeed(out)
+      })
+    }
 
-  const cancel = (executionId: string) =>
-    Effect.gen(function*() {
-      const nowMs = yield* Clock.currentTimeMillis
-      const result = yield* storage.apply([{ executionId, event: { _tag: "Cancel", nowMs, reason: "cancelled by the user" } }])
-      if (result.results[0]?._tag === "NotFound") return yield* new ExecutionNotFound({ executionId })
-      yield* Effect.logDebug("durable-tasks: cancel requested").pipe(Effect.annotateLogs("executionId", executionId))
-      return yield* get(executionId)
-    })
+    const insertRows = (rows: ReadonlyArray<ExecutionRow>) => Effect.asVoid(storage.insert(rows))
 
-  return { register, enqueue, enqueueMany, enqueueBatch, get, wait, cancel }
-})
+    const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
+      Effect.gen(function*() {
+        const spec = yield* specFor(task, options)
+        const encoded = yield* encodeInput(task.definition, input)
+        const nowMs = yield* Clock.currentTimeMillis
+        const executionId = yield* ids.next("te_")
+        yield* insertRows([makeReady({ spec, executionId, input: encoded, nowMs })])
+        return executionId
+      })
+
+    const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueOptions) =>
+      Effect.gen(function*() {
+        const spec = yield* specFor(task, options)
+        const encoded = yield* encodeInputs(task.definition, inputs)
+        if (encoded.length === 0) return []
+        const nowMs = yield* Clock.currentTimeMillis
+        const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
+        const rows = encoded.map((input, i) => makeReady({ spec, executionId: executionIds[i]!, input, nowMs }))
+        yield* insertRows(rows)
+        return rows.map((row) => row.executionId)
+      })
+
+    const enqueueBatch: ClientService["enqueueBatch"] = (items) =>
+      Effect.gen(function*() {
+        const nowMs = yield* Clock.currentTimeMillis
+        const shuttingDown = yield* isShuttingDown
+        const executionIds = yield* IdsModule.nextMany(ids, "te_", items.length)
+        const outcomes: Array<Either.Either<string, EnqueueError>> = []
+        const rows: Array<ExecutionRow> = []
+        const stored: Array<number> = []
+        for (let i = 0; i < items.length; i++) {
+          const { task, input, options } = items[i]!
+          const definition = task.definition
+          // Without options and validator (the common case) an item needs no effect.
+          const row = options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
+              registry.get(definition.id) === definition && !shuttingDown
+            ? Either.map(
+              Serialization.encode(
+                input,
+                `input of task '${definition.id}'`,
+                config.maxSerializedValueBytes,
+                definition.serializer
+              ),
+              (encoded) => makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded, nowMs })
+            )
+            : yield* Effect.either(
+              Effect.zipWith(
+                specFor(task, options),
+                encodeInput(definition, input),
+                (spec, encoded) => makeReady({ spec, executionId: executionIds[i]!, input: encoded, nowMs })
+              )
+            )
+          if (Either.isLeft(row)) {
+            outcomes.push(Either.left(row.left))
+            continue
+          }
+          outcomes.push(Either.right(row.right.executionId))
+          rows.push(row.right)
+          stored.push(i)
+        }
+        if (rows.length === 0) return outcomes
+        const inserted = yield* Effect.either(insertRows(rows))
+        if (Either.isLeft(inserted)) { for (const i of stored) outcomes[i] = Either.left(inserted.left) }
+        return outcomes
+      })
+
+    const waiters = Waiters.make({ storage, signals })
+    const wait = (executionId: string, options?: { readonly pollIntervalMs?: number }) =>
+      Effect.gen(function*() {
+        // At least 1 ms: a zero or negative interval would poll storage in a busy loop.
+        const pollMs = Math.max(1, options?.pollIntervalMs ?? config.pollIntervalMs)
+        for (;;) {
+          let seenFinished = false
+          let wake: (() => void) | undefined
+          const stop = waiters.watch(executionId, pollMs, yield* Clock.currentTimeMillis, () => {
+            seenFinished = true
+            wake?.()
+          })
+          yield* waiters.start
+          const row = yield* Effect.tapErrorCause(storage.get(executionId), () => Effect.sync(stop))
+          if (row === undefined || isFinished(row.status)) {
+            stop()
+            if (row === undefined) return yield* new ExecutionNotFound({ executionId })
+            return yield* TaskExecution.fromRow(row, registry)
+          }
+          yield* Effect.async<void>((resume) => {
+            if (seenFinished) return resume(Effect.void)
+            wake = () => resume(Effect.void)
+            return Effect.sync(stop)
+          })
+        }
+      })
+
+    const cancel = (executionId: string) =>
+      Effect.gen(function*() {
+        const nowMs = yield* Clock.currentTimeMillis
+        const result = yield* storage.apply([{
+          executionId,
+          event: { _tag: "Cancel", nowMs, reason: "cancelled by the user" }
+        }])
+        if (result.results[0]?._tag === "NotFound") return yield* new ExecutionNotFound({ executionId })
+        yield* Effect.logDebug("durable-tasks: cancel requested").pipe(Effect.annotateLogs("executionId", executionId))
+        return yield* get(executionId)
+      })
+
+    return { register, enqueue, enqueueMany, enqueueBatch, get, wait, cancel }
+  })
 
 /** Builds the service over a running executor. @since 0.1.0 @category constructors */
 export const make: Effect.Effect<
@@ -325,7 +343,9 @@ const layerWith = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: LayerOptions = {}): Layer.Layer<DurableExecutor | Executor, LayerError, TaskStorage | Signals> =>
+export const layer = (
+  options: LayerOptions = {}
+): Layer.Layer<DurableExecutor | Executor, LayerError, TaskStorage | Signals> =>
   layerWith(options, ExecutorConfigModule.layer)
 
 /**

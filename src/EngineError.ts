@@ -59,5 +59,8 @@ export class ExecutorShutDown extends Data.TaggedError("ExecutorShutDown")<{}> {
   }
 }
 
-/** Executor settings or layer options are invalid (a bad value, an unknown key, unreadable config). @since 0.1.0 @category errors */
+/**
+ * Executor settings or layer options are invalid (a bad value, an unknown key, unreadable config). @since 0.1.0
+ * @category errors
+ */
 export class InvalidExecutorConfig extends Data.TaggedError("InvalidExecutorConfig")<{ readonly message: string }> {}

@@ -20,22 +20,22 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Changes from "./Changes.js"
-import * as ClaimLoop from "./internal/executor/ClaimLoop.js"
 import { InvalidExecutorConfig } from "./EngineError.js"
-import * as ExpireLoop from "./internal/executor/LeaseExpiryLoop.js"
 import type { ExecutionRow } from "./ExecutionRow.js"
 import { ExecutorConfig } from "./ExecutorConfig.js"
 import * as ExecutorConfigModule from "./ExecutorConfig.js"
-import * as FinishBatcher from "./internal/executor/FinishBatcher.js"
 import { Ids } from "./Ids.js"
-import { ExecutorState, RunningExecution } from "./internal/executor/ExecutorState.js"
-import * as LeaseWatchLoop from "./internal/executor/LeaseWatchLoop.js"
+import * as ClaimLoop from "./internal/executor/ClaimLoop.js"
 import * as ExecutionLog from "./internal/executor/ExecutionLog.js"
-import { Registry } from "./Registry.js"
+import { ExecutorState, RunningExecution } from "./internal/executor/ExecutorState.js"
+import * as FinishBatcher from "./internal/executor/FinishBatcher.js"
+import * as ExpireLoop from "./internal/executor/LeaseExpiryLoop.js"
+import * as LeaseWatchLoop from "./internal/executor/LeaseWatchLoop.js"
 import * as PlainRunner from "./internal/executor/PlainRunner.js"
-import type * as Planner from "./Planner.js"
 import * as Runner from "./internal/executor/Runner.js"
 import { RunTimeouts } from "./internal/executor/RunTimeouts.js"
+import type * as Planner from "./Planner.js"
+import { Registry } from "./Registry.js"
 import { Signals } from "./Signals.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -71,7 +71,9 @@ export const make: Effect.Effect<
   const config = yield* ExecutorConfig
   const ids = yield* Ids
   const problem = ExecutorConfigModule.validate(config)
-  if (problem !== undefined) return yield* new InvalidExecutorConfig({ message: `invalid executor options: ${problem}` })
+  if (problem !== undefined) {
+    return yield* new InvalidExecutorConfig({ message: `invalid executor options: ${problem}` })
+  }
   // Read once: the engine's per-execution debug logs cost nothing unless the level is debug when it starts.
   const debug = LogLevel.lessThanEqual(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
   const executorId = config.executorId ?? (yield* ids.next("ex_"))
@@ -113,7 +115,9 @@ export const make: Effect.Effect<
   const runner = (entry: RunningExecution, row: ExecutionRow): Effect.Effect<void> =>
     Effect.onExit(Runner.outcome(deps, row, { onRunEnded: () => timeouts.settle(entry) }), (exit) => {
       if (Exit.isSuccess(exit)) return Effect.sync(() => record(entry, row, exit.value))
-      if (Cause.isInterruptedOnly(exit.cause)) return Effect.map(Clock.currentTimeMillis, (nowMs) => interrupted(entry, row, nowMs))
+      if (Cause.isInterruptedOnly(exit.cause)) {
+        return Effect.map(Clock.currentTimeMillis, (nowMs) => interrupted(entry, row, nowMs))
+      }
       return Effect.zipRight(
         Effect.logError("durable-tasks: a runner failed unexpectedly; its lease will lapse", exit.cause),
         Effect.sync(() => release(entry))
@@ -202,8 +206,12 @@ export const make: Effect.Effect<
       yield* Effect.forEach(left, (r) => r.interruptFork(), { discard: true })
       yield* Effect.forEach(left, (r) => r.interrupt(), { discard: true })
       const nowMs = yield* Clock.currentTimeMillis
-      yield* storage.apply(left.map((r) => ({ executionId: r.executionId, event: { _tag: "Release", nowMs, leaseId: r.leaseId } })))
-        .pipe(Effect.catchAll((error) => Effect.logWarning("durable-tasks: releasing leases at shutdown failed", error)))
+      yield* storage.apply(
+        left.map((r) => ({ executionId: r.executionId, event: { _tag: "Release", nowMs, leaseId: r.leaseId } }))
+      )
+        .pipe(
+          Effect.catchAll((error) => Effect.logWarning("durable-tasks: releasing leases at shutdown failed", error))
+        )
     }
     yield* Scope.close(loopsScope, Exit.void)
     yield* Deferred.succeed(done, undefined)
@@ -230,7 +238,11 @@ export const make: Effect.Effect<
 })
 
 /** The executor as a layer. @since 0.1.0 @category layers */
-export const layer: Layer.Layer<Executor, InvalidExecutorConfig, TaskStorage | Signals | Registry | ExecutorConfig | Ids> = Layer.scoped(
+export const layer: Layer.Layer<
+  Executor,
+  InvalidExecutorConfig,
+  TaskStorage | Signals | Registry | ExecutorConfig | Ids
+> = Layer.scoped(
   Executor,
   make
 )

@@ -48,7 +48,9 @@ export const defaults: ExecutorSettings = {
 }
 
 /** The setting names. @since 0.1.0 @category constants */
-export const settingNames: ReadonlyArray<keyof ExecutorSettings> = Object.keys(defaults) as Array<keyof ExecutorSettings>
+export const settingNames: ReadonlyArray<keyof ExecutorSettings> = Object.keys(defaults) as Array<
+  keyof ExecutorSettings
+>
 
 /**
  * The settings that are durations, by the name the Effect API also accepts as a `Duration.DurationInput`
@@ -63,7 +65,9 @@ export const durationSettings = {
   shutdownGracePeriod: "shutdownGracePeriodMs"
 } as const satisfies Record<string, keyof ExecutorSettings>
 
-/** Executor settings as the Effect API takes them: each `…Ms` setting also as a duration. @since 0.1.0 @category models */
+/**
+ * Executor settings as the Effect API takes them: each `…Ms` setting also as a duration. @since 0.1.0 @category models
+ */
 export interface ExecutorOptions extends Partial<ExecutorSettings> {
   readonly leaseLeeway?: Duration.DurationInput | undefined
   readonly pollInterval?: Duration.DurationInput | undefined
@@ -103,7 +107,8 @@ export const validate = (s: ExecutorSettings): string | undefined => {
 export const fromOptions = (
   options: unknown,
   where: string,
-  { durations = true, extraKeys = [] }: { readonly extraKeys?: ReadonlyArray<string>; readonly durations?: boolean } = {}
+  { durations = true, extraKeys = [] }: { readonly extraKeys?: ReadonlyArray<string>; readonly durations?: boolean } =
+    {}
 ): Either.Either<ExecutorSettings, string> => {
   if (options === undefined) return Either.right(defaults)
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
@@ -120,7 +125,9 @@ export const fromOptions = (
     if (value === undefined) continue
     if (record[msName] !== undefined) return Either.left(`${where}: give ${name} or ${msName}, not both`)
     const decoded = Duration.decodeUnknown(value)
-    if (Option.isNone(decoded)) return Either.left(`${name} must be a duration (e.g. "10 seconds"), got ${describeValue(value)}`)
+    if (Option.isNone(decoded)) {
+      return Either.left(`${name} must be a duration (e.g. "10 seconds"), got ${describeValue(value)}`)
+    }
     settings[msName] = Duration.toMillis(decoded.value)
   }
   const problem = validate(settings as unknown as ExecutorSettings)

@@ -95,7 +95,11 @@ export const makeBackend = (): StorageDriver.Backend => {
       Effect.sync(() => {
         const out: Array<ExecutionRow> = []
         cleanExpiries()
-        for (let top = expiries.peek(); top !== undefined && top.key <= nowMs && out.length < limit; top = expiries.peek()) {
+        for (
+          let top = expiries.peek();
+          top !== undefined && top.key <= nowMs && out.length < limit;
+          top = expiries.peek()
+        ) {
           expiries.pop()
           out.push(rows.get(top.value.id)!)
           cleanExpiries()

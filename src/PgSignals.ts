@@ -182,11 +182,14 @@ export const make = (options: Options): Effect.Effect<Signals["Type"], never, Pg
         if (!(yield* ping(options.healthCheckTimeoutMs ?? 5_000))) return yield* Effect.fail(new ListenLost())
       }
     })
-    yield* Effect.raceFirst(Effect.disconnect(Stream.runForEach(pg.listen(options.channel), receive)), healthCheck).pipe(
-      Effect.tapErrorCause((cause) => Effect.logWarning("durable-tasks: LISTEN lost; listening again (polling covers the gap)", cause)),
-      Effect.retry(Schedule.spaced("1 second")),
-      Effect.forkScoped
-    )
+    yield* Effect.raceFirst(Effect.disconnect(Stream.runForEach(pg.listen(options.channel), receive)), healthCheck)
+      .pipe(
+        Effect.tapErrorCause((cause) =>
+          Effect.logWarning("durable-tasks: LISTEN lost; listening again (polling covers the gap)", cause)
+        ),
+        Effect.retry(Schedule.spaced("1 second")),
+        Effect.forkScoped
+      )
 
     // Start-up waits until LISTEN is active, so no signal sent after it is missed.
     if (!(yield* ping(options.listenTimeoutMs ?? 5_000))) {
@@ -197,7 +200,9 @@ export const make = (options: Options): Effect.Effect<Signals["Type"], never, Pg
       ...hub.service,
       notifyReady: Effect.zipRight(hub.service.notifyReady, Queue.offer(outbox, { _tag: "ready" })),
       notifyFinished: (ids) =>
-        ids.length === 0 ? Effect.void : Effect.zipRight(hub.service.notifyFinished(ids), Queue.offer(outbox, { _tag: "finished", ids })),
+        ids.length === 0
+          ? Effect.void
+          : Effect.zipRight(hub.service.notifyFinished(ids), Queue.offer(outbox, { _tag: "finished", ids })),
       notifyCancelled: (ids) =>
         ids.length === 0
           ? Effect.void
@@ -207,4 +212,5 @@ export const make = (options: Options): Effect.Effect<Signals["Type"], never, Pg
   })
 
 /** Signals over the `PgClient` in context. @since 0.1.0 @category layers */
-export const layer = (options: Options): Layer.Layer<Signals, never, PgClient.PgClient> => Layer.scoped(Signals, make(options))
+export const layer = (options: Options): Layer.Layer<Signals, never, PgClient.PgClient> =>
+  Layer.scoped(Signals, make(options))

@@ -75,12 +75,16 @@ const isIntegerIn = (value: unknown, min: number, max: number): boolean =>
 
 const optionalString = (options: Options, key: "host" | "database" | "user" | "password" | "applicationName") => {
   const value = options[key]
-  return value === undefined || typeof value === "string" ? undefined : `${key} must be a string, got ${describeValue(value)}`
+  return value === undefined || typeof value === "string"
+    ? undefined
+    : `${key} must be a string, got ${describeValue(value)}`
 }
 
 /** Why a connection string cannot be used, or undefined. Its text is never echoed: it may hold a password. */
 const connectionStringProblem = (value: unknown): string | undefined => {
-  if (typeof value !== "string" || value === "") return `connectionString must be a non-empty string, got ${describeValue(value)}`
+  if (typeof value !== "string" || value === "") {
+    return `connectionString must be a non-empty string, got ${describeValue(value)}`
+  }
   const usage = "give postgres://user:password@host:port/database (or postgresql://)"
   if (!URL.canParse(value)) {
     return `connectionString is not a postgres:// URL: ${usage}, with special characters in the user name ` +
@@ -132,7 +136,8 @@ export const serverOf = (options: ConnectOptions): string => {
     : undefined
   const host = url?.searchParams.get("host") ?? (url?.hostname || undefined) ?? options.host ?? "localhost"
   const port = (url?.port || undefined) ?? options.port ?? 5432
-  const database = (url === undefined ? undefined : decodeURIComponent(url.pathname.slice(1)) || undefined) ?? options.database
+  const database = (url === undefined ? undefined : decodeURIComponent(url.pathname.slice(1)) || undefined) ??
+    options.database
   return `${host}:${port}${database === undefined ? "" : `/${database}`}`
 }
 
@@ -190,4 +195,6 @@ export const layerFromClient = (
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<TaskStorage | Signals, StorageError> =>
-  layerFromClient({ tablePrefix: options.tablePrefix, schema: options.schema }).pipe(Layer.provide(layerClient(options)))
+  layerFromClient({ tablePrefix: options.tablePrefix, schema: options.schema }).pipe(
+    Layer.provide(layerClient(options))
+  )

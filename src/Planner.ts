@@ -13,7 +13,13 @@ import { isFinished, type TaskStatus } from "./TaskStatus.js"
 
 /** @since 0.1.0 @category models */
 export type Event =
-  | { readonly _tag: "Claim"; readonly nowMs: number; readonly leaseId: string; readonly executorId: string; readonly leaseLeewayMs: number }
+  | {
+    readonly _tag: "Claim"
+    readonly nowMs: number
+    readonly leaseId: string
+    readonly executorId: string
+    readonly leaseLeewayMs: number
+  }
   | {
     readonly _tag: "RunSucceeded"
     readonly nowMs: number
@@ -25,7 +31,13 @@ export type Event =
     /** A parent task: without a finalize task its output is `{ output, childrenOutputs }`, also with no children. */
     readonly isParent?: boolean
   }
-  | { readonly _tag: "RunFailed"; readonly nowMs: number; readonly leaseId: string; readonly error: ExecutionError; readonly timedOut: boolean }
+  | {
+    readonly _tag: "RunFailed"
+    readonly nowMs: number
+    readonly leaseId: string
+    readonly error: ExecutionError
+    readonly timedOut: boolean
+  }
   | { readonly _tag: "Release"; readonly nowMs: number; readonly leaseId: string }
   | { readonly _tag: "LeaseExpired"; readonly nowMs: number }
   | { readonly _tag: "Cancel"; readonly nowMs: number; readonly reason: string }
@@ -64,14 +76,20 @@ export interface Rejected {
 const none: ReadonlyArray<never> = []
 const noop: Step = { _tag: "Step", row: undefined, inserts: none, followUps: none }
 const reject = (reason: Rejected["reason"], message: string): Rejected => ({ _tag: "Rejected", reason, message })
-const step = (row: ExecutionRow, inserts: ReadonlyArray<ExecutionRow> = none, followUps: ReadonlyArray<FollowUp> = none): Step => ({
+const step = (
+  row: ExecutionRow,
+  inserts: ReadonlyArray<ExecutionRow> = none,
+  followUps: ReadonlyArray<FollowUp> = none
+): Step => ({
   _tag: "Step",
   row,
   inserts,
   followUps
 })
 
-/** True when the event for `row` needs every child row loaded (the last child succeeded). @since 0.1.0 @category utils */
+/**
+ * True when the event for `row` needs every child row loaded (the last child succeeded). @since 0.1.0 @category utils
+ */
 export const needsChildren = (row: ExecutionRow, event: Event): boolean =>
   event._tag === "ChildSucceeded" && row.status === "waiting_for_children_tasks" &&
   row.completedChildren + 1 >= row.children.length
@@ -94,7 +112,10 @@ const objectJson = (fields: ReadonlyArray<readonly [string, string | null]>): st
 
 const childrenOutputsJson = (children: ReadonlyArray<ExecutionRow>): string =>
   "[" + children.map((c) =>
-    objectJson([["taskId", JSON.stringify(c.taskId)], ["executionId", JSON.stringify(c.executionId)], ["output", c.output]])
+    objectJson([["taskId", JSON.stringify(c.taskId)], ["executionId", JSON.stringify(c.executionId)], [
+      "output",
+      c.output
+    ]])
   ).join(",") + "]"
 
 /** The parent's own notification when `row` reaches a finished status. */
@@ -104,14 +125,17 @@ const closure = (row: ExecutionRow, nowMs: number): ReadonlyArray<FollowUp> => {
     return [{ executionId: row.parentExecutionId, event: { _tag: "FinalizeFinished", nowMs, finalize: row } }]
   }
   return row.status === "completed"
-    ? [{ executionId: row.parentExecutionId, event: { _tag: "ChildSucceeded", nowMs, childExecutionId: row.executionId } }]
+    ? [{
+      executionId: row.parentExecutionId,
+      event: { _tag: "ChildSucceeded", nowMs, childExecutionId: row.executionId }
+    }]
     : [{ executionId: row.parentExecutionId, event: { _tag: "ChildFailed", nowMs, child: row } }]
 }
 
 /** Cancels every active descendant reachable from `row` (its children and its finalize task). */
 const cancelDescendants = (row: ExecutionRow, nowMs: number, reason: string): ReadonlyArray<FollowUp> => {
   const ids: Array<string> = []
-  if (row.status === "waiting_for_children_tasks") for (const c of row.children) ids.push(c.executionId)
+  if (row.status === "waiting_for_children_tasks") { for (const c of row.children) ids.push(c.executionId) }
   if (row.status === "waiting_for_finalize_task" && row.finalizeExecutionId !== null) ids.push(row.finalizeExecutionId)
   return ids.map((executionId) => ({ executionId, event: { _tag: "Cancel", nowMs, reason } }))
 }
@@ -121,7 +145,11 @@ const finish = (
   row: ExecutionRow,
   nowMs: number,
   status: TaskStatus,
-  fields: { readonly output?: string | null; readonly error?: ExecutionError | null; readonly needsPromiseCancellation?: boolean }
+  fields: {
+    readonly output?: string | null
+    readonly error?: ExecutionError | null
+    readonly needsPromiseCancellation?: boolean
+  }
 ): Step => {
   const next: ExecutionRow = {
     ...row,
@@ -142,10 +170,18 @@ const finish = (
 }
 
 /** After `run` succeeded or the last child completed: insert the finalize task, or complete. */
-const afterChildren = (row: ExecutionRow, nowMs: number, childrenRows: ReadonlyArray<ExecutionRow>, isParent = true): Step => {
+const afterChildren = (
+  row: ExecutionRow,
+  nowMs: number,
+  childrenRows: ReadonlyArray<ExecutionRow>,
+  isParent = true
+): Step => {
   const finalize = finalizeWithId(row)
   if (finalize !== null) {
-    const input = objectJson([["input", row.input], ["output", row.runOutput], ["childrenTasksOutputs", childrenOutputsJson(childrenRows)]])
+    const input = objectJson([["input", row.input], ["output", row.runOutput], [
+      "childrenTasksOutputs",
+      childrenOutputsJson(childrenRows)
+    ]])
     const finalizeRow = makeReady({
       spec: finalize,
       executionId: finalize.executionId,
@@ -154,12 +190,22 @@ const afterChildren = (row: ExecutionRow, nowMs: number, childrenRows: ReadonlyA
       parent: { row, index: -1, isFinalize: true }
     })
     return step(
-      { ...row, status: "waiting_for_finalize_task", finalizeExecutionId: finalize.executionId, leaseId: null, executorId: null, expiresAt: null, updatedAt: nowMs },
+      {
+        ...row,
+        status: "waiting_for_finalize_task",
+        finalizeExecutionId: finalize.executionId,
+        leaseId: null,
+        executorId: null,
+        expiresAt: null,
+        updatedAt: nowMs
+      },
       [finalizeRow]
     )
   }
   if (!isParent) return finish(row, nowMs, "completed", { output: row.runOutput })
-  return finish(row, nowMs, "completed", { output: objectJson([["output", row.runOutput], ["childrenOutputs", childrenOutputsJson(childrenRows)]]) })
+  return finish(row, nowMs, "completed", {
+    output: objectJson([["output", row.runOutput], ["childrenOutputs", childrenOutputsJson(childrenRows)]])
+  })
 }
 
 const finalizeWithId = (row: ExecutionRow): (TaskSpec & { readonly executionId: string }) | null =>
@@ -202,7 +248,9 @@ export const transition = (row: ExecutionRow, event: Event): Step | Rejected => 
   switch (event._tag) {
     case "Claim": {
       if (row.status !== "ready") return reject("not_ready", `execution ${row.executionId} is ${row.status}, not ready`)
-      if (row.startAt > event.nowMs) return reject("not_due", `execution ${row.executionId} is not due before ${row.startAt}`)
+      if (row.startAt > event.nowMs) {
+        return reject("not_due", `execution ${row.executionId} is not due before ${row.startAt}`)
+      }
       return step({
         ...row,
         status: "running",
@@ -214,7 +262,9 @@ export const transition = (row: ExecutionRow, event: Event): Step | Rejected => 
       })
     }
     case "RunSucceeded": {
-      if (!holdsLease(row, event.leaseId)) return reject("stale_lease", `lease ${event.leaseId} is not current for ${row.executionId}`)
+      if (!holdsLease(row, event.leaseId)) {
+        return reject("stale_lease", `lease ${event.leaseId} is not current for ${row.executionId}`)
+      }
       const running = { ...row, runOutput: event.runOutput, finalize: event.finalize }
       if (event.children.length === 0) return afterChildren(running, event.nowMs, [], event.isParent ?? false)
       const waiting: ExecutionRow = {
@@ -228,20 +278,40 @@ export const transition = (row: ExecutionRow, event: Event): Step | Rejected => 
         updatedAt: event.nowMs
       }
       const inserts = event.children.map((c, index) =>
-        makeReady({ spec: c, executionId: c.executionId, input: c.input, nowMs: event.nowMs, parent: { row: waiting, index, isFinalize: false } })
+        makeReady({
+          spec: c,
+          executionId: c.executionId,
+          input: c.input,
+          nowMs: event.nowMs,
+          parent: { row: waiting, index, isFinalize: false }
+        })
       )
       return step(waiting, inserts)
     }
     case "RunFailed": {
-      if (!holdsLease(row, event.leaseId)) return reject("stale_lease", `lease ${event.leaseId} is not current for ${row.executionId}`)
+      if (!holdsLease(row, event.leaseId)) {
+        return reject("stale_lease", `lease ${event.leaseId} is not current for ${row.executionId}`)
+      }
       return failAttempt(row, event.nowMs, event.error, event.timedOut ? "timed_out" : "failed")
     }
     case "Release": {
-      if (!holdsLease(row, event.leaseId)) return reject("stale_lease", `lease ${event.leaseId} is not current for ${row.executionId}`)
-      return step({ ...row, status: "ready", leaseId: null, executorId: null, expiresAt: null, startAt: event.nowMs, updatedAt: event.nowMs })
+      if (!holdsLease(row, event.leaseId)) {
+        return reject("stale_lease", `lease ${event.leaseId} is not current for ${row.executionId}`)
+      }
+      return step({
+        ...row,
+        status: "ready",
+        leaseId: null,
+        executorId: null,
+        expiresAt: null,
+        startAt: event.nowMs,
+        updatedAt: event.nowMs
+      })
     }
     case "LeaseExpired": {
-      if (row.status !== "running") return reject("not_running", `execution ${row.executionId} is ${row.status}, not running`)
+      if (row.status !== "running") {
+        return reject("not_running", `execution ${row.executionId} is ${row.status}, not running`)
+      }
       if (row.expiresAt === null || row.expiresAt > event.nowMs) {
         return reject("not_expired", `the lease of ${row.executionId} lasts until ${String(row.expiresAt)}`)
       }
@@ -280,7 +350,8 @@ export const transition = (row: ExecutionRow, event: Event): Step | Rejected => 
       return finish(row, event.nowMs, "children_tasks_failed", {
         error: {
           errorType: "generic",
-          message: `child task '${child.taskId}' (execution ${child.executionId}, index ${child.indexInParent}) finished with status ${child.status}${cause}`,
+          message: `child task '${child.taskId}' (execution ${child.executionId}, index ${child.indexInParent}) ` +
+            `finished with status ${child.status}${cause}`,
           isRetryable: false
         }
       })
@@ -300,4 +371,3 @@ export const transition = (row: ExecutionRow, event: Event): Step | Rejected => 
     }
   }
 }
-

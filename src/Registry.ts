@@ -32,7 +32,10 @@ export const make = (initial: ReadonlyArray<TaskDefinition> = []): RegistryServi
       const existing = byId.get(d.id)
       if (existing !== undefined && existing !== d) {
         return Either.left(
-          new InvalidTaskDefinition({ taskId: d.id, message: `task id '${d.id}' is already registered by another task` })
+          new InvalidTaskDefinition({
+            taskId: d.id,
+            message: `task id '${d.id}' is already registered by another task`
+          })
         )
       }
     }

@@ -78,10 +78,11 @@ export const validate = (
   const baseDelayMs = orDefault(given.baseDelayMs, 0)
   const delayMultiplier = orDefault(given.delayMultiplier, 1)
   const maxDelayMs = orDefault(given.maxDelayMs, typeof baseDelayMs === "number" ? Math.max(baseDelayMs, 0) : 0)
-  const problem = numberProblem("retryOptions.maxAttempts", maxAttempts, { min: 0, max: MAX_RETRY_ATTEMPTS, integer: true }) ??
-    numberProblem("retryOptions.baseDelayMs", baseDelayMs, { min: 0, max: MAX_DELAY_MS, integer: false }) ??
-    numberProblem("retryOptions.delayMultiplier", delayMultiplier, { min: 1, max: 100, integer: false }) ??
-    numberProblem("retryOptions.maxDelayMs", maxDelayMs, { min: 0, max: MAX_DELAY_MS, integer: false })
+  const problem =
+    numberProblem("retryOptions.maxAttempts", maxAttempts, { min: 0, max: MAX_RETRY_ATTEMPTS, integer: true }) ??
+      numberProblem("retryOptions.baseDelayMs", baseDelayMs, { min: 0, max: MAX_DELAY_MS, integer: false }) ??
+      numberProblem("retryOptions.delayMultiplier", delayMultiplier, { min: 1, max: 100, integer: false }) ??
+      numberProblem("retryOptions.maxDelayMs", maxDelayMs, { min: 0, max: MAX_DELAY_MS, integer: false })
   if (problem !== undefined) return bad(problem)
   return {
     _tag: "Right",

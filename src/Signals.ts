@@ -52,7 +52,10 @@ export const makeHub = () => {
     notifyFinished: (ids) => Effect.sync(() => deliverFinished(ids)),
     notifyCancelled: (ids) => Effect.sync(() => deliverCancelled(ids)),
     subscribe: (listener) =>
-      Effect.acquireRelease(Effect.sync(() => listeners.add(listener)), () => Effect.sync(() => listeners.delete(listener))).pipe(
+      Effect.acquireRelease(
+        Effect.sync(() => listeners.add(listener)),
+        () => Effect.sync(() => listeners.delete(listener))
+      ).pipe(
         Effect.asVoid
       )
   }

@@ -20,6 +20,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { StorageError } from "./EngineError.js"
 import { describeValue, unknownKeyProblem } from "./internal/OptionKeys.js"
+import { toStorageError } from "./internal/sql/SqlCommon.js"
 import {
   Busy,
   type BusySettings,
@@ -28,7 +29,6 @@ import {
   retryWhileBusy,
   SYNC_BUSY_TIMEOUT_MS
 } from "./internal/sql/SqliteBusy.js"
-import { toStorageError } from "./internal/sql/SqlCommon.js"
 import type { Signals } from "./Signals.js"
 import * as SignalsModule from "./Signals.js"
 import * as SqlStorage from "./SqlStorage.js"
@@ -57,7 +57,9 @@ const KNOWN_KEYS: ReadonlyArray<keyof Options> = ["filename", "tablePrefix", "bu
 
 /** Checks options; returns a message naming the first bad field, or undefined. @since 0.1.0 @category validation */
 export const validate = (options: Options): string | undefined => {
-  if (options === null || typeof options !== "object") return `options must be an object with a filename, got ${describeValue(options)}`
+  if (options === null || typeof options !== "object") {
+    return `options must be an object with a filename, got ${describeValue(options)}`
+  }
   // "unknown option 'filname' (did you mean 'filename'?)"; callers put "invalid SQLite storage options" first.
   const unknown = unknownKeyProblem(options, KNOWN_KEYS, "")
   if (unknown !== undefined) return unknown.slice(2)
@@ -139,17 +141,21 @@ export const layerClient = (
   })
   // Our busy timeout is set before the first statement that may wait for a lock (WAL needs one
   // when it is switched on), so the client's own WAL switch (with better-sqlite3's 5 s timeout) is off.
-  const pragmas = Layer.effectDiscard(Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    yield* sql.unsafe(`PRAGMA busy_timeout = ${Math.min(SYNC_BUSY_TIMEOUT_MS, settings.busyTimeoutMs)}`)
-    yield* retryWhileBusy(sql.unsafe("PRAGMA journal_mode = WAL"), settings, (timeout) => timeout)
-    yield* sql.unsafe(`PRAGMA synchronous = ${(options.synchronous ?? "full").toUpperCase()}`)
-  }).pipe(Effect.mapError((e) => openError(filename, `cannot open: ${describeError(e)}`, e))))
+  const pragmas = Layer.effectDiscard(
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`PRAGMA busy_timeout = ${Math.min(SYNC_BUSY_TIMEOUT_MS, settings.busyTimeoutMs)}`)
+      yield* retryWhileBusy(sql.unsafe("PRAGMA journal_mode = WAL"), settings, (timeout) => timeout)
+      yield* sql.unsafe(`PRAGMA synchronous = ${(options.synchronous ?? "full").toUpperCase()}`)
+    }).pipe(Effect.mapError((e) => openError(filename, `cannot open: ${describeError(e)}`, e)))
+  )
   // better-sqlite3 throws from its constructor (a defect in @effect/sql-sqlite-node): a failure here.
   const client = SqliteClient.layer({ filename, disableWAL: true }).pipe(
     Layer.catchAllCause((cause) => {
       const failure = (e: unknown) => openError(filename, `cannot open: ${describeError(e)}`, e)
-      return Cause.isInterruptedOnly(cause) ? Layer.failCause(Cause.map(cause, failure)) : Layer.fail(failure(Cause.squash(cause)))
+      return Cause.isInterruptedOnly(cause)
+        ? Layer.failCause(Cause.map(cause, failure))
+        : Layer.fail(failure(Cause.squash(cause)))
     })
   )
   return Layer.mergeAll(Layer.provideMerge(pragmas, client), Layer.succeed(Busy, settings)).pipe(

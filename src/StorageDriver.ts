@@ -78,7 +78,10 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
       yield* tx.prefetch(Array.from(new Set(commands.map((c) => c.executionId))))
     }
     const results: Array<CommandResult> = []
-    const queue: Array<{ readonly command: Command; readonly top: boolean }> = commands.map((command) => ({ command, top: true }))
+    const queue: Array<{ readonly command: Command; readonly top: boolean }> = commands.map((command) => ({
+      command,
+      top: true
+    }))
     for (let i = 0; i < queue.length; i++) {
       const { command, top } = queue[i]!
       const id = command.executionId
@@ -156,27 +159,30 @@ export const make = (backend: Backend): TaskStorage["Type"] =>
         })
       ),
     claim: (request) =>
-      request.limit <= 0 || request.taskIds.size === 0 ? Effect.succeed([]) : backend.transaction((tx) =>
-        Effect.gen(function*() {
-          const due = yield* tx.dueReady({ nowMs: request.nowMs, limit: request.limit, taskIds: request.taskIds })
-          const claimed: Array<ExecutionRow> = []
-          for (const row of due) {
-            const outcome = Planner.transition(row, {
-              _tag: "Claim",
-              nowMs: request.nowMs,
-              leaseId: `${request.claimId}:${row.executionId}`,
-              executorId: request.executorId,
-              leaseLeewayMs: request.leaseLeewayMs
-            })
-            if (outcome._tag === "Step" && outcome.row !== undefined) claimed.push(outcome.row)
-          }
-          if (claimed.length > 0) yield* tx.write({ updated: claimed, inserted: [] })
-          return claimed
-        })
-      ),
-    apply: (commands) => commands.length === 0
-      ? Effect.succeed({ results: [], changes: noChanges })
-      : backend.transaction((tx) => applyIn(tx, commands)),
+      request.limit <= 0 || request.taskIds.size === 0 ?
+        Effect.succeed([]) :
+        backend.transaction((tx) =>
+          Effect.gen(function*() {
+            const due = yield* tx.dueReady({ nowMs: request.nowMs, limit: request.limit, taskIds: request.taskIds })
+            const claimed: Array<ExecutionRow> = []
+            for (const row of due) {
+              const outcome = Planner.transition(row, {
+                _tag: "Claim",
+                nowMs: request.nowMs,
+                leaseId: `${request.claimId}:${row.executionId}`,
+                executorId: request.executorId,
+                leaseLeewayMs: request.leaseLeewayMs
+              })
+              if (outcome._tag === "Step" && outcome.row !== undefined) claimed.push(outcome.row)
+            }
+            if (claimed.length > 0) yield* tx.write({ updated: claimed, inserted: [] })
+            return claimed
+          })
+        ),
+    apply: (commands) =>
+      commands.length === 0
+        ? Effect.succeed({ results: [], changes: noChanges })
+        : backend.transaction((tx) => applyIn(tx, commands)),
     expire: ({ limit, nowMs }) =>
       backend.transaction((tx) =>
         Effect.flatMap(tx.expiredRunning({ nowMs, limit }), (rows) =>

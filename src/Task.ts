@@ -67,7 +67,9 @@ export interface TaskOptions<I, O, E, IE, OE> extends CommonOptions {
   readonly run: (input: I, info: RunInfo) => Effect.Effect<O, E>
 }
 
-/** A finalize task: a plain task, or a parent task, whose input is the parent's result. @since 0.1.0 @category models */
+/**
+ * A finalize task: a plain task, or a parent task, whose input is the parent's result. @since 0.1.0 @category models
+ */
 export type FinalizeOptions<I, R, O> =
   | (CommonOptions & {
     readonly output?: Schema.Schema<O, any>
@@ -86,7 +88,10 @@ export interface ParentOptions<I, R, O, E, IE, RE> extends CommonOptions {
   readonly input?: Schema.Schema<I, IE>
   /** Schema of the `output` that `runParent` returns. */
   readonly runOutput?: Schema.Schema<R, RE>
-  readonly runParent: (input: I, info: RunInfo) => Effect.Effect<{ readonly output: R; readonly children?: ReadonlyArray<Child> }, E>
+  readonly runParent: (
+    input: I,
+    info: RunInfo
+  ) => Effect.Effect<{ readonly output: R; readonly children?: ReadonlyArray<Child> }, E>
   readonly finalize?: FinalizeOptions<I, R, O>
 }
 
@@ -100,7 +105,10 @@ const identity: Codec = { encode: Effect.succeed, decode: Effect.succeed }
 const codecOf = (schema: Schema.Schema<any, any> | undefined): Codec =>
   schema === undefined
     ? identity
-    : { encode: Schema.encodeUnknown(schema) as Codec["encode"], decode: Schema.decodeUnknown(schema) as Codec["decode"] }
+    : {
+      encode: Schema.encodeUnknown(schema) as Codec["encode"],
+      decode: Schema.decodeUnknown(schema) as Codec["decode"]
+    }
 
 const inputPreparer = (id: string, schema: Schema.Schema<any, any> | undefined) =>
   schema === undefined
@@ -163,12 +171,18 @@ const finalizeInputCodec = (parentInput: Codec, parentRunOutput: Codec): Codec =
     })
 })
 
-const toRunResult = (result: { readonly output: unknown; readonly children?: ReadonlyArray<Child> | undefined }): RunResult => ({
+const toRunResult = (
+  result: { readonly output: unknown; readonly children?: ReadonlyArray<Child> | undefined }
+): RunResult => ({
   output: result.output,
   children: (result.children ?? []).map((c) => ({ task: c.task.definition, input: c.input }))
 })
 
-const buildFinalize = (parentId: string, options: FinalizeOptions<any, any, any>, inputCodec: Codec): TaskDefinition => {
+const buildFinalize = (
+  parentId: string,
+  options: FinalizeOptions<any, any, any>,
+  inputCodec: Codec
+): TaskDefinition => {
   const what = `finalize options of task '${parentId}'`
   if (!isParentOptions(options)) {
     const spec = specOf(options, { keys: FINALIZE_KEYS, run: "run", schemas: ["output"] }, what)
@@ -181,7 +195,8 @@ const buildFinalize = (parentId: string, options: FinalizeOptions<any, any, any>
       decodeInput: inputCodec.decode,
       encodeOutput: output.encode,
       decodeOutput: output.decode,
-      run: (info, input) => Effect.map(options.run(input as FinalizeInput<any, any>, info), (output) => ({ output, children: [] })),
+      run: (info, input) =>
+        Effect.map(options.run(input as FinalizeInput<any, any>, info), (output) => ({ output, children: [] })),
       finalize: undefined
     }
   }
@@ -209,7 +224,9 @@ const buildFinalize = (parentId: string, options: FinalizeOptions<any, any, any>
  * @since 0.1.0
  * @category constructors
  */
-export const make = <I = unknown, O = unknown, E = never, IE = I, OE = O>(options: TaskOptions<I, O, E, IE, OE>): Task<I, O> => {
+export const make = <I = unknown, O = unknown, E = never, IE = I, OE = O>(
+  options: TaskOptions<I, O, E, IE, OE>
+): Task<I, O> => {
   const spec = specOf(options, { keys: MAKE_KEYS, run: "run", schemas: ["input", "output"] })
   const input = codecOf(options.input)
   const output = codecOf(options.output)
@@ -234,7 +251,14 @@ export const make = <I = unknown, O = unknown, E = never, IE = I, OE = O>(option
  * @since 0.1.0
  * @category constructors
  */
-export const parent = <I = unknown, R = unknown, O = { readonly output: R; readonly childrenOutputs: ReadonlyArray<ChildOutput> }, E = never, IE = I, RE = R>(
+export const parent = <
+  I = unknown,
+  R = unknown,
+  O = { readonly output: R; readonly childrenOutputs: ReadonlyArray<ChildOutput> },
+  E = never,
+  IE = I,
+  RE = R
+>(
   options: ParentOptions<I, R, O, E, IE, RE>
 ): Task<I, O> => {
   const spec = specOf(options, { keys: PARENT_KEYS, run: "runParent", schemas: ["input", "runOutput"] })

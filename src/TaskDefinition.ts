@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import * as Either from "effect/Either"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { InvalidTaskDefinition, type InvalidTaskInput } from "./EngineError.js"
 import type { ExecutionError, ExecutionRef, TaskSpec } from "./ExecutionRow.js"
 import { numberProblem } from "./internal/NumberOption.js"
@@ -24,7 +24,10 @@ export interface RunInfo {
   readonly shutdownSignal: AbortSignal
   readonly rootTaskExecution: ExecutionRef | undefined
   readonly parentTaskExecution:
-    | (ExecutionRef & { readonly indexInParentChildTaskExecutions: number; readonly isFinalizeTaskOfParentTask: boolean })
+    | (ExecutionRef & {
+      readonly indexInParentChildTaskExecutions: number
+      readonly isFinalizeTaskOfParentTask: boolean
+    })
     | undefined
 }
 
@@ -93,7 +96,9 @@ const TASK_ID = /^[\x21-\x7e]+$/
 /** A message naming what is wrong with a task id, or undefined. @since 0.1.0 @category validation */
 export const checkTaskId = (id: unknown): string | undefined => {
   if (typeof id !== "string" || id.length === 0) return `task id must be a non-empty string, got ${describeValue(id)}`
-  if (id.length > MAX_TASK_ID_LENGTH) return `task id must be at most ${MAX_TASK_ID_LENGTH} characters, got ${id.length}`
+  if (id.length > MAX_TASK_ID_LENGTH) {
+    return `task id must be at most ${MAX_TASK_ID_LENGTH} characters, got ${id.length}`
+  }
   if (!TASK_ID.test(id)) {
     return `task id ${JSON.stringify(id)} must use printable ASCII characters only (no spaces or control characters)`
   }
@@ -143,11 +148,17 @@ export const makeSpec = (
   const unknownKey = unknownKeyProblem(options, keys, where)
   if (unknownKey !== undefined) return invalid(id, unknownKey)
   const sleep = sleepMsBeforeRun === undefined ? 0 : sleepMsBeforeRun
-  const problem = numberProblem("timeoutMs", timeoutMs, timeoutRange) ?? numberProblem("sleepMsBeforeRun", sleep, sleepRange)
+  const problem = numberProblem("timeoutMs", timeoutMs, timeoutRange) ??
+    numberProblem("sleepMsBeforeRun", sleep, sleepRange)
   if (problem !== undefined) return invalid(id, `${where}: ${problem}`)
   const retry = RetryOptions.validate(retryOptions)
   if (retry._tag === "Left") return invalid(id, `${where}: ${retry.message}`)
-  return Either.right({ taskId: id as string, timeoutMs: timeoutMs as number, retry: retry.options, sleepMsBeforeRun: sleep as number })
+  return Either.right({
+    taskId: id as string,
+    timeoutMs: timeoutMs as number,
+    retry: retry.options,
+    sleepMsBeforeRun: sleep as number
+  })
 }
 
 /**
@@ -186,5 +197,8 @@ export const functionProblem = (taskId: string, options: object, name: string): 
   const value = (options as Record<string, unknown>)[name]
   return typeof value === "function"
     ? undefined
-    : new InvalidTaskDefinition({ taskId, message: `task '${taskId}': ${name} must be a function, got ${describeValue(value)}` })
+    : new InvalidTaskDefinition({
+      taskId,
+      message: `task '${taskId}': ${name} must be a function, got ${describeValue(value)}`
+    })
 }

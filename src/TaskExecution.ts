@@ -55,7 +55,10 @@ const decodeFinal = (definition: TaskDefinition | undefined, raw: unknown): Effe
   if (definition.finalize !== undefined) return decodeFinal(definition.finalize, raw)
   if (typeof raw !== "object" || raw === null) return Effect.succeed(raw)
   const wrapper = raw as { output?: unknown; childrenOutputs?: unknown }
-  return Effect.map(orRaw(definition.decodeOutput(wrapper.output), wrapper.output), (output) => ({ ...wrapper, output }))
+  return Effect.map(
+    orRaw(definition.decodeOutput(wrapper.output), wrapper.output),
+    (output) => ({ ...wrapper, output })
+  )
 }
 
 /** True when {@link decodeFinal} needs no effect (every codec on the way is the identity). */
@@ -144,7 +147,10 @@ export const fromRowSync = (row: ExecutionRow, registry: RegistryService): TaskE
   return build(row, decode(row.input), hasRunOutput ? decode(row.runOutput) : NONE, output)
 }
 
-/** Builds the public view of a row, decoding values with the registered task's codecs. @since 0.1.0 @category constructors */
+/**
+ * Builds the public view of a row, decoding values with the registered task's codecs. @since 0.1.0 @category
+ * constructors
+ */
 export const fromRow = (row: ExecutionRow, registry: RegistryService): Effect.Effect<TaskExecution> => {
   const sync = fromRowSync(row, registry)
   if (sync !== undefined) return Effect.succeed(sync)

@@ -71,7 +71,9 @@ export class TaskStorage extends Context.Tag("durable-tasks/TaskStorage")<TaskSt
   /** Applies events (finishes, cancels, releases) in one transaction, with all their consequences. */
   readonly apply: (commands: ReadonlyArray<Command>) => Effect.Effect<ApplyResult, StorageError>
   /** Moves up to `limit` running executions whose lease lapsed before `nowMs` back to ready (or finished). */
-  readonly expire: (args: { readonly nowMs: number; readonly limit: number }) => Effect.Effect<ApplyResult, StorageError>
+  readonly expire: (
+    args: { readonly nowMs: number; readonly limit: number }
+  ) => Effect.Effect<ApplyResult, StorageError>
   readonly get: (executionId: string) => Effect.Effect<ExecutionRow | undefined, StorageError>
   readonly getMany: (executionIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ExecutionRow>, StorageError>
   readonly list: (query: ListQuery) => Effect.Effect<ReadonlyArray<ExecutionRow>, StorageError>

@@ -4,6 +4,8 @@
  * @since 0.1.0
  */
 import "./internal/EffectVersion.js" // first: names an unsupported effect version
+export type { ErrorType, ExecutionError, ExecutionRef } from "./ExecutionRow.js"
+export { defaults as executorDefaults } from "./ExecutorConfig.js"
 export { DurableExecutor, type DurableExecutorOptions, type DurableTaskBuilder } from "./promise/DurableExecutor.js"
 export * from "./promise/errors.js"
 export { defaultSerializer, type DurableSerializer } from "./promise/Serializer.js"
@@ -17,7 +19,5 @@ export {
   type SqliteStorageOptions
 } from "./promise/storage.js"
 export * from "./promise/types.js"
-export type { ErrorType, ExecutionError, ExecutionRef } from "./ExecutionRow.js"
 export type { RetryOptions } from "./RetryOptions.js"
-export { TASK_STATUSES, FINISHED_STATUSES, type TaskStatus } from "./TaskStatus.js"
-export { defaults as executorDefaults } from "./ExecutorConfig.js"
+export { FINISHED_STATUSES, TASK_STATUSES, type TaskStatus } from "./TaskStatus.js"

@@ -307,14 +307,27 @@ describe("fencing", () => {
       const before = yield* storage.get("e1")
       const late = yield* storage.apply([{
         executionId: "e1",
-        event: { _tag: "RunSucceeded", nowMs: 1_200, leaseId: "c1:e1", runOutput: "\"late\"", children: [], finalize: null }
+        event: {
+          _tag: "RunSucceeded",
+          nowMs: 1_200,
+          leaseId: "c1:e1",
+          runOutput: "\"late\"",
+          children: [],
+          finalize: null
+        }
       }])
       expect(late.results[0]?._tag).toBe("Rejected")
       expect(late.results[0]).toMatchObject({ reason: "stale_lease" })
       expect(late.changes).toEqual({ finished: [], cancelledRunning: [], readyAtMs: null })
       const lateFailure = yield* storage.apply([{
         executionId: "e1",
-        event: { _tag: "RunFailed", nowMs: 1_200, leaseId: "c1:e1", timedOut: false, error: { errorType: "generic", message: "late", isRetryable: false } }
+        event: {
+          _tag: "RunFailed",
+          nowMs: 1_200,
+          leaseId: "c1:e1",
+          timedOut: false,
+          error: { errorType: "generic", message: "late", isRetryable: false }
+        }
       }])
       expect(lateFailure.results[0]).toMatchObject({ _tag: "Rejected", reason: "stale_lease" })
       expect(yield* storage.get("e1")).toEqual(before)
@@ -323,7 +336,14 @@ describe("fencing", () => {
       // The current lease's result is accepted.
       const current = yield* storage.apply([{
         executionId: "e1",
-        event: { _tag: "RunSucceeded", nowMs: 1_300, leaseId: "c2:e1", runOutput: "\"fresh\"", children: [], finalize: null }
+        event: {
+          _tag: "RunSucceeded",
+          nowMs: 1_300,
+          leaseId: "c2:e1",
+          runOutput: "\"fresh\"",
+          children: [],
+          finalize: null
+        }
       }])
       expect(current.results).toEqual([{ _tag: "Applied" }])
       const after = yield* storage.get("e1")

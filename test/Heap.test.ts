@@ -7,7 +7,10 @@ import { assert } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { Heap } from "../src/internal/executor/Heap.js"
 
-type Op = { readonly _tag: "push"; readonly key: number } | { readonly _tag: "pop" } | { readonly _tag: "retain"; readonly mod: number }
+type Op = { readonly _tag: "push"; readonly key: number } | { readonly _tag: "pop" } | {
+  readonly _tag: "retain"
+  readonly mod: number
+}
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: 0, max: 20 }).map((key) => ({ _tag: "push" as const, key })) },

@@ -10,15 +10,15 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import * as DurableExecutor from "../src/DurableExecutor.js"
-import * as Signals from "../src/Signals.js"
-import * as Task from "../src/Task.js"
-import { TaskStorage } from "../src/TaskStorage.js"
 import {
   createInMemoryStorage,
   DurableExecutionNotFoundError,
   DurableExecutor as PromiseExecutor,
   DurableWaitAbortedError
 } from "../src/index.js"
+import * as Signals from "../src/Signals.js"
+import * as Task from "../src/Task.js"
+import { TaskStorage } from "../src/TaskStorage.js"
 import { engineLayer } from "./support/engine.js"
 
 /** An executor over a fresh in-memory storage, with the storage kept in context for inspection. */
@@ -31,7 +31,12 @@ const signalsLosingFinishes = Layer.sync(Signals.Signals, () => {
   return { ...hub, notifyFinished: () => Effect.void }
 })
 
-const double = Task.make({ id: "double", timeoutMs: 10_000, input: Schema.Number, run: (n: number) => Effect.succeed(n * 2) })
+const double = Task.make({
+  id: "double",
+  timeoutMs: 10_000,
+  input: Schema.Number,
+  run: (n: number) => Effect.succeed(n * 2)
+})
 
 describe("enqueueMany", () => {
   it.effect("stores every execution in one call and returns their ids in input order", () =>
@@ -98,7 +103,9 @@ describe("waits", () => {
       const executor = yield* DurableExecutor.DurableExecutor
       const slow = Task.make({ id: "slow", timeoutMs: 10_000, run: () => Effect.as(Effect.sleep(100), 7) })
       const id = yield* executor.enqueue(slow, undefined)
-      const waits = yield* Effect.fork(Effect.all(Array.from({ length: 5 }, () => executor.wait(id)), { concurrency: "unbounded" }))
+      const waits = yield* Effect.fork(
+        Effect.all(Array.from({ length: 5 }, () => executor.wait(id)), { concurrency: "unbounded" })
+      )
       yield* TestClock.adjust(100)
       const executions = yield* Fiber.join(waits)
       assert.deepStrictEqual(executions.map((e) => e.output), [7, 7, 7, 7, 7])
@@ -140,7 +147,9 @@ describe("Promise facade fast paths", () => {
       assert.deepStrictEqual(executions.map((e) => e.output), [1, 4, 9, 16, 25])
       const again = await Promise.all(handles.map((h) => h.waitAndGetExecution()))
       assert.deepStrictEqual(again.map((e) => e.executionId), handles.map((h) => h.getExecutionId()))
-      const asyncOutputs = await Promise.all((await executor.enqueueTasks(later, [1, 2])).map((h) => h.waitAndGetExecution()))
+      const asyncOutputs = await Promise.all(
+        (await executor.enqueueTasks(later, [1, 2])).map((h) => h.waitAndGetExecution())
+      )
       assert.deepStrictEqual(asyncOutputs.map((e) => e.output), [2, 3])
       assert.deepStrictEqual(await executor.enqueueTasks(square, []), [])
     } finally {
@@ -180,7 +189,13 @@ describe("Promise facade fast paths", () => {
         executor.enqueueTask(plain, "b", { timeoutMs: 1_234 }),
         executor.enqueueTask(positive, 2)
       ])
-      assert.deepStrictEqual(settled.map((s) => s.status), ["fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"])
+      assert.deepStrictEqual(settled.map((s) => s.status), [
+        "fulfilled",
+        "rejected",
+        "fulfilled",
+        "fulfilled",
+        "fulfilled"
+      ])
       const rejected = settled[1] as PromiseRejectedResult
       assert.include((rejected.reason as Error).message, "must be positive")
       const handles = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []))
@@ -225,13 +240,19 @@ describe("Promise facade fast paths", () => {
       id: "halves",
       timeoutMs: 5_000,
       retryOptions: { maxAttempts: 0 },
-      runParent: (_ctx, ns: ReadonlyArray<number>) => ({ output: ns.length, childrenTasks: ns.map((n) => ({ task: even, input: n })) })
+      runParent: (_ctx, ns: ReadonlyArray<number>) => ({
+        output: ns.length,
+        childrenTasks: ns.map((n) => ({ task: even, input: n }))
+      })
     })
     await executor.start()
     try {
       const good = await (await executor.enqueueTask(parent, [2, 4])).waitAndGetExecution()
       assert.strictEqual(good.status, "completed")
-      assert.deepStrictEqual((good.output as { childrenOutputs: ReadonlyArray<{ output: unknown }> }).childrenOutputs.map((c) => c.output), [1, 2])
+      assert.deepStrictEqual(
+        (good.output as { childrenOutputs: ReadonlyArray<{ output: unknown }> }).childrenOutputs.map((c) => c.output),
+        [1, 2]
+      )
       const bad = await (await executor.enqueueTask(parent, [2, 3])).waitAndGetExecution()
       assert.strictEqual(bad.status, "failed")
       assert.include(bad.error?.message ?? "", "must be even")
@@ -240,28 +261,35 @@ describe("Promise facade fast paths", () => {
     }
   })
 
-  it("a wait ends with DurableWaitAbortedError when its signal fires, and with not-found for an unknown id", async () => {
-    const executor = new PromiseExecutor(createInMemoryStorage())
-    const forever = executor.task({ id: "forever", timeoutMs: 60_000, run: () => new Promise<never>(() => {}) })
-    await executor.start()
-    try {
-      const handle = await executor.enqueueTask(forever, undefined)
-      const controller = new AbortController()
-      const waiting = handle.waitAndGetExecution({ signal: controller.signal }).catch((e: unknown) => e)
-      setTimeout(() => controller.abort(), 20)
-      assert.instanceOf(await waiting, DurableWaitAbortedError)
-      const aborted = new AbortController()
-      aborted.abort()
-      assert.instanceOf(await handle.waitAndGetExecution({ signal: aborted.signal }).catch((e: unknown) => e), DurableWaitAbortedError)
-      await handle.cancel()
-      assert.strictEqual((await handle.waitAndGetExecution()).status, "cancelled")
-      const other = executor.task({ id: "other", timeoutMs: 1_000, run: () => 1 })
-      const unknown = await executor.getTaskHandle(other, "te_unknown").catch((e: unknown) => e)
-      assert.instanceOf(unknown, DurableExecutionNotFoundError)
-    } finally {
-      await executor.shutdown()
+  it(
+    "a wait ends with DurableWaitAbortedError when its signal fires, and with not-found for an unknown " +
+      "id",
+    async () => {
+      const executor = new PromiseExecutor(createInMemoryStorage())
+      const forever = executor.task({ id: "forever", timeoutMs: 60_000, run: () => new Promise<never>(() => {}) })
+      await executor.start()
+      try {
+        const handle = await executor.enqueueTask(forever, undefined)
+        const controller = new AbortController()
+        const waiting = handle.waitAndGetExecution({ signal: controller.signal }).catch((e: unknown) => e)
+        setTimeout(() => controller.abort(), 20)
+        assert.instanceOf(await waiting, DurableWaitAbortedError)
+        const aborted = new AbortController()
+        aborted.abort()
+        assert.instanceOf(
+          await handle.waitAndGetExecution({ signal: aborted.signal }).catch((e: unknown) => e),
+          DurableWaitAbortedError
+        )
+        await handle.cancel()
+        assert.strictEqual((await handle.waitAndGetExecution()).status, "cancelled")
+        const other = executor.task({ id: "other", timeoutMs: 1_000, run: () => 1 })
+        const unknown = await executor.getTaskHandle(other, "te_unknown").catch((e: unknown) => e)
+        assert.instanceOf(unknown, DurableExecutionNotFoundError)
+      } finally {
+        await executor.shutdown()
+      }
     }
-  })
+  )
 
   it("the cancel signal, made on first use, fires when the execution is cancelled", async () => {
     const executor = new PromiseExecutor(createInMemoryStorage())

@@ -34,7 +34,13 @@ type Action =
   | { readonly _tag: "Advance"; readonly ms: number }
   | { readonly _tag: "Claim"; readonly limit: number }
   | { readonly _tag: "Succeed"; readonly target: number; readonly lease: LeaseChoice }
-  | { readonly _tag: "Fail"; readonly target: number; readonly lease: LeaseChoice; readonly retryable: boolean; readonly timedOut: boolean }
+  | {
+    readonly _tag: "Fail"
+    readonly target: number
+    readonly lease: LeaseChoice
+    readonly retryable: boolean
+    readonly timedOut: boolean
+  }
   | { readonly _tag: "Release"; readonly target: number; readonly lease: LeaseChoice }
   | { readonly _tag: "Expire" }
   | { readonly _tag: "Cancel"; readonly target: number }
@@ -62,11 +68,20 @@ const treeArb: fc.Arbitrary<Tree> = fc.record({
 const target = fc.integer({ min: 0, max: 7 })
 const lease = fc.constantFrom<LeaseChoice>("current", "current", "stale", "bogus")
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { arbitrary: fc.record({ _tag: fc.constant("Advance" as const), ms: fc.integer({ min: 0, max: 3_000 }) }), weight: 3 },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("Advance" as const), ms: fc.integer({ min: 0, max: 3_000 }) }),
+    weight: 3
+  },
   { arbitrary: fc.record({ _tag: fc.constant("Claim" as const), limit: fc.integer({ min: 1, max: 4 }) }), weight: 5 },
   { arbitrary: fc.record({ _tag: fc.constant("Succeed" as const), target, lease }), weight: 6 },
   {
-    arbitrary: fc.record({ _tag: fc.constant("Fail" as const), target, lease, retryable: fc.boolean(), timedOut: fc.boolean() }),
+    arbitrary: fc.record({
+      _tag: fc.constant("Fail" as const),
+      target,
+      lease,
+      retryable: fc.boolean(),
+      timedOut: fc.boolean()
+    }),
     weight: 3
   },
   { arbitrary: fc.record({ _tag: fc.constant("Release" as const), target, lease }), weight: 1 },
@@ -88,7 +103,14 @@ const makeHarness = (tree: Tree) => {
   const apply = (command: Command): CommandResult => Effect.runSync(storage.apply([command])).results[0]!
   const claim = (limit: number): ReadonlyArray<ExecutionRow> => {
     const claimed = Effect.runSync(
-      storage.claim({ nowMs, limit, taskIds: TASK_IDS, executorId: "ex", claimId: `l${claims++}`, leaseLeewayMs: LEEWAY_MS })
+      storage.claim({
+        nowMs,
+        limit,
+        taskIds: TASK_IDS,
+        executorId: "ex",
+        claimId: `l${claims++}`,
+        leaseLeewayMs: LEEWAY_MS
+      })
     )
     for (const row of claimed) {
       leases.set(row.executionId, [...(leases.get(row.executionId) ?? []), row.leaseId!])
@@ -99,7 +121,10 @@ const makeHarness = (tree: Tree) => {
   const succeeded = (executionId: string, leaseId: string): Planner.Event => {
     const isRoot = executionId === ROOT
     const children: Array<NewChild> = isRoot
-      ? Array.from({ length: tree.childCount }, (_, i) => ({ ...tree.child, executionId: childId(i), input: String(i) }))
+      ? Array.from(
+        { length: tree.childCount },
+        (_, i) => ({ ...tree.child, executionId: childId(i), input: String(i) })
+      )
       : []
     return {
       _tag: "RunSucceeded",
@@ -150,7 +175,9 @@ const checkInvariants = (
   for (const [id, row] of after) {
     // At most one result: an output only when completed, an error only when finished without success.
     if (row.output !== null) expect(row.status, `${id} has an output`).toBe("completed")
-    expect(row.error !== null, `${id} error vs status ${row.status}`).toBe(isFinished(row.status) && row.status !== "completed")
+    expect(row.error !== null, `${id} error vs status ${row.status}`).toBe(
+      isFinished(row.status) && row.status !== "completed"
+    )
     expect(row.isClosed).toBe(isFinished(row.status))
     // Attempts never exceed maxAttempts; runs (claims not handed back by a release) never exceed maxAttempts + 1.
     expect(row.retryAttempts).toBeLessThanOrEqual(row.retry.maxAttempts)
@@ -159,7 +186,9 @@ const checkInvariants = (
     expect(row.leaseId !== null).toBe(row.status === "running")
     // A parent completes only after all its children and its finalize task completed.
     if (row.status === "completed" || row.status === "waiting_for_finalize_task") {
-      for (const c of row.children) expect(after.get(c.executionId)?.status, `child of completed ${id}`).toBe("completed")
+      for (const c of row.children) {
+        expect(after.get(c.executionId)?.status, `child of completed ${id}`).toBe("completed")
+      }
     }
     if (row.status === "completed" && row.finalize !== null) {
       expect(row.finalizeExecutionId).not.toBeNull()
@@ -168,7 +197,9 @@ const checkInvariants = (
     // Nothing under a parent that finished without success is still active.
     if (row.parentExecutionId !== null) {
       const parent = after.get(row.parentExecutionId)!
-      if (isFinished(parent.status) && parent.status !== "completed") expect(isActive(row), `${id} under ${parent.status}`).toBe(false)
+      if (isFinished(parent.status) && parent.status !== "completed") {
+        expect(isActive(row), `${id} under ${parent.status}`).toBe(false)
+      }
       if (isActive(row)) {
         expect(parent.status).toBe(row.isFinalize ? "waiting_for_finalize_task" : "waiting_for_children_tasks")
       }
@@ -183,9 +214,14 @@ const checkInvariants = (
       : undefined
     if (expected !== undefined) expect(root.output).toBe(expected)
     else {
-      const output = JSON.parse(root.output!) as { output: string; childrenOutputs: Array<{ executionId: string; output: string }> }
+      const output = JSON.parse(root.output!) as {
+        output: string
+        childrenOutputs: Array<{ executionId: string; output: string }>
+      }
       expect(output.output).toBe(`out:${ROOT}`)
-      expect(output.childrenOutputs.map((c) => c.output)).toEqual(output.childrenOutputs.map((c) => `out:${c.executionId}`))
+      expect(output.childrenOutputs.map((c) => c.output)).toEqual(
+        output.childrenOutputs.map((c) => `out:${c.executionId}`)
+      )
       expect(output.childrenOutputs.map((c) => c.executionId)).toEqual(root.children.map((c) => c.executionId))
     }
   }
@@ -200,7 +236,10 @@ const step = (h: ReturnType<typeof makeHarness>, action: Action): void => {
     case "Expire":
       return void h.expire()
     case "Cancel":
-      return void h.apply({ executionId: h.targets[action.target % h.targets.length]!, event: { _tag: "Cancel", nowMs: h.now(), reason: "test" } })
+      return void h.apply({
+        executionId: h.targets[action.target % h.targets.length]!,
+        event: { _tag: "Cancel", nowMs: h.now(), reason: "test" }
+      })
     case "Succeed":
     case "Fail":
     case "Release": {
@@ -219,7 +258,11 @@ const step = (h: ReturnType<typeof makeHarness>, action: Action): void => {
           nowMs: h.now(),
           leaseId,
           timedOut: action.timedOut,
-          error: { errorType: action.timedOut ? "timed_out" : "generic", message: "boom", isRetryable: action.retryable }
+          error: {
+            errorType: action.timedOut ? "timed_out" : "generic",
+            message: "boom",
+            isRetryable: action.retryable
+          }
         }
         : { _tag: "Release", nowMs: h.now(), leaseId }
       const result = h.apply({ executionId, event })
@@ -245,7 +288,9 @@ const drain = (tree: Tree, h: ReturnType<typeof makeHarness>): void => {
     h.advance(100_000) // past every lease, backoff and sleep
     h.expire()
     for (const row of h.claim(100)) {
-      expect(h.apply({ executionId: row.executionId, event: h.succeeded(row.executionId, row.leaseId!) })._tag).toBe("Applied")
+      expect(h.apply({ executionId: row.executionId, event: h.succeeded(row.executionId, row.leaseId!) })._tag).toBe(
+        "Applied"
+      )
     }
     checkInvariants(tree, before, h.rows(), h.runs)
   }
@@ -296,10 +341,24 @@ describe("Planner through StorageDriver/MemoryStorage", () => {
   })
 
   it("every event on a finished row is a no-op or a rejection", () => {
-    const finishedStatuses = ["completed", "failed", "timed_out", "children_tasks_failed", "finalize_task_failed", "cancelled"] as const
+    const finishedStatuses = [
+      "completed",
+      "failed",
+      "timed_out",
+      "children_tasks_failed",
+      "finalize_task_failed",
+      "cancelled"
+    ] as const
     const eventArb: fc.Arbitrary<Planner.Event> = fc.oneof(
       fc.constant<Planner.Event>({ _tag: "Claim", nowMs: 1e9, leaseId: "l", executorId: "x", leaseLeewayMs: 0 }),
-      fc.constant<Planner.Event>({ _tag: "RunSucceeded", nowMs: 1e9, leaseId: "l", runOutput: "1", children: [], finalize: null }),
+      fc.constant<Planner.Event>({
+        _tag: "RunSucceeded",
+        nowMs: 1e9,
+        leaseId: "l",
+        runOutput: "1",
+        children: [],
+        finalize: null
+      }),
       fc.constant<Planner.Event>({
         _tag: "RunFailed",
         nowMs: 1e9,
@@ -314,7 +373,12 @@ describe("Planner through StorageDriver/MemoryStorage", () => {
     )
     fc.assert(
       fc.property(fc.constantFrom(...finishedStatuses), eventArb, fc.boolean(), (status, event, withLease) => {
-        const spec: TaskSpec = { taskId: "t", timeoutMs: 10, retry: { maxAttempts: 3, baseDelayMs: 0, delayMultiplier: 1, maxDelayMs: 0 }, sleepMsBeforeRun: 0 }
+        const spec: TaskSpec = {
+          taskId: "t",
+          timeoutMs: 10,
+          retry: { maxAttempts: 3, baseDelayMs: 0, delayMultiplier: 1, maxDelayMs: 0 },
+          sleepMsBeforeRun: 0
+        }
         const row: ExecutionRow = {
           ...makeReady({ spec, executionId: "e", input: null, nowMs: 0 }),
           status,

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeReady } from "../src/ExecutionRow.js"
-import { type Migration, type MigrationRecord, migrate, MIGRATIONS } from "../src/internal/sql/Migrations.js"
+import { migrate, type Migration, type MigrationRecord, MIGRATIONS } from "../src/internal/sql/Migrations.js"
 import { migration as createExecutions } from "../src/internal/sql/migrations/0001_create_executions.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS } from "../src/internal/sql/SqlRow.js"
@@ -108,8 +108,14 @@ const upgradeAndCompare = (
       Effect.provide(effect, client(db))
     const options = (db: "old" | "fresh"): SqlStorage.Options => ({ schema: schemaOfDb(db) })
     const migrateTo = (db: "old" | "fresh", record: MigrationRecord) =>
-      run(db, Effect.flatMap(SqlClient.SqlClient, (sql) =>
-        migrate(sql.withoutTransforms(), dialect, sqlNames({ prefix: PREFIX, schema: schemaOfDb(db) }), record)))
+      run(
+        db,
+        Effect.flatMap(
+          SqlClient.SqlClient,
+          (sql) =>
+            migrate(sql.withoutTransforms(), dialect, sqlNames({ prefix: PREFIX, schema: schemaOfDb(db) }), record)
+        )
+      )
 
     const before = yield* run("old", addRows(options("old")))
     expect(yield* run("old", versionsOf(options("old")))).toEqual([{ version: 1, name: "create executions" }])
@@ -159,12 +165,14 @@ describe("migration 1", () => {
   it("SQLite: creates one column per entry of the column table", async () => {
     const tmp = tempDir()
     try {
-      const columns = await Effect.runPromise(Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        yield* SqlStorage.migrate(sql, "sqlite")
-        const info = yield* sql`SELECT name, type, "notnull" FROM pragma_table_info(${`${PREFIX}executions`})`
-        return info.map((c) => ({ name: String(c.name), type: String(c.type), nullable: c.notnull === 0 }))
-      }).pipe(Effect.provide(SqliteClient.layer({ filename: path.join(tmp.dir, "columns.db") }))))
+      const columns = await Effect.runPromise(
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          yield* SqlStorage.migrate(sql, "sqlite")
+          const info = yield* sql`SELECT name, type, "notnull" FROM pragma_table_info(${`${PREFIX}executions`})`
+          return info.map((c) => ({ name: String(c.name), type: String(c.type), nullable: c.notnull === 0 }))
+        }).pipe(Effect.provide(SqliteClient.layer({ filename: path.join(tmp.dir, "columns.db") })))
+      )
       expectColumnsOfTable(columns, (kind) => (kind === "text" || kind === "json" ? "TEXT" : "INTEGER"))
     } finally {
       tmp.remove()
@@ -174,17 +182,19 @@ describe("migration 1", () => {
   it("Postgres: creates one column per entry of the column table", async () => {
     const schema = uniqueName("columns")
     schemas.push(schema)
-    const columns = await Effect.runPromise(Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      yield* SqlStorage.migrate(sql, "pg", { schema })
-      const info = yield* sql`SELECT column_name, data_type, is_nullable FROM information_schema.columns
+    const columns = await Effect.runPromise(
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* SqlStorage.migrate(sql, "pg", { schema })
+        const info = yield* sql`SELECT column_name, data_type, is_nullable FROM information_schema.columns
         WHERE table_schema = ${schema} AND table_name = ${`${PREFIX}executions`} ORDER BY ordinal_position`
-      return info.map((c) => ({
-        name: String(c.column_name),
-        type: String(c.data_type),
-        nullable: c.is_nullable === "YES"
-      }))
-    }).pipe(Effect.provide(pgClient(1))))
+        return info.map((c) => ({
+          name: String(c.column_name),
+          type: String(c.data_type),
+          nullable: c.is_nullable === "YES"
+        }))
+      }).pipe(Effect.provide(pgClient(1)))
+    )
     const types = { text: "text", json: "text", int4: "integer", int8: "bigint", bool: "boolean" } as const
     expectColumnsOfTable(columns, (kind) => types[kind])
   })

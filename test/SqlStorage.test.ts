@@ -48,7 +48,9 @@ const spec = (taskId: string) => ({
 
 describe("options", () => {
   it("rejects table prefixes and schemas that are not plain identifiers", async () => {
-    for (const bad of [{ tablePrefix: `x"; DROP TABLE y; --` }, { tablePrefix: "1abc" }, { schema: "a-b" }, { schema: "" }]) {
+    for (
+      const bad of [{ tablePrefix: `x"; DROP TABLE y; --` }, { tablePrefix: "1abc" }, { schema: "a-b" }, { schema: "" }]
+    ) {
       expect(SqlStorage.validate(bad)).toBeDefined()
       const exit = await Effect.runPromiseExit(SqlStorage.make(bad).pipe(Effect.scoped, Effect.provide(pgClient(1))))
       expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("invalid SQL storage options")
@@ -60,7 +62,9 @@ describe("options", () => {
   it("the facade throws its own error for bad storage options", () => {
     expect(() => createSqliteStorage({ filename: "" })).toThrow(DurableExecutorOptionsError)
     expect(() => createSqliteStorage({ filename: "x.db", busyTimeoutMs: -1 })).toThrow(/busyTimeoutMs/)
-    expect(() => createPostgresStorage({ connectionString: databaseUrl(), tablePrefix: "bad prefix" })).toThrow(/tablePrefix/)
+    expect(() => createPostgresStorage({ connectionString: databaseUrl(), tablePrefix: "bad prefix" })).toThrow(
+      /tablePrefix/
+    )
     expect(() => createPostgresStorage({} as never)).toThrow(/connectionString/)
   })
 })
@@ -71,7 +75,10 @@ describe("migrations", () => {
     const start = SqlStorage.make({ schema }).pipe(Effect.scoped, Effect.provide(pgClient(2)))
     await Effect.runPromise(Effect.all(Array.from({ length: 6 }, () => start), { concurrency: "unbounded" }))
     const versions = await Effect.runPromise(
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`SELECT version FROM "${schema}"."durable_tasks_migrations"`)).pipe(
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql.unsafe(`SELECT version FROM "${schema}"."durable_tasks_migrations"`)
+      ).pipe(
         Effect.provide(pgClient(1))
       )
     )
@@ -91,7 +98,9 @@ describe("migrations", () => {
       const counts = await Effect.runPromise(Effect.all([0, 1, 2, 3].map(storage), { concurrency: "unbounded" }))
       expect(counts.length).toBe(4)
       const all = await Effect.runPromise(
-        Effect.flatMap(TaskStorage, (s) => s.list({ limit: 100 })).pipe(Effect.provide(SqliteStorage.layer({ filename })))
+        Effect.flatMap(TaskStorage, (s) => s.list({ limit: 100 })).pipe(
+          Effect.provide(SqliteStorage.layer({ filename }))
+        )
       )
       expect(all.map((r) => r.executionId).sort()).toEqual(["e0", "e1", "e2", "e3"])
     } finally {
@@ -107,10 +116,16 @@ describe("claims across clients (Postgres)", () => {
     const layerB = SqlStorage.layer({ schema }).pipe(Layer.provide(pgClient(4)))
     const n = 300
     await Effect.runPromise(
-      Effect.flatMap(TaskStorage, (s) =>
-        s.insert(Array.from({ length: n }, (_, i) => makeReady({ spec: spec("t"), executionId: `e${i}`, input: `${i}`, nowMs: i })))).pipe(
-          Effect.provide(layerA)
-        )
+      Effect.flatMap(
+        TaskStorage,
+        (s) =>
+          s.insert(
+            Array.from({ length: n }, (_, i) =>
+              makeReady({ spec: spec("t"), executionId: `e${i}`, input: `${i}`, nowMs: i }))
+          )
+      ).pipe(
+        Effect.provide(layerA)
+      )
     )
     const claimAll = (name: string) =>
       Effect.gen(function*() {
@@ -130,7 +145,9 @@ describe("claims across clients (Postgres)", () => {
         }
       })
     const [a, b] = await Effect.runPromise(
-      Effect.all([claimAll("a").pipe(Effect.provide(layerA)), claimAll("b").pipe(Effect.provide(layerB))], { concurrency: 2 })
+      Effect.all([claimAll("a").pipe(Effect.provide(layerA)), claimAll("b").pipe(Effect.provide(layerB))], {
+        concurrency: 2
+      })
     )
     expect(a.length).toBeGreaterThan(0)
     expect(b.length).toBeGreaterThan(0)
@@ -155,7 +172,10 @@ describe("group commit (SQLite)", () => {
           { concurrency: "unbounded" }
         )
         const stored = yield* s.list({ limit: 100 })
-        return { failed: results.flatMap((r, i) => (r._tag === "Left" ? [[i, r.left._tag]] : [])), stored: stored.map((r) => r.executionId) }
+        return {
+          failed: results.flatMap((r, i) => (r._tag === "Left" ? [[i, r.left._tag]] : [])),
+          stored: stored.map((r) => r.executionId)
+        }
       }).pipe(Effect.provide(SqliteStorage.layer({ filename: path.join(tmp.dir, "g.db") })))
       const r = await Effect.runPromise(program)
       expect(r.failed).toEqual([[17, "DuplicateExecution"]])
@@ -168,7 +188,12 @@ describe("group commit (SQLite)", () => {
 })
 
 describe("values", () => {
-  const Payload = Schema.Struct({ at: Schema.Date, big: Schema.BigInt, text: Schema.String, list: Schema.Array(Schema.Number) })
+  const Payload = Schema.Struct({
+    at: Schema.Date,
+    big: Schema.BigInt,
+    text: Schema.String,
+    list: Schema.Array(Schema.Number)
+  })
   const echo = Task.make({
     id: "echo",
     timeoutMs: 5_000,
@@ -203,17 +228,25 @@ describe("values", () => {
     expect(r.tooBig.message).toMatch(/over the limit of 1048576 bytes/)
   }
 
-  it("round-trip losslessly through SQLite (Schema types, unicode, 900 kB), and too big a value is refused", async () => {
-    const tmp = tempDir()
-    try {
-      check(await Effect.runPromise(roundTrip(SqliteStorage.layer({ filename: path.join(tmp.dir, "v.db") }))))
-    } finally {
-      tmp.remove()
+  it(
+    "round-trip losslessly through SQLite (Schema types, unicode, 900 kB), and too big a value is " +
+      "refused",
+    async () => {
+      const tmp = tempDir()
+      try {
+        check(await Effect.runPromise(roundTrip(SqliteStorage.layer({ filename: path.join(tmp.dir, "v.db") }))))
+      } finally {
+        tmp.remove()
+      }
     }
-  })
+  )
 
   it("round-trip losslessly through Postgres", async () => {
-    check(await Effect.runPromise(roundTrip(PgStorage.layer({ connectionString: databaseUrl(), schema: newSchema("values") }))))
+    check(
+      await Effect.runPromise(
+        roundTrip(PgStorage.layer({ connectionString: databaseUrl(), schema: newSchema("values") }))
+      )
+    )
   })
 })
 
@@ -265,11 +298,12 @@ describe("kill and resume (SQLite file)", () => {
         id: "slow",
         timeoutMs: 300,
         retryOptions: { maxAttempts: 1 },
-        run: (n: number) => Effect.gen(function*() {
-          runs++
-          if (runs === 1) yield* Effect.never
-          return n * 10
-        })
+        run: (n: number) =>
+          Effect.gen(function*() {
+            runs++
+            if (runs === 1) yield* Effect.never
+            return n * 10
+          })
       })
       const storage = SqliteStorage.layer({ filename })
       const settings = { tasks: [slow], pollIntervalMs: 50, leaseLeewayMs: 200 }
@@ -281,7 +315,9 @@ describe("kill and resume (SQLite file)", () => {
         yield* Context.get(ctx, Executor.Executor).kill
         return id
       })))
-      const before = await Effect.runPromise(Effect.flatMap(TaskStorage, (s) => s.get(id)).pipe(Effect.provide(storage)))
+      const before = await Effect.runPromise(
+        Effect.flatMap(TaskStorage, (s) => s.get(id)).pipe(Effect.provide(storage))
+      )
       expect(before?.status).toBe("running")
       // Second "process" on the same file.
       const after = await Effect.runPromise(
@@ -300,59 +336,87 @@ describe("kill and resume (SQLite file)", () => {
 })
 
 describe("wake-ups across processes (Postgres LISTEN/NOTIFY)", () => {
-  it("an enqueue in one process starts at once in another, its finish wakes the first, and a cancel interrupts the runner", async () => {
-    const schema = newSchema("signals")
-    const started: Array<number> = []
-    let interrupted = false
-    const quick = Task.make({ id: "quick", timeoutMs: 5_000, run: (n: number) => Effect.sync(() => (started.push(n), n + 1)) })
-    const blocking = Task.make({
-      id: "blocking",
-      timeoutMs: 30_000,
-      run: () => Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => (interrupted = true))))
-    })
-    // Polling every minute: anything faster than that came through LISTEN/NOTIFY.
-    const slowPolling = { pollIntervalMs: 60_000 }
-    const producerStorage = PgStorage.layer({ connectionString: databaseUrl(), schema, maxConnections: 2 })
-    const workerStorage = PgStorage.layer({ connectionString: databaseUrl(), schema, maxConnections: 2 })
-    const program = Effect.gen(function*() {
-      const scope = yield* Scope.make()
-      // The worker process: an executor that runs the tasks.
-      yield* Layer.buildWithScope(DurableExecutor.layer({ tasks: [quick, blocking], ...slowPolling }).pipe(Layer.provide(workerStorage)), scope)
-      // The producer process: a client only, no executor.
-      const producer = yield* DurableExecutor.makeClient(Effect.succeed(false))
-      const t0 = Date.now()
-      const id = yield* producer.enqueue(quick, 41)
-      // Without cross-process wake-ups this would take the 60 s poll interval.
-      const done = yield* producer.wait(id).pipe(Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => "no wake-up" }))
-      const latencyMs = Date.now() - t0
-      const blockId = yield* producer.enqueue(blocking, undefined)
-      while ((yield* producer.get(blockId)).status !== "running") yield* Effect.sleep(10)
-      const t1 = Date.now()
-      yield* producer.cancel(blockId)
-      while (!interrupted && Date.now() - t1 < 10_000) yield* Effect.sleep(10)
-      const cancelMs = Date.now() - t1
-      yield* Scope.close(scope, Exit.void)
-      return { done, latencyMs, cancelMs, cancelled: yield* producer.get(blockId) }
-    }).pipe(Effect.provide(Layer.mergeAll(producerStorage, Registry.layer(), ExecutorConfig.layer(slowPolling), Ids.layerRandom)))
-    const r = await Effect.runPromise(program)
-    expect(r.done.status).toBe("completed")
-    expect(r.done.output).toBe(42)
-    expect(started).toEqual([41])
-    expect(r.latencyMs).toBeLessThan(10_000)
-    expect(interrupted).toBe(true)
-    expect(r.cancelMs).toBeLessThan(10_000)
-    expect(r.cancelled.status).toBe("cancelled")
-  })
+  it(
+    "an enqueue in one process starts at once in another, its finish wakes the first, and a cancel interrupts " +
+      "the runner",
+    async () => {
+      const schema = newSchema("signals")
+      const started: Array<number> = []
+      let interrupted = false
+      const quick = Task.make({
+        id: "quick",
+        timeoutMs: 5_000,
+        run: (n: number) => Effect.sync(() => (started.push(n), n + 1))
+      })
+      const blocking = Task.make({
+        id: "blocking",
+        timeoutMs: 30_000,
+        run: () => Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => (interrupted = true))))
+      })
+      // Polling every minute: anything faster than that came through LISTEN/NOTIFY.
+      const slowPolling = { pollIntervalMs: 60_000 }
+      const producerStorage = PgStorage.layer({ connectionString: databaseUrl(), schema, maxConnections: 2 })
+      const workerStorage = PgStorage.layer({ connectionString: databaseUrl(), schema, maxConnections: 2 })
+      const program = Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        // The worker process: an executor that runs the tasks.
+        yield* Layer.buildWithScope(
+          DurableExecutor.layer({ tasks: [quick, blocking], ...slowPolling }).pipe(Layer.provide(workerStorage)),
+          scope
+        )
+        // The producer process: a client only, no executor.
+        const producer = yield* DurableExecutor.makeClient(Effect.succeed(false))
+        const t0 = Date.now()
+        const id = yield* producer.enqueue(quick, 41)
+        // Without cross-process wake-ups this would take the 60 s poll interval.
+        const done = yield* producer.wait(id).pipe(
+          Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => "no wake-up" })
+        )
+        const latencyMs = Date.now() - t0
+        const blockId = yield* producer.enqueue(blocking, undefined)
+        while ((yield* producer.get(blockId)).status !== "running") yield* Effect.sleep(10)
+        const t1 = Date.now()
+        yield* producer.cancel(blockId)
+        while (!interrupted && Date.now() - t1 < 10_000) yield* Effect.sleep(10)
+        const cancelMs = Date.now() - t1
+        yield* Scope.close(scope, Exit.void)
+        return { done, latencyMs, cancelMs, cancelled: yield* producer.get(blockId) }
+      }).pipe(
+        Effect.provide(
+          Layer.mergeAll(producerStorage, Registry.layer(), ExecutorConfig.layer(slowPolling), Ids.layerRandom)
+        )
+      )
+      const r = await Effect.runPromise(program)
+      expect(r.done.status).toBe("completed")
+      expect(r.done.output).toBe(42)
+      expect(started).toEqual([41])
+      expect(r.latencyMs).toBeLessThan(10_000)
+      expect(interrupted).toBe(true)
+      expect(r.cancelMs).toBeLessThan(10_000)
+      expect(r.cancelled.status).toBe("cancelled")
+    }
+  )
 })
 
 describe("PgSignals", () => {
   it("listens again after its connection is terminated (health-check ping)", async () => {
     const channel = uniqueName("relisten")
     const appName = uniqueName("listener")
-    const client = (name: string) => PgClient.layer({ url: Redacted.make(databaseUrl()), applicationName: name, maxConnections: 2 })
+    const client = (name: string) =>
+      PgClient.layer({ url: Redacted.make(databaseUrl()), applicationName: name, maxConnections: 2 })
     const program = Effect.gen(function*() {
-      const listener = Context.get(yield* Layer.build(PgSignals.layer({ channel, healthCheckIntervalMs: 200, healthCheckTimeoutMs: 500 }).pipe(Layer.provide(client(appName)))), Signals.Signals)
-      const sender = Context.get(yield* Layer.build(PgSignals.layer({ channel }).pipe(Layer.provide(client(uniqueName("sender"))))), Signals.Signals)
+      const listener = Context.get(
+        yield* Layer.build(
+          PgSignals.layer({ channel, healthCheckIntervalMs: 200, healthCheckTimeoutMs: 500 }).pipe(
+            Layer.provide(client(appName))
+          )
+        ),
+        Signals.Signals
+      )
+      const sender = Context.get(
+        yield* Layer.build(PgSignals.layer({ channel }).pipe(Layer.provide(client(uniqueName("sender"))))),
+        Signals.Signals
+      )
       const received: Array<string> = []
       yield* listener.subscribe({ cancelled: (ids) => received.push(...ids) })
       const sendAndWait = (id: string) =>
@@ -364,7 +428,8 @@ describe("PgSignals", () => {
       const before = yield* sendAndWait("a")
       const sql = yield* SqlClient.SqlClient
       const terminated = yield* sql.unsafe<{ ok: boolean }>(
-        "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+        "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND query " +
+          "LIKE 'LISTEN%'",
         [appName]
       )
       // Wait for the health check (every 200 ms, 500 ms ping timeout) to notice and listen again.

@@ -23,16 +23,22 @@ import { lostIncrement, nonAtomicClaim, serialCalls } from "./support/unisolated
  * fresh table per scenario spends most of the run creating tables).
  */
 const freshSqlStorage = (schema?: string) =>
-  Effect.tap(SqlStorage.make({ tablePrefix: "kit_", ...(schema !== undefined ? { schema } : {}) }), () =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) =>
-      sql.unsafe(`DELETE FROM ${schema !== undefined ? `"${schema}".` : ""}kit_executions`)))
+  Effect.tap(
+    SqlStorage.make({ tablePrefix: "kit_", ...(schema !== undefined ? { schema } : {}) }),
+    () =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql.unsafe(`DELETE FROM ${schema !== undefined ? `"${schema}".` : ""}kit_executions`))
+  )
 
 /** The kit takes a while on a busy machine (memory, SQLite, Postgres at 200 scenarios: 3 s, 7 s, 14 s at load 7). */
 const KIT_TIMEOUT_MS = 300_000
 
 describe("storage conformance kit", () => {
-  it("memory conforms to the reference model", () =>
-    Effect.runPromise(StorageConformance.check({ make: MemoryStorage.make })), KIT_TIMEOUT_MS)
+  it(
+    "memory conforms to the reference model",
+    () => Effect.runPromise(StorageConformance.check({ make: MemoryStorage.make })),
+    KIT_TIMEOUT_MS
+  )
 
   it("SQLite on a real file conforms", async () => {
     const tmp = tempDir()
@@ -84,16 +90,20 @@ describe("storage conformance kit", () => {
     const dropsChildren: Effect.Effect<TaskStorage["Type"]> = Effect.map(MemoryStorage.make, (inner) => ({
       ...inner,
       apply: (commands) =>
-        inner.apply(commands.map((c) => c.event._tag === "RunSucceeded" ? { ...c, event: { ...c.event, children: [] } } : c))
+        inner.apply(
+          commands.map((c) => c.event._tag === "RunSucceeded" ? { ...c, event: { ...c.event, children: [] } } : c)
+        )
     }))
 
-    for (const [name, make] of [
-      ["ignores the lease fence", ignoresFence],
-      ["claims over the limit", overClaims],
-      ["drops children", dropsChildren],
-      ["claims without atomicity (read, yield, write)", nonAtomicClaim],
-      ["loses child-count increments (read the parent, yield, write)", lostIncrement]
-    ] as const) {
+    for (
+      const [name, make] of [
+        ["ignores the lease fence", ignoresFence],
+        ["claims over the limit", overClaims],
+        ["drops children", dropsChildren],
+        ["claims without atomicity (read, yield, write)", nonAtomicClaim],
+        ["loses child-count increments (read the parent, yield, write)", lostIncrement]
+      ] as const
+    ) {
       it(`rejects a storage that ${name}`, async () => {
         const exit = await Effect.runPromiseExit(StorageConformance.check({ make, numRuns: 200, seed: 7 }))
         expect(exit._tag).toBe("Failure")
@@ -125,4 +135,3 @@ describe("storage conformance kit", () => {
     })
   })
 })
-

@@ -3,6 +3,7 @@
  * a bare TypeError; and `enqueueTask(task)` may leave out an input whose type admits `undefined`
  * (checked by the type-check of this file: `npm test` runs `tsc` over `test/`).
  */
+import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
 import { z } from "zod"
 import {
@@ -12,9 +13,8 @@ import {
   DurableTaskDefinitionError
 } from "../src/index.js"
 import * as Task from "../src/Task.js"
-import * as Effect from "effect/Effect"
-import { inspectableStorage, withExecutor } from "./support/facade.js"
 import { caught } from "./support/caught.js"
+import { inspectableStorage, withExecutor } from "./support/facade.js"
 
 const expectError = async (f: () => unknown, type: new(...args: Array<any>) => Error, message: string) => {
   const error = await caught(f)
@@ -42,11 +42,22 @@ describe("arguments of the executor's methods", () => {
         await expectError(() => call(null), DurableTaskDefinitionError, `${name}: ${notATask}, got null`)
         await expectError(() => call("greet"), DurableTaskDefinitionError, `${name}: ${notATask}, got string "greet"`)
         await expectError(() => call({ id: "x" }), DurableTaskDefinitionError, `${name}: ${notATask}, got object`)
-        await expectError(() => call(foreign), DurableTaskDefinitionError, `${name}: task 'foreign' was not defined with this executor`)
-        await expectError(() => call(effectTask), DurableTaskDefinitionError, `${name}: task 'effect' was not defined with this executor`)
+        await expectError(
+          () => call(foreign),
+          DurableTaskDefinitionError,
+          `${name}: task 'foreign' was not defined with this executor`
+        )
+        await expectError(
+          () => call(effectTask),
+          DurableTaskDefinitionError,
+          `${name}: task 'effect' was not defined with this executor`
+        )
       }
-      await expectError(() => executor.sequentialTasks(foreign), DurableTaskDefinitionError,
-        "sequentialTasks: argument 0: task 'foreign' was not defined with this executor")
+      await expectError(
+        () => executor.sequentialTasks(foreign),
+        DurableTaskDefinitionError,
+        "sequentialTasks: argument 0: task 'foreign' was not defined with this executor"
+      )
       expect(rows()).toEqual([])
       await other.shutdown()
     }))
@@ -54,23 +65,41 @@ describe("arguments of the executor's methods", () => {
   it("getTaskHandle refuses an execution id that is not a string", () =>
     withExecutor(async (executor) => {
       const task = executor.task({ id: "t", timeoutMs: 1_000, run: ok })
-      await expectError(() => executor.getTaskHandle(task, undefined as never), DurableExecutionNotFoundError,
-        "getTaskHandle: executionId must be a non-empty string, got undefined")
-      await expectError(() => executor.getTaskHandle(task, 42 as never), DurableExecutionNotFoundError,
-        "getTaskHandle: executionId must be a non-empty string, got number 42")
-      await expectError(() => executor.getTaskHandle(task, ""), DurableExecutionNotFoundError,
-        "getTaskHandle: executionId must be a non-empty string, got string \"\"")
+      await expectError(
+        () => executor.getTaskHandle(task, undefined as never),
+        DurableExecutionNotFoundError,
+        "getTaskHandle: executionId must be a non-empty string, got undefined"
+      )
+      await expectError(
+        () => executor.getTaskHandle(task, 42 as never),
+        DurableExecutionNotFoundError,
+        "getTaskHandle: executionId must be a non-empty string, got number 42"
+      )
+      await expectError(
+        () => executor.getTaskHandle(task, ""),
+        DurableExecutionNotFoundError,
+        "getTaskHandle: executionId must be a non-empty string, got string \"\""
+      )
     }))
 
   it("enqueueTasks refuses inputs that are not an iterable object", () =>
     withExecutor(async (executor, rows) => {
       const task = executor.task({ id: "t", timeoutMs: 1_000, run: ok })
-      await expectError(() => executor.enqueueTasks(task, undefined as never), DurableTaskDefinitionError,
-        "enqueueTasks: inputs must be an array (or another iterable), got undefined")
-      await expectError(() => executor.enqueueTasks(task, 3 as never), DurableTaskDefinitionError,
-        "enqueueTasks: inputs must be an array (or another iterable), got number 3")
-      await expectError(() => executor.enqueueTasks(task, "abc" as never), DurableTaskDefinitionError,
-        "enqueueTasks: inputs must be an array (or another iterable), got string \"abc\"")
+      await expectError(
+        () => executor.enqueueTasks(task, undefined as never),
+        DurableTaskDefinitionError,
+        "enqueueTasks: inputs must be an array (or another iterable), got undefined"
+      )
+      await expectError(
+        () => executor.enqueueTasks(task, 3 as never),
+        DurableTaskDefinitionError,
+        "enqueueTasks: inputs must be an array (or another iterable), got number 3"
+      )
+      await expectError(
+        () => executor.enqueueTasks(task, "abc" as never),
+        DurableTaskDefinitionError,
+        "enqueueTasks: inputs must be an array (or another iterable), got string \"abc\""
+      )
       expect(rows()).toEqual([])
       // A Set is an iterable object: accepted.
       expect(await executor.enqueueTasks(task, new Set([1, 2]))).toHaveLength(2)
@@ -83,19 +112,25 @@ describe("waitAndGetExecution options", () => {
     [{ signal: {} }, "waitAndGetExecution: signal must be an AbortSignal, got object"],
     [{ pollingIntervalMs: "5" }, "waitAndGetExecution: pollingIntervalMs must be a number, got string \"5\""],
     [{ pollingIntervalMs: null }, "waitAndGetExecution: pollingIntervalMs must be a number, got null"],
-    [{ pollingIntervalMS: 5 }, "waitAndGetExecution: unknown option 'pollingIntervalMS' (did you mean 'pollingIntervalMs'?)"],
+    [
+      { pollingIntervalMS: 5 },
+      "waitAndGetExecution: unknown option 'pollingIntervalMS' (did you mean 'pollingIntervalMs'?)"
+    ],
     [{ pollIntervalMs: 5 }, "waitAndGetExecution: unknown option 'pollIntervalMs' (did you mean 'pollingIntervalMs'?)"],
     ["fast", "waitAndGetExecution: options must be an object { signal, pollingIntervalMs }, got string \"fast\""],
     [null, "waitAndGetExecution: options must be an object { signal, pollingIntervalMs }, got null"]
-  ])("%j is refused with DurableExecutorOptionsError, and the wait still works", (options, message) =>
-    withExecutor(async (executor) => {
-      const task = executor.task({ id: "t", timeoutMs: 1_000, run: ok })
-      const handle = await executor.enqueueTask(task, 7)
-      await expectError(() => handle.waitAndGetExecution(options as never), DurableExecutorOptionsError, message)
-      const controller = new AbortController()
-      const done = await handle.waitAndGetExecution({ signal: controller.signal, pollingIntervalMs: 10 })
-      expect(done.output).toBe(7)
-    }))
+  ])(
+    "%j is refused with DurableExecutorOptionsError, and the wait still works",
+    (options, message) =>
+      withExecutor(async (executor) => {
+        const task = executor.task({ id: "t", timeoutMs: 1_000, run: ok })
+        const handle = await executor.enqueueTask(task, 7)
+        await expectError(() => handle.waitAndGetExecution(options as never), DurableExecutorOptionsError, message)
+        const controller = new AbortController()
+        const done = await handle.waitAndGetExecution({ signal: controller.signal, pollingIntervalMs: 10 })
+        expect(done.output).toBe(7)
+      })
+  )
 })
 
 describe("enqueueTask without an input", () => {
@@ -110,9 +145,17 @@ describe("enqueueTask without an input", () => {
           return "ran"
         }
       })
-      const optional = executor.task({ id: "optional", timeoutMs: 1_000, run: (_ctx, input: string | undefined) => input ?? "none" })
+      const optional = executor.task({
+        id: "optional",
+        timeoutMs: 1_000,
+        run: (_ctx, input: string | undefined) => input ?? "none"
+      })
       const needsInput = executor.task({ id: "needsInput", timeoutMs: 1_000, run: (_ctx, input: number) => input * 2 })
-      const validated = executor.inputSchema(z.object({ n: z.number() })).task({ id: "validated", timeoutMs: 1_000, run: (_ctx, { n }) => n })
+      const validated = executor.inputSchema(z.object({ n: z.number() })).task({
+        id: "validated",
+        timeoutMs: 1_000,
+        run: (_ctx, { n }) => n
+      })
 
       expect((await (await executor.enqueueTask(noInput)).waitAndGetExecution()).output).toBe("ran")
       expect(inputs).toEqual([undefined])

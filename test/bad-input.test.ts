@@ -16,8 +16,8 @@ import {
   DurableValueError
 } from "../src/index.js"
 import * as Task from "../src/Task.js"
-import { inspectableStorage, withExecutor } from "./support/facade.js"
 import { caught } from "./support/caught.js"
+import { inspectableStorage, withExecutor } from "./support/facade.js"
 
 const ok = (_ctx: unknown, input: unknown) => input
 
@@ -80,7 +80,7 @@ describe("task definitions", () => {
         id: "parent",
         timeoutMs: 1_000,
         runParent: () => ({ output: 1 }),
-        finalizeTask: { id: "parentFinalize", timeoutMs: 1_000, run: ({}, { output }) => output + 1 }
+        finalizeTask: { id: "parentFinalize", timeoutMs: 1_000, run: (_ctx, { output }) => output + 1 }
       })
       expect((await (await executor.enqueueTask(parent, undefined)).waitAndGetExecution()).output).toBe(2)
     }))
@@ -238,28 +238,31 @@ describe("unstorable outputs", () => {
   it.each([
     ["a function", () => ({ total: () => 10 }), "output.total is a function"],
     ["a class instance", () => ({ at: new (class Point {})() }), "output.at is an instance of class Point"]
-  ])("an output with %s ends failed with a clear error, and the executor keeps running", (_what, make, problem) =>
-    withExecutor(async (executor) => {
-      let runs = 0
-      const bad = executor.task({
-        id: "bad",
-        timeoutMs: 1_000,
-        retryOptions: { maxAttempts: 3 },
-        run: () => {
-          runs++
-          return make()
-        }
+  ])(
+    "an output with %s ends failed with a clear error, and the executor keeps running",
+    (_what, make, problem) =>
+      withExecutor(async (executor) => {
+        let runs = 0
+        const bad = executor.task({
+          id: "bad",
+          timeoutMs: 1_000,
+          retryOptions: { maxAttempts: 3 },
+          run: () => {
+            runs++
+            return make()
+          }
+        })
+        const good = executor.task({ id: "good", timeoutMs: 1_000, run: () => "still working" })
+        const failed = await (await executor.enqueueTask(bad, undefined)).waitAndGetExecution()
+        expect(failed.status).toBe("failed")
+        expect(failed.error?.message).toContain("output of task 'bad' cannot be stored: ")
+        expect(failed.error?.message).toContain(problem)
+        expect(failed.error?.isRetryable).toBe(false)
+        expect(runs).toBe(1) // a deterministic failure is not retried
+        const done = await (await executor.enqueueTask(good, undefined)).waitAndGetExecution()
+        expect(done.output).toBe("still working")
       })
-      const good = executor.task({ id: "good", timeoutMs: 1_000, run: () => "still working" })
-      const failed = await (await executor.enqueueTask(bad, undefined)).waitAndGetExecution()
-      expect(failed.status).toBe("failed")
-      expect(failed.error?.message).toContain("output of task 'bad' cannot be stored: ")
-      expect(failed.error?.message).toContain(problem)
-      expect(failed.error?.isRetryable).toBe(false)
-      expect(runs).toBe(1) // a deterministic failure is not retried
-      const done = await (await executor.enqueueTask(good, undefined)).waitAndGetExecution()
-      expect(done.output).toBe("still working")
-    }))
+  )
 
   it("an output over the size limit ends failed", () =>
     withExecutor(async (executor) => {
@@ -379,7 +382,10 @@ describe("executor options", () => {
   it.effect("the Effect API refuses bad settings when the layer is built", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(
-        Effect.provide(DurableExecutorEffect.DurableExecutor, DurableExecutorEffect.layerMemory({ maxConcurrentTaskExecutions: 0 }))
+        Effect.provide(
+          DurableExecutorEffect.DurableExecutor,
+          DurableExecutorEffect.layerMemory({ maxConcurrentTaskExecutions: 0 })
+        )
       )
       // A typed failure (not a defect) that names the field.
       const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
@@ -392,7 +398,10 @@ describe("executor options", () => {
   it.effect("the Effect API refuses an unknown layer option, naming the nearest one", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
-        Effect.provide(DurableExecutorEffect.DurableExecutor, DurableExecutorEffect.layerMemory({ pollIntervall: 5 } as never))
+        Effect.provide(
+          DurableExecutorEffect.DurableExecutor,
+          DurableExecutorEffect.layerMemory({ pollIntervall: 5 } as never)
+        )
       )
       expect(error._tag).toBe("InvalidExecutorConfig")
       expect(error.message).toContain("unknown option 'pollIntervall' (did you mean 'pollInterval'?)")

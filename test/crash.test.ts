@@ -78,11 +78,28 @@ const enqueue = async (
   }
 ) => {
   const client = new DurableExecutor(s.storage(), { logLevel: "error" })
-  const { leaf, parent } = defineCrashTasks(client, { runLog: undefined, timeoutMs: Number(s.env.CRASH_TIMEOUT_MS), maxAttempts: Number(s.env.CRASH_MAX_ATTEMPTS) })
+  const { leaf, parent } = defineCrashTasks(client, {
+    runLog: undefined,
+    timeoutMs: Number(s.env.CRASH_TIMEOUT_MS),
+    maxAttempts: Number(s.env.CRASH_MAX_ATTEMPTS)
+  })
   const jobs: Array<() => Promise<unknown>> = []
-  for (let i = 0; i < work.flat; i++) jobs.push(() => client.enqueueTask(leaf, { i, sleepMs: work.sleepMs(i), retrySlowMs: work.retrySlowMs }, { timeoutMs: work.timeoutMs }))
+  for (let i = 0; i < work.flat; i++) {
+    jobs.push(() =>
+      client.enqueueTask(leaf, { i, sleepMs: work.sleepMs(i), retrySlowMs: work.retrySlowMs }, {
+        timeoutMs: work.timeoutMs
+      })
+    )
+  }
   for (let i = 0; i < work.parents; i++) {
-    jobs.push(() => client.enqueueTask(parent, { i, children: work.children, sleepMs: work.sleepMs(i), retrySlowMs: work.retrySlowMs }))
+    jobs.push(() =>
+      client.enqueueTask(parent, {
+        i,
+        children: work.children,
+        sleepMs: work.sleepMs(i),
+        retrySlowMs: work.retrySlowMs
+      })
+    )
   }
   for (let k = 0; k < jobs.length; k += 200) await Promise.all(jobs.slice(k, k + 200).map((j) => j()))
   await client.shutdown()
@@ -99,12 +116,18 @@ interface Row {
 }
 
 const unfinished = async (db: Db) =>
-  Number((await db.all<{ n: number | string }>(`SELECT count(*) AS n FROM ${db.t("durable_tasks_executions")} WHERE status NOT IN (${finishedList})`))[0]!.n)
+  Number(
+    (await db.all<{ n: number | string }>(
+      `SELECT count(*) AS n FROM ${db.t("durable_tasks_executions")} WHERE status NOT IN (${finishedList})`
+    ))[0]!.n
+  )
 
 /** What storage and the run logs say, after the run. */
 const verify = async (s: Setup, expected: number) => {
   const rows = await s.db.all<Row>(
-    `SELECT execution_id, task_id, status, output, run_output, parent_execution_id FROM ${s.db.t("durable_tasks_executions")}`
+    `SELECT execution_id, task_id, status, output, run_output, parent_execution_id FROM ${
+      s.db.t("durable_tasks_executions")
+    }`
   )
   const audit = await s.db.all<{ execution_id: string; old_status: string; new_status: string }>(
     `SELECT execution_id, old_status, new_status FROM ${s.db.t("crash_audit")} ORDER BY id`
@@ -119,7 +142,9 @@ const verify = async (s: Setup, expected: number) => {
   for (const a of audit) {
     if (FINISHED.includes(a.old_status)) changedAfterFinish++
     else if (FINISHED.includes(a.new_status)) finishes.set(a.execution_id, (finishes.get(a.execution_id) ?? 0) + 1)
-    if (a.old_status === "ready" && a.new_status === "running") claims.set(a.execution_id, (claims.get(a.execution_id) ?? 0) + 1)
+    if (a.old_status === "ready" && a.new_status === "running") {
+      claims.set(a.execution_id, (claims.get(a.execution_id) ?? 0) + 1)
+    }
   }
   const completed = rows.filter((r) => r.status === "completed")
   // Every recorded result came from a run that finished (its E line), in the process and attempt it names.
@@ -131,7 +156,11 @@ const verify = async (s: Setup, expected: number) => {
   })
   // A parent's output is its finalize task's sum of its children's inputs.
   const byParent = new Map<string, Array<Row>>()
-  for (const r of rows) if (r.parent_execution_id !== null) byParent.set(r.parent_execution_id, [...(byParent.get(r.parent_execution_id) ?? []), r])
+  for (const r of rows) {
+    if (r.parent_execution_id !== null) {
+      byParent.set(r.parent_execution_id, [...(byParent.get(r.parent_execution_id) ?? []), r])
+    }
+  }
   const wrongSums = rows.filter((r) => {
     if (r.task_id !== "crash.parent" || r.output === null) return false
     const children = (byParent.get(r.execution_id) ?? []).filter((c) => c.task_id === "crash.leaf")
@@ -169,7 +198,13 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
         CRASH_POLL_MS: "100",
         CRASH_MAX_ATTEMPTS: "20"
       })
-      const expected = await enqueue(s, { flat: 300, parents: 15, children: 4, sleepMs: (i) => 20 + ((i * 37) % 100), retrySlowMs: 0 })
+      const expected = await enqueue(s, {
+        flat: 300,
+        parents: 15,
+        children: 4,
+        sleepMs: (i) => 20 + ((i * 37) % 100),
+        retrySlowMs: 0
+      })
       const live = () => workers.filter((w) => w.process.exitCode === null && w.process.signalCode === null)
       for (let k = 0; k < 3; k++) workers.push(startWorker(s.env))
       await Promise.all(workers.map((w) => w.ready))
@@ -183,7 +218,11 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
         await eventually(() => live().some((w) => ready.has(w)), { what: "a ready worker", timeoutMs: 30_000 })
         const candidates = live().filter((w) => ready.has(w))
         const victim = candidates.sort((a, b) => openRuns(tmp.dir, b.pid) - openRuns(tmp.dir, a.pid))[0]!
-        await eventually(() => openRuns(tmp.dir, victim.pid) > 0, { what: "a run in progress", timeoutMs: 3_000, intervalMs: 5 }).catch(() => {})
+        await eventually(() => openRuns(tmp.dir, victim.pid) > 0, {
+          what: "a run in progress",
+          timeoutMs: 3_000,
+          intervalMs: 5
+        }).catch(() => {})
         if (openRuns(tmp.dir, victim.pid) > 0) killedMidTask++
         await signal(victim, "SIGKILL")
         kills++
@@ -197,13 +236,28 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
       // (timeout 2500 + leeway 300) while two fresh workers take them over, and resumed while those
       // still run them (a retry sleeps 1.5 s more). Its late results meet rows running under other
       // leases: only the lease fence keeps them out.
-      await eventually(async () => (await unfinished(s!.db)) === 0, { what: "the crash workload finished", timeoutMs: 90_000, intervalMs: 200 })
+      await eventually(async () => (await unfinished(s!.db)) === 0, {
+        what: "the crash workload finished",
+        timeoutMs: 90_000,
+        intervalMs: 200
+      })
       for (const w of live()) await signal(w, "SIGKILL")
-      const probes = await enqueue(s, { flat: 3, parents: 0, children: 0, sleepMs: () => 500, retrySlowMs: 1_500, timeoutMs: 2_500 })
+      const probes = await enqueue(s, {
+        flat: 3,
+        parents: 0,
+        children: 0,
+        sleepMs: () => 500,
+        retrySlowMs: 1_500,
+        timeoutMs: 2_500
+      })
       const paused = startWorker({ ...s.env, CRASH_POLL_MS: "60000" })
       workers.push(paused)
       await paused.ready
-      await eventually(() => openRuns(tmp.dir, paused.pid) === 3, { what: "the probes running", timeoutMs: 10_000, intervalMs: 5 })
+      await eventually(() => openRuns(tmp.dir, paused.pid) === 3, {
+        what: "the probes running",
+        timeoutMs: 10_000,
+        intervalMs: 5
+      })
       await signal(paused, "SIGSTOP")
       // The runs the paused process holds: S lines without their E line.
       const pausedRuns = new Map<string, number>()
@@ -220,7 +274,9 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
       type RowAt = { execution_id: string; status: string; executor_id: string | null }
       const takenOverNow = async () =>
         (await s!.db.all<RowAt>(`SELECT execution_id, status, executor_id FROM ${s!.db.t("durable_tasks_executions")}`))
-          .filter((x) => pausedIds.has(x.execution_id) && !(x.status === "running" && x.executor_id === `w_${paused.pid}`))
+          .filter((x) =>
+            pausedIds.has(x.execution_id) && !(x.status === "running" && x.executor_id === `w_${paused.pid}`)
+          )
       let takenOver: Array<RowAt> = []
       await eventually(async () => {
         takenOver = await takenOverNow()
@@ -230,7 +286,11 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
       const resumedAt = Date.now()
       await signal(paused, "SIGCONT")
 
-      await eventually(async () => (await unfinished(s!.db)) === 0, { what: "every execution finished", timeoutMs: 90_000, intervalMs: 200 })
+      await eventually(async () => (await unfinished(s!.db)) === 0, {
+        what: "every execution finished",
+        timeoutMs: 90_000,
+        intervalMs: 200
+      })
       // Give the resumed worker time to try its late writes (the fence must reject them).
       await sleep(1_000)
       for (const w of workers) await signal(w, "SIGKILL")
@@ -249,9 +309,11 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
       }).length
       console.log(
         `crash[${dialect}]: kills=${kills} (mid-task ${killedMidTask}), paused with ${pausedRuns.size} runs ` +
-          `in progress (taken over ${takenOver.length}, still running elsewhere at resume ${runningElsewhere}; late ends after resume ` +
+          `in progress (taken over ${takenOver.length}, still running elsewhere at resume ${runningElsewhere}; ` +
+          `late ends after resume ` +
           `${lateEnds}, recorded ${staleRecorded}), ` +
-          `executions=${r.executions}, runs=${r.runsStarted}, reruns=${r.reruns}, lost=${r.lost}, duplicated=${r.duplicated}, ` +
+          `executions=${r.executions}, runs=${r.runsStarted}, reruns=${r.reruns}, lost=${r.lost}, ` +
+          `duplicated=${r.duplicated}, ` +
           `changedAfterFinish=${r.changedAfterFinish}, unproven=${r.unproven}`
       )
       expect(r.executions).toBe(expected + probes)
@@ -277,53 +339,63 @@ describe.each(["sqlite", "pg"] as const)("crashes on %s", (dialect) => {
 })
 
 describe("four executor processes on one Postgres", () => {
-  it("run 5,000 executions (flat, and parents with children): all complete, each runs once under one lease", async () => {
-    const tmp = tempDir()
-    const workers: Array<Worker> = []
-    let s: Setup | undefined
-    try {
-      s = await setup("pg", tmp.dir, {
-        CRASH_CONCURRENCY: "64",
-        CRASH_TIMEOUT_MS: "20000",
-        CRASH_LEEWAY_MS: "10000",
-        CRASH_POLL_MS: "500",
-        CRASH_MAX_ATTEMPTS: "0"
-      })
-      for (let k = 0; k < 4; k++) workers.push(startWorker(s.env))
-      await Promise.all(workers.map((w) => w.ready))
-      const t0 = Date.now()
-      // 2,000 flat + 500 parents × (1 + 4 children + 1 finalize) = 5,000 executions.
-      const expected = await enqueue(s, { flat: 2_000, parents: 500, children: 4, sleepMs: () => 0, retrySlowMs: 0 })
-      expect(expected).toBe(5_000)
-      await eventually(async () => (await unfinished(s!.db)) === 0, { what: "every execution finished", timeoutMs: 120_000, intervalMs: 200 })
-      const wallMs = Date.now() - t0
-      for (const w of workers) await signal(w, "SIGKILL")
+  it(
+    "run 5,000 executions (flat, and parents with children): all complete, each runs once under one lease",
+    async () => {
+      const tmp = tempDir()
+      const workers: Array<Worker> = []
+      let s: Setup | undefined
+      try {
+        s = await setup("pg", tmp.dir, {
+          CRASH_CONCURRENCY: "64",
+          CRASH_TIMEOUT_MS: "20000",
+          CRASH_LEEWAY_MS: "10000",
+          CRASH_POLL_MS: "500",
+          CRASH_MAX_ATTEMPTS: "0"
+        })
+        for (let k = 0; k < 4; k++) workers.push(startWorker(s.env))
+        await Promise.all(workers.map((w) => w.ready))
+        const t0 = Date.now()
+        // 2,000 flat + 500 parents × (1 + 4 children + 1 finalize) = 5,000 executions.
+        const expected = await enqueue(s, { flat: 2_000, parents: 500, children: 4, sleepMs: () => 0, retrySlowMs: 0 })
+        expect(expected).toBe(5_000)
+        await eventually(async () => (await unfinished(s!.db)) === 0, {
+          what: "every execution finished",
+          timeoutMs: 120_000,
+          intervalMs: 200
+        })
+        const wallMs = Date.now() - t0
+        for (const w of workers) await signal(w, "SIGKILL")
 
-      const r = await verify(s, expected)
-      const byWorker = new Map<number, number>()
-      for (const run of r.runs) if (run.kind === "S") byWorker.set(run.pid, (byWorker.get(run.pid) ?? 0) + 1)
-      const claimedTwice = [...r.claims.values()].filter((n) => n !== 1).length
-      const ranTwice = [...r.started.values()].filter((n) => n !== 1).length
-      console.log(
-        `4 workers × pg: executions=${r.executions} in ${wallMs} ms (enqueue included), runs per worker ${[...byWorker.values()].join("/")}, ` +
-          `lost=${r.lost}, ranTwice=${ranTwice}, claimedTwice=${claimedTwice}, changedAfterFinish=${r.changedAfterFinish}`
-      )
-      expect(r.executions).toBe(5_000)
-      expect(r.lost).toBe(0)
-      expect(r.started.size).toBe(5_000)
-      expect(ranTwice).toBe(0)
-      expect(r.claims.size).toBe(5_000)
-      expect(claimedTwice).toBe(0)
-      expect(r.duplicated).toBe(0)
-      expect(r.changedAfterFinish).toBe(0)
-      expect(r.unproven).toBe(0)
-      expect(r.wrongSums).toBe(0)
-      expect(byWorker.size).toBe(4)
-    } finally {
-      for (const w of workers) await signal(w, "SIGKILL")
-      await s?.db.close()
-      tmp.remove()
-    }
-  }, 180_000)
+        const r = await verify(s, expected)
+        const byWorker = new Map<number, number>()
+        for (const run of r.runs) if (run.kind === "S") byWorker.set(run.pid, (byWorker.get(run.pid) ?? 0) + 1)
+        const claimedTwice = [...r.claims.values()].filter((n) => n !== 1).length
+        const ranTwice = [...r.started.values()].filter((n) => n !== 1).length
+        console.log(
+          `4 workers × pg: executions=${r.executions} in ${wallMs} ms (enqueue included), runs per worker ${
+            [...byWorker.values()].join("/")
+          }, ` +
+            `lost=${r.lost}, ranTwice=${ranTwice}, claimedTwice=${claimedTwice}, ` +
+            `changedAfterFinish=${r.changedAfterFinish}`
+        )
+        expect(r.executions).toBe(5_000)
+        expect(r.lost).toBe(0)
+        expect(r.started.size).toBe(5_000)
+        expect(ranTwice).toBe(0)
+        expect(r.claims.size).toBe(5_000)
+        expect(claimedTwice).toBe(0)
+        expect(r.duplicated).toBe(0)
+        expect(r.changedAfterFinish).toBe(0)
+        expect(r.unproven).toBe(0)
+        expect(r.wrongSums).toBe(0)
+        expect(byWorker.size).toBe(4)
+      } finally {
+        for (const w of workers) await signal(w, "SIGKILL")
+        await s?.db.close()
+        tmp.remove()
+      }
+    },
+    180_000
+  )
 })
-

@@ -13,7 +13,8 @@ import * as MemoryStorage from "../src/MemoryStorage.js"
 import * as Signals from "../src/Signals.js"
 import * as Task from "../src/Task.js"
 
-const fromEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+const fromEnv = (env: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
 const echo = Task.make({ id: "echo", timeoutMs: 1_000, run: (s: string) => Effect.succeed(s) })
 
@@ -52,7 +53,9 @@ describe("layerConfig", () => {
 
   it.effect("a value that is not an integer, or out of range, is a typed error naming the setting", () =>
     Effect.gen(function*() {
-      const notInt = yield* Effect.flip(ExecutorConfig.config().pipe(fromEnv({ "DURABLE_TASKS_POLL_INTERVAL_MS": "soon" })))
+      const notInt = yield* Effect.flip(
+        ExecutorConfig.config().pipe(fromEnv({ "DURABLE_TASKS_POLL_INTERVAL_MS": "soon" }))
+      )
       expect(notInt._tag).toBe("InvalidExecutorConfig")
       expect(notInt.message).toContain("POLL_INTERVAL_MS")
       const outOfRange = yield* Effect.flip(
@@ -71,7 +74,9 @@ describe("layerConfig", () => {
       Effect.provide(
         DurableExecutor.layerConfig({ tasks: [echo] }).pipe(
           Layer.provide(Layer.merge(MemoryStorage.layer, Signals.layerMemory)),
-          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DURABLE_TASKS_EXECUTOR_ID", "from-env"]]))))
+          Layer.provide(
+            Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DURABLE_TASKS_EXECUTOR_ID", "from-env"]])))
+          )
         )
       )
     ))

@@ -194,7 +194,10 @@ describe("failures in a tree", () => {
       const parent = executor.parentTask({
         id: "parent",
         timeoutMs: 5_000,
-        runParent: () => ({ output: "p", childrenTasks: [{ task: failing, input: undefined }, { task: sibling, input: undefined }] }),
+        runParent: () => ({
+          output: "p",
+          childrenTasks: [{ task: failing, input: undefined }, { task: sibling, input: undefined }]
+        }),
         finalizeTask: { id: "parentFinalize", timeoutMs: 1_000, run: () => "never runs" }
       })
       const done = await (await executor.enqueueTask(parent, undefined)).waitAndGetExecution()

@@ -9,7 +9,12 @@ import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import { describe, expect, it } from "vitest"
 import { StorageError } from "../src/EngineError.js"
-import { createPostgresStorage, DurableExecutor, DurableExecutorOptionsError, DurableStorageError } from "../src/index.js"
+import {
+  createPostgresStorage,
+  DurableExecutor,
+  DurableExecutorOptionsError,
+  DurableStorageError
+} from "../src/index.js"
 import * as PgStorage from "../src/PgStorage.js"
 import { TaskStorage } from "../src/TaskStorage.js"
 import { freePort, startEmbeddedPostgres } from "./support/embeddedPostgres.js"
@@ -44,11 +49,15 @@ describe("connection options are checked at creation", () => {
     expect(() => createPostgresStorage({ host: "h", port: "5432" } as never)).toThrow(
       /port must be an integer from 1 to 65535, got string "5432"/
     )
-    expect(() => createPostgresStorage({ host: "h", connectRetryMs: -1 })).toThrow(/connectRetryMs must be an integer from 0/)
+    expect(() => createPostgresStorage({ host: "h", connectRetryMs: -1 })).toThrow(
+      /connectRetryMs must be an integer from 0/
+    )
   })
 
   it("Effect API: the layer fails with a typed StorageError (configure)", async () => {
-    const exit = await Effect.runPromiseExit(Effect.provide(TaskStorage, PgStorage.layer({ connectionString: "not a url" })))
+    const exit = await Effect.runPromiseExit(
+      Effect.provide(TaskStorage, PgStorage.layer({ connectionString: "not a url" }))
+    )
     const failure = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
     expect(failure).toBeInstanceOf(StorageError)
     expect(failure?.op).toBe("configure")
@@ -78,27 +87,31 @@ describe("start-up while the server is unreachable", () => {
     }
   }, 180_000)
 
-  it("the wait is bounded: after connectRetryMs start() rejects with a DurableStorageError naming the server", async () => {
-    const port = await freePort()
-    const executor = new DurableExecutor(
-      createPostgresStorage({ connectionString: `postgres://u:secret@127.0.0.1:${port}/app`, connectRetryMs: 800 }),
-      { logLevel: "none" }
-    )
-    const task = executor.task({ id: "t", timeoutMs: 1_000, run: () => 1 })
-    try {
-      for (const call of [() => executor.start(), () => executor.enqueueTask(task, undefined as never)]) {
-        const error = await call().then(() => undefined, (e) => e)
-        expect(error).toBeInstanceOf(DurableStorageError)
-        const message = (error as Error).message
-        expect(message).toContain(`cannot connect to Postgres at 127.0.0.1:${port}/app`)
-        expect(message).toContain("ECONNREFUSED")
-        expect(message).toContain("connectRetryMs (800 ms)")
-        expect(message).not.toContain("secret")
+  it(
+    "the wait is bounded: after connectRetryMs start() rejects with a DurableStorageError naming the " +
+      "server",
+    async () => {
+      const port = await freePort()
+      const executor = new DurableExecutor(
+        createPostgresStorage({ connectionString: `postgres://u:secret@127.0.0.1:${port}/app`, connectRetryMs: 800 }),
+        { logLevel: "none" }
+      )
+      const task = executor.task({ id: "t", timeoutMs: 1_000, run: () => 1 })
+      try {
+        for (const call of [() => executor.start(), () => executor.enqueueTask(task, undefined as never)]) {
+          const error = await call().then(() => undefined, (e) => e)
+          expect(error).toBeInstanceOf(DurableStorageError)
+          const message = (error as Error).message
+          expect(message).toContain(`cannot connect to Postgres at 127.0.0.1:${port}/app`)
+          expect(message).toContain("ECONNREFUSED")
+          expect(message).toContain("connectRetryMs (800 ms)")
+          expect(message).not.toContain("secret")
+        }
+      } finally {
+        await executor.shutdown()
       }
-    } finally {
-      await executor.shutdown()
     }
-  })
+  )
 
   it("Effect API: each retry is logged as a warning, and the layer fails with StorageError (connect)", async () => {
     const port = await freePort()
@@ -107,15 +120,18 @@ describe("start-up while the server is unreachable", () => {
       logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
     })
     const exit = await Effect.runPromiseExit(
-      Effect.provide(TaskStorage, PgStorage.layer({ host: "127.0.0.1", port, database: "app", connectRetryMs: 600 })).pipe(
-        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
-      )
+      Effect.provide(TaskStorage, PgStorage.layer({ host: "127.0.0.1", port, database: "app", connectRetryMs: 600 }))
+        .pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+        )
     )
     const failure = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
     expect(failure).toBeInstanceOf(StorageError)
     expect(failure?.op).toBe("connect")
     expect(failure?.message).toContain(`127.0.0.1:${port}/app`)
-    const retries = logs.filter((l) => l.startsWith("WARN") && l.includes(`Postgres at 127.0.0.1:${port}/app is unreachable`))
+    const retries = logs.filter((l) =>
+      l.startsWith("WARN") && l.includes(`Postgres at 127.0.0.1:${port}/app is unreachable`)
+    )
     expect(retries.length).toBeGreaterThanOrEqual(2)
     expect(retries[0]).toMatch(/ECONNREFUSED.*trying again in \d+ ms/)
   })
@@ -123,9 +139,12 @@ describe("start-up while the server is unreachable", () => {
   it("a failure that waiting does not cure (a wrong password) fails at once, without retries", async () => {
     const wrong = new URL(databaseUrl())
     wrong.password = "wrong-password"
-    const executor = new DurableExecutor(createPostgresStorage({ connectionString: wrong.href, connectRetryMs: 600_000 }), {
-      logLevel: "none"
-    })
+    const executor = new DurableExecutor(
+      createPostgresStorage({ connectionString: wrong.href, connectRetryMs: 600_000 }),
+      {
+        logLevel: "none"
+      }
+    )
     const error = await executor.start().then(() => undefined, (e) => e)
     await executor.shutdown()
     expect(error).toBeInstanceOf(DurableStorageError)

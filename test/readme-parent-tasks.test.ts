@@ -186,7 +186,11 @@ describe("README: Task examples (parent tasks)", () => {
   it("multiple parent tasks with parallel children run sequentially", () =>
     withExecutor(async (executor) => {
       const leaf = (id: string, label: string) =>
-        executor.task({ id, timeoutMs: 1000, run: (_ctx, input: { name: string }) => `Hello from task ${label}, ${input.name}!` })
+        executor.task({
+          id,
+          timeoutMs: 1000,
+          run: (_ctx, input: { name: string }) => `Hello from task ${label}, ${input.name}!`
+        })
       const taskA1 = leaf("a1", "A1")
       const taskA2 = leaf("a2", "A2")
       const taskB1 = leaf("b1", "B1")
@@ -215,7 +219,10 @@ describe("README: Task examples (parent tasks)", () => {
       const taskB = executor.parentTask({
         id: "b",
         timeoutMs: 1000,
-        runParent: (_ctx, input: { name: string; taskAOutput: string; taskA1Output: string; taskA2Output: string }) => ({
+        runParent: (
+          _ctx,
+          input: { name: string; taskAOutput: string; taskA1Output: string; taskA2Output: string }
+        ) => ({
           output: {
             taskAOutput: input.taskAOutput,
             taskA1Output: input.taskA1Output,
@@ -249,5 +256,4 @@ describe("README: Task examples (parent tasks)", () => {
         taskB2Output: "Hello from task B2, world!"
       })
     }))
-
 })

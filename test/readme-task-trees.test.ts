@@ -15,7 +15,10 @@ describe("README: Task examples (trees)", () => {
       const taskB1 = executor.task({
         id: "b1",
         timeoutMs: 1000,
-        run: (_ctx, input: { name: string }) => ({ name: input.name, taskB1Output: `Hello from task B1, ${input.name}!` })
+        run: (_ctx, input: { name: string }) => ({
+          name: input.name,
+          taskB1Output: `Hello from task B1, ${input.name}!`
+        })
       })
       const taskB2 = executor.task({
         id: "b2",
@@ -37,7 +40,11 @@ describe("README: Task examples (trees)", () => {
       })
       const taskB = executor.sequentialTasks(taskB1, taskB2, taskB3)
       const leaf = (id: string, label: string) =>
-        executor.task({ id, timeoutMs: 1000, run: (_ctx, input: { name: string }) => `Hello from task ${label}, ${input.name}!` })
+        executor.task({
+          id,
+          timeoutMs: 1000,
+          run: (_ctx, input: { name: string }) => `Hello from task ${label}, ${input.name}!`
+        })
       const taskA1 = leaf("a1", "A1")
       const taskA2 = leaf("a2", "A2")
       const taskA3 = leaf("a3", "A3")
@@ -83,7 +90,11 @@ describe("README: Task examples (trees)", () => {
               taskA2Output: string
               taskA3Output: string
             }
-            const b = childrenTasksOutputs[1]!.output as { taskB1Output: string; taskB2Output: string; taskB3Output: string }
+            const b = childrenTasksOutputs[1]!.output as {
+              taskB1Output: string
+              taskB2Output: string
+              taskB3Output: string
+            }
             return {
               rootOutput: output,
               taskAOutput: a.taskAOutput,

@@ -104,7 +104,12 @@ describe("README: Task examples", () => {
       const taskA = executor.task({
         id: "a",
         timeoutMs: 1000,
-        run: (ctx) => ({ taskId: ctx.taskId, executionId: ctx.executionId, attempt: ctx.attempt, prevError: ctx.prevError })
+        run: (ctx) => ({
+          taskId: ctx.taskId,
+          executionId: ctx.executionId,
+          attempt: ctx.attempt,
+          prevError: ctx.prevError
+        })
       })
       const handle = await executor.enqueueTask(taskA, undefined)
       const execution = await handle.waitAndGetExecution()
@@ -116,5 +121,4 @@ describe("README: Task examples", () => {
       expect(output.attempt).toBe(0)
       expect(output.prevError).toBeUndefined()
     }))
-
 })

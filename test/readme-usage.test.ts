@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest"
 import { z } from "zod"
 import { createInMemoryStorage, DurableExecutor } from "../src/index.js"
-import { runToEnd } from "./support/facade.js"
+import type { runToEnd } from "./support/facade.js"
 
 describe("README: Usage", () => {
   it("uploadFile workflow: parallel children, finalize, handle lifecycle", async () => {
@@ -65,7 +65,10 @@ describe("README: Usage", () => {
 
     const results: Record<string, unknown> = {}
     const app = async () => {
-      const handle = await executor.enqueueTask(uploadFile, { filePath: "file.txt", uploadUrl: "https://example.com/upload" })
+      const handle = await executor.enqueueTask(uploadFile, {
+        filePath: "file.txt",
+        uploadUrl: "https://example.com/upload"
+      })
       const execution = await handle.getExecution()
       const finished = await handle.waitAndGetExecution()
       await handle.cancel()
@@ -80,7 +83,9 @@ describe("README: Usage", () => {
     const execution = results.execution as Awaited<ReturnType<typeof runToEnd>>
     expect(execution.taskId).toBe("uploadFile")
     expect(execution.executionId).toMatch(/^te_/)
-    expect(["ready", "running", "waiting_for_children_tasks", "waiting_for_finalize_task", "completed"]).toContain(execution.status)
+    expect(["ready", "running", "waiting_for_children_tasks", "waiting_for_finalize_task", "completed"]).toContain(
+      execution.status
+    )
     expect(execution.runInput).toEqual({ filePath: "file.txt", uploadUrl: "https://example.com/upload" })
 
     const expected = {

@@ -7,11 +7,11 @@
 import { spawn } from "node:child_process"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import type { DurableExecutionError } from "../src/index.js"
 import {
   createInMemoryStorage,
   createPostgresStorage,
   createSqliteStorage,
-  DurableExecutionError,
   DurableExecutor,
   DurableExecutorShutdownError,
   type DurableStorage,
@@ -45,7 +45,10 @@ const storages: ReadonlyArray<readonly [string, () => DurableStorage]> = [
  * How a call ended: a value, or the error. The call is made at once (synchronously); a call that has
  * not settled after `boundMs` fails the test as hung.
  */
-const outcomeOf = async (call: () => unknown, boundMs = 10_000): Promise<{ readonly value?: unknown; readonly error?: Error }> => {
+const outcomeOf = async (
+  call: () => unknown,
+  boundMs = 10_000
+): Promise<{ readonly value?: unknown; readonly error?: Error }> => {
   let timer: ReturnType<typeof setTimeout> | undefined
   const hung = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`HUNG: not settled within ${boundMs} ms`)), boundMs)
@@ -82,7 +85,9 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
     const pending = outcomeOf(() => handle.waitAndGetExecution({ pollingIntervalMs: 3_600_000 }))
     const pendingDefault = outcomeOf(() => handle.waitAndGetExecution())
     await executor.shutdown()
-    for (const [name, outcome] of [["wait", await pending], ["wait with default polling", await pendingDefault]] as const) {
+    for (
+      const [name, outcome] of [["wait", await pending], ["wait with default polling", await pendingDefault]] as const
+    ) {
       expectShutdownError(name, outcome)
       expect(outcome.error?.message).toBe(
         `the durable executor shut down before task execution ${handle.getExecutionId()} finished`
@@ -127,9 +132,15 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
     const executorMembers: { readonly [K in keyof DurableExecutor]: Expectation } = {
       // Defining tasks touches no storage: it still works (a module may define tasks at import time).
       task: ["works", () => executor.task({ id: "defined-after", timeoutMs: 1_000, run: () => 1 })],
-      parentTask: ["works", () => executor.parentTask({ id: "parent-after", timeoutMs: 1_000, runParent: () => ({ output: 1 }) })],
+      parentTask: [
+        "works",
+        () => executor.parentTask({ id: "parent-after", timeoutMs: 1_000, runParent: () => ({ output: 1 }) })
+      ],
       validateInput: ["works", () => executor.validateInput((x: number) => x)],
-      inputSchema: ["works", () => executor.inputSchema({ "~standard": { version: 1, vendor: "x", validate: (value) => ({ value }) } })],
+      inputSchema: [
+        "works",
+        () => executor.inputSchema({ "~standard": { version: 1, vendor: "x", validate: (value) => ({ value }) } })
+      ],
       sequentialTasks: ["works", () => executor.sequentialTasks(task)],
       enqueueTask: ["refuses", () => executor.enqueueTask(task, 2)],
       enqueueTasks: ["refuses", () => executor.enqueueTasks(task, [2, 3])],
@@ -147,14 +158,19 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
     }
     const builderMembers: { readonly [K in keyof DurableTaskBuilder<number, number>]: Expectation } = {
       task: ["works", () => builder.task({ id: "built-after", timeoutMs: 1_000, run: (_ctx, n) => n })],
-      parentTask: ["works", () => builder.parentTask({ id: "built-parent-after", timeoutMs: 1_000, runParent: (_ctx, n) => ({ output: n }) })]
+      parentTask: [
+        "works",
+        () =>
+          builder.parentTask({ id: "built-parent-after", timeoutMs: 1_000, runParent: (_ctx, n) => ({ output: n }) })
+      ]
     }
     const tables = { executor: executorMembers, handle: handleMembers, builder: builderMembers }
     const objects = { executor, handle, builder }
     for (const [object, members] of Object.entries(tables)) {
       for (const [name, [expected, call]] of Object.entries(members as Record<string, Expectation>)) {
         const label = `${object}.${name}`
-        expect(typeof (objects[object as keyof typeof objects] as unknown as Record<string, unknown>)[name], label).toBe("function")
+        expect(typeof (objects[object as keyof typeof objects] as unknown as Record<string, unknown>)[name], label)
+          .toBe("function")
         const outcome = await outcomeOf(call)
         if (expected === "refuses") expectShutdownError(label, outcome)
         else expect(outcome.error, `${label} should work after shutdown`).toBeUndefined()
@@ -162,10 +178,22 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
     }
     // Every public method of the class is in the table (the type-check guarantees the converse).
     const isPrivate = new Set([
-      "exec", "run", "errorOf", "client", "waits", "getExecution", "wait", "cancelExecution", "register", "define", "builder",
+      "exec",
+      "run",
+      "errorOf",
+      "client",
+      "waits",
+      "getExecution",
+      "wait",
+      "cancelExecution",
+      "register",
+      "define",
+      "builder",
       "stop"
     ])
-    const methods = Object.getOwnPropertyNames(DurableExecutor.prototype).filter((n) => n !== "constructor" && !isPrivate.has(n))
+    const methods = Object.getOwnPropertyNames(DurableExecutor.prototype).filter((n) =>
+      n !== "constructor" && !isPrivate.has(n)
+    )
     expect(methods.sort()).toEqual(Object.keys(executorMembers).sort())
   })
 
@@ -187,7 +215,9 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
     for (const [i, outcome] of (await Promise.all(outcomes)).entries()) {
       if (outcome.error !== undefined) expectShutdownError(`call ${i}`, outcome)
     }
-    for (const [i, outcome] of (await Promise.all(later)).entries()) expectShutdownError(`call ${i} after shutdown`, outcome)
+    for (const [i, outcome] of (await Promise.all(later)).entries()) {
+      expectShutdownError(`call ${i} after shutdown`, outcome)
+    }
   })
 })
 

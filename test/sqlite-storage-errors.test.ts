@@ -5,7 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { execFileSync, fork, type ChildProcess } from "node:child_process"
+import { type ChildProcess, execFileSync, fork } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -26,7 +26,9 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const cleanups: Array<() => void | Promise<void>> = []
 afterEach(async () => {
   const failures: Array<unknown> = []
-  for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve().then(cleanup).catch((e) => failures.push(e))
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await Promise.resolve().then(cleanup).catch((e) => failures.push(e))
+  }
   if (failures.length > 0) throw failures[0]
 })
 
@@ -66,7 +68,9 @@ const failuresOf = async (filename: string): Promise<Array<unknown>> => {
   for (const call of ["start", "enqueueTask"] as const) {
     const executor = new DurableExecutor(createSqliteStorage({ filename }), { logLevel: "none" })
     const task = defineTask(executor)
-    errors.push(await (call === "start" ? executor.start() : executor.enqueueTask(task, 1)).then(() => undefined, (e) => e))
+    errors.push(
+      await (call === "start" ? executor.start() : executor.enqueueTask(task, 1)).then(() => undefined, (e) => e)
+    )
     await executor.shutdown()
   }
   return errors
@@ -83,7 +87,9 @@ describe("SQLite open failures are DurableStorageErrors naming the file and the 
   it("a file that is not a database", async () => {
     const filename = path.join(scratch(), "notes.db")
     fs.writeFileSync(filename, "these are my notes, not a database. ".repeat(50))
-    for (const error of await failuresOf(filename)) expectStorageError(error, filename, /not a database/, /SQLITE_NOTADB/)
+    for (const error of await failuresOf(filename)) {
+      expectStorageError(error, filename, /not a database/, /SQLITE_NOTADB/)
+    }
   })
 
   it("a read-only database file", async () => {
@@ -124,7 +130,9 @@ describe("SQLite open failures are DurableStorageErrors naming the file and the 
   })
 
   it("a misspelt option is named with the nearest valid one", () => {
-    expect(() => createSqliteStorage({ filname: "x.db" } as never)).toThrow(/unknown option 'filname' \(did you mean 'filename'\?\)/)
+    expect(() => createSqliteStorage({ filname: "x.db" } as never)).toThrow(
+      /unknown option 'filname' \(did you mean 'filename'\?\)/
+    )
     expect(() => createSqliteStorage({ filename: "x.db", busyTimeoutMs: "100" } as never)).toThrow(
       /busyTimeoutMs must be an integer from 0 to 3600000, got string "100"/
     )

@@ -21,6 +21,8 @@ import type { CommandResult, TaskStorage } from "../TaskStorage.js"
  */
 export const MAX_EXECUTION_ID_LENGTH = 8_192
 
+// A NUL is exactly what is looked for here.
+// eslint-disable-next-line no-control-regex
 const SUSPECT = /[\u0000\uD800-\uDFFF]/
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
@@ -40,7 +42,9 @@ const notFound: CommandResult = { _tag: "NotFound" }
 export const guardExecutionIds = (storage: TaskStorage["Type"]): TaskStorage["Type"] => ({
   ...storage,
   get: (id) => (isStorableExecutionId(id) ? storage.get(id) : Effect.succeed(undefined)),
-  getMany: (ids) => (ids.every(isStorableExecutionId) ? storage.getMany(ids) : storage.getMany(ids.filter(isStorableExecutionId))),
+  getMany: (
+    ids
+  ) => (ids.every(isStorableExecutionId) ? storage.getMany(ids) : storage.getMany(ids.filter(isStorableExecutionId))),
   list: (query) =>
     (query.rootExecutionId === undefined || isStorableExecutionId(query.rootExecutionId)) &&
       (query.taskId === undefined || isStorableExecutionId(query.taskId))

@@ -37,7 +37,11 @@ const UNREACHABLE_MESSAGE = /timed out|timeout exceeded|connection terminated/i
 
 const causes = (error: unknown): Array<unknown> => {
   const chain: Array<unknown> = []
-  for (let c = error; c !== null && c !== undefined && chain.length < 5; c = (c as { readonly cause?: unknown }).cause) {
+  for (
+    let c = error;
+    c !== null && c !== undefined && chain.length < 5;
+    c = (c as { readonly cause?: unknown }).cause
+  ) {
     chain.push(c)
     if (typeof c !== "object") break
   }

@@ -58,7 +58,7 @@ export const make = (args: { readonly storage: TaskStorage["Type"]; readonly sig
     const watches = byId.get(executionId)
     if (watches === undefined) return
     byId.delete(executionId)
-    if (watches instanceof Set) for (const w of watches) w.onFinished()
+    if (watches instanceof Set) { for (const w of watches) w.onFinished() }
     else watches.onFinished()
   }
 
@@ -72,39 +72,43 @@ export const make = (args: { readonly storage: TaskStorage["Type"]; readonly sig
 
   /** Reads the due executions every so often; ends (and unsubscribes) when no watch is left. */
   const poller = (scope: Scope.CloseableScope): Effect.Effect<void> =>
-    Loop.run("waits", Effect.gen(function*() {
-      if (byId.size === 0) {
-        // In the same step as the check, so that a watch added now starts a new poller.
-        active = false
-        plannedWakeAtMs = Number.POSITIVE_INFINITY
-        yield* Scope.close(scope, Exit.void)
-        return false
-      }
-      const version = wakeup.version
-      const nowMs = yield* Clock.currentTimeMillis
-      const due: Array<string> = []
-      let nextMs = Number.POSITIVE_INFINITY
-      for (const [id, watches] of byId) {
-        let isDue = false
-        for (const w of each(watches)) {
-          if (w.dueAtMs <= nowMs) {
-            isDue = true
-            w.dueAtMs = nowMs + w.pollMs
-          }
-          if (w.dueAtMs < nextMs) nextMs = w.dueAtMs
+    Loop.run(
+      "waits",
+      Effect.gen(function*() {
+        if (byId.size === 0) {
+          // In the same step as the check, so that a watch added now starts a new poller.
+          active = false
+          plannedWakeAtMs = Number.POSITIVE_INFINITY
+          yield* Scope.close(scope, Exit.void)
+          return false
         }
-        if (isDue) due.push(id)
-      }
-      for (let i = 0; i < due.length; i += POLL_CHUNK) {
-        const rows = yield* args.storage.getMany(due.slice(i, i + POLL_CHUNK)).pipe(
-          Effect.catchAll(() => Effect.succeed([]))
-        )
-        for (const row of rows) if (isFinished(row.status)) fire(row.executionId)
-      }
-      plannedWakeAtMs = nextMs
-      yield* wakeup.wait(version, nextMs - nowMs)
-      return true
-    }), 100)
+        const version = wakeup.version
+        const nowMs = yield* Clock.currentTimeMillis
+        const due: Array<string> = []
+        let nextMs = Number.POSITIVE_INFINITY
+        for (const [id, watches] of byId) {
+          let isDue = false
+          for (const w of each(watches)) {
+            if (w.dueAtMs <= nowMs) {
+              isDue = true
+              w.dueAtMs = nowMs + w.pollMs
+            }
+            if (w.dueAtMs < nextMs) nextMs = w.dueAtMs
+          }
+          if (isDue) due.push(id)
+        }
+        for (let i = 0; i < due.length; i += POLL_CHUNK) {
+          const rows = yield* args.storage.getMany(due.slice(i, i + POLL_CHUNK)).pipe(
+            Effect.catchAll(() => Effect.succeed([]))
+          )
+          for (const row of rows) if (isFinished(row.status)) fire(row.executionId)
+        }
+        plannedWakeAtMs = nextMs
+        yield* wakeup.wait(version, nextMs - nowMs)
+        return true
+      }),
+      100
+    )
 
   let startPending = false
   const startNow = Effect.gen(function*() {

@@ -18,7 +18,9 @@ import { DurableExecutionNotFoundError, DurableExecutorOptionsError, DurableTask
  * @category validation
  */
 export const foreignTaskProblem = (registry: RegistryService, task: unknown): string | undefined => {
-  const definition = typeof task === "object" && task !== null ? (task as { definition?: unknown }).definition : undefined
+  const definition = typeof task === "object" && task !== null
+    ? (task as { definition?: unknown }).definition
+    : undefined
   if (typeof definition !== "object" || definition === null) {
     return `expected a task defined with this executor (executor.task(...)), got ${describeValue(task)}`
   }
@@ -48,7 +50,9 @@ export const ownTask = (registry: RegistryService, task: unknown, where: string)
  */
 export const checkExecutionId = (executionId: unknown, where: string): string => {
   if (typeof executionId !== "string" || executionId.length === 0) {
-    throw new DurableExecutionNotFoundError(`${where}: executionId must be a non-empty string, got ${describeValue(executionId)}`)
+    throw new DurableExecutionNotFoundError(
+      `${where}: executionId must be a non-empty string, got ${describeValue(executionId)}`
+    )
   }
   return executionId
 }
@@ -61,8 +65,13 @@ export const checkExecutionId = (executionId: unknown, where: string): string =>
  * @category validation
  */
 export const checkInputs = <I>(inputs: Iterable<I>): Iterable<I> => {
-  if (typeof inputs !== "object" || inputs === null || typeof (inputs as Partial<Iterable<I>>)[Symbol.iterator] !== "function") {
-    throw new DurableTaskDefinitionError(`enqueueTasks: inputs must be an array (or another iterable), got ${describeValue(inputs)}`)
+  if (
+    typeof inputs !== "object" || inputs === null ||
+    typeof (inputs as Partial<Iterable<I>>)[Symbol.iterator] !== "function"
+  ) {
+    throw new DurableTaskDefinitionError(
+      `enqueueTasks: inputs must be an array (or another iterable), got ${describeValue(inputs)}`
+    )
   }
   return inputs
 }
@@ -97,7 +106,9 @@ export const waitOptions = (options: unknown): WaitOptions | DurableExecutorOpti
   const unknownKey = unknownKeyProblem(options, WAIT_KEYS, "waitAndGetExecution")
   if (unknownKey !== undefined) return new DurableExecutorOptionsError(unknownKey)
   const { pollingIntervalMs, signal } = options as { readonly signal?: unknown; readonly pollingIntervalMs?: unknown }
-  if (signal !== undefined && !isAbortSignal(signal)) return bad(`signal must be an AbortSignal, got ${describeValue(signal)}`)
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    return bad(`signal must be an AbortSignal, got ${describeValue(signal)}`)
+  }
   const pollProblem = pollingIntervalMs === undefined
     ? undefined
     : numberProblem("pollingIntervalMs", pollingIntervalMs, { min: 1, max: 3_600_000, integer: true })

@@ -35,14 +35,13 @@ import {
   DurableWaitAbortedError,
   fromEngineError
 } from "./errors.js"
+import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
 import * as Sequential from "./Sequential.js"
 import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
-import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as TaskBuilder from "./TaskBuilder.js"
-import * as WaitQueue from "./WaitQueue.js"
 import type {
   DurableParentTaskOptions,
   DurableParentTaskOutput,
@@ -52,8 +51,12 @@ import type {
   DurableTaskHandle,
   DurableTaskOptions
 } from "./types.js"
+import * as WaitQueue from "./WaitQueue.js"
 
-/** Options of `new DurableExecutor(storage, options)`; every field has a documented default. @since 0.1.0 @category models */
+/**
+ * Options of `new DurableExecutor(storage, options)`; every field has a documented default. @since 0.1.0 @category
+ * models
+ */
 export interface DurableExecutorOptions extends Partial<ExecutorSettings> {
   /** Engine log level. Default "warning". */
   readonly logLevel?: DurableLogLevel | undefined
@@ -85,7 +88,10 @@ const defectError = (cause: Cause.Cause<unknown>): Error => {
 export class DurableExecutor {
   private readonly registry = RegistryModule.make()
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
-  private readonly sequences = new Map<string, { readonly members: ReadonlyArray<DurableTask<any, any>>; readonly task: DurableTask<any, any> }>()
+  private readonly sequences = new Map<
+    string,
+    { readonly members: ReadonlyArray<DurableTask<any, any>>; readonly task: DurableTask<any, any> }
+  >()
   private clientPromise: Promise<DurableExecutorModule.ClientService> | undefined
   private waitQueuePromise: Promise<WaitQueue.WaitQueue> | undefined
   private waitQueue: WaitQueue.WaitQueue | undefined
@@ -100,7 +106,9 @@ export class DurableExecutor {
     wait: (executionId, options) => this.wait(executionId, options),
     cancel: (executionId) => this.cancelExecution(executionId)
   }
-  private startPromise: Promise<{ readonly executor: Executor.ExecutorService; readonly scope: Scope.CloseableScope }> | undefined
+  private startPromise:
+    | Promise<{ readonly executor: Executor.ExecutorService; readonly scope: Scope.CloseableScope }>
+    | undefined
   private shutdownPromise: Promise<void> | undefined
   private shuttingDown = false
   private readonly values: ReturnType<typeof Serializer.fromOption>
@@ -108,7 +116,8 @@ export class DurableExecutor {
   constructor(storage: DurableStorage, options: DurableExecutorOptions = {}) {
     if (storage === null || typeof storage !== "object" || !Layer.isLayer((storage as DurableStorage).layer)) {
       throw new DurableExecutorOptionsError(
-        "DurableExecutor needs a storage: createInMemoryStorage(), createSqliteStorage(...) or createPostgresStorage(...)"
+        "DurableExecutor needs a storage: createInMemoryStorage(), createSqliteStorage(...) or " +
+          "createPostgresStorage(...)"
       )
     }
     const { serializer, ...engineOptions } = options
@@ -127,7 +136,10 @@ export class DurableExecutor {
 
   /** Runs `effect` on the runtime, counted in {@link inFlight} until it ends. */
   private exec<A, E>(effect: Effect.Effect<A, E, Services>, signal?: AbortSignal): Promise<Exit.Exit<A, unknown>> {
-    const exit: Promise<Exit.Exit<A, unknown>> = this.runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal })
+    const exit: Promise<Exit.Exit<A, unknown>> = this.runtime.runPromiseExit(
+      effect,
+      signal === undefined ? undefined : { signal }
+    )
     this.inFlight.add(exit)
     const done = () => void this.inFlight.delete(exit)
     exit.then(done, done)
@@ -163,7 +175,9 @@ export class DurableExecutor {
     if (this.waitQueuePromise === undefined) {
       const registry = this.registry
       const runFork = (effect: Effect.Effect<void>) => void this.runtime.runFork(effect)
-      const toError = (e: unknown) => (e instanceof WaitQueue.WaitAborted ? new DurableWaitAbortedError() : fromEngineError(e))
+      const toError = (
+        e: unknown
+      ) => (e instanceof WaitQueue.WaitAborted ? new DurableWaitAbortedError() : fromEngineError(e))
       this.waitQueuePromise = this.run(Effect.gen(function*() {
         const storage = yield* TaskStorage
         const signals = yield* Signals
@@ -207,7 +221,9 @@ export class DurableExecutor {
   }
 
   /** Defines a task whose `run` returns its output. */
-  task<TInput = undefined, TOutput = unknown>(options: DurableTaskOptions<TInput, TOutput>): DurableTask<TInput, TOutput> {
+  task<TInput = undefined, TOutput = unknown>(
+    options: DurableTaskOptions<TInput, TOutput>
+  ): DurableTask<TInput, TOutput> {
     return this.define(options, "task", undefined)
   }
 
@@ -238,7 +254,10 @@ export class DurableExecutor {
   inputSchema<A, I>(schema: Schema.Schema<A, I, never>): DurableTaskBuilder<I, A>
   inputSchema(schema: StandardSchemaV1<any, any> | Schema.Schema<any, any, never>): DurableTaskBuilder<any, any> {
     if (Schema.isSchema(schema)) return this.builder(TaskBuilder.schemaValidator(Schema.standardSchemaV1(schema)))
-    if (schema === null || typeof schema !== "object" || typeof (schema as StandardSchemaV1)["~standard"]?.validate !== "function") {
+    if (
+      schema === null || typeof schema !== "object" ||
+      typeof (schema as StandardSchemaV1)["~standard"]?.validate !== "function"
+    ) {
       throw new DurableTaskDefinitionError("inputSchema needs a Standard Schema (zod, valibot, …) or an effect Schema")
     }
     return this.builder(TaskBuilder.schemaValidator(schema as StandardSchemaV1<any, any>))
@@ -250,16 +269,27 @@ export class DurableExecutor {
    */
   sequentialTasks<const T extends readonly [DurableTask<any, any>, ...Array<DurableTask<any, any>>]>(
     ...tasks: T
-  ): DurableTask<T[0] extends DurableTask<infer I, any> ? I : never, T extends readonly [...Array<any>, DurableTask<any, infer O>] ? O : never> {
+  ): DurableTask<
+    T[0] extends DurableTask<infer I, any> ? I : never,
+    T extends readonly [...Array<any>, DurableTask<any, infer O>] ? O : never
+  > {
     if (tasks.length === 0) throw new DurableTaskDefinitionError("sequentialTasks needs at least one task")
     tasks.forEach((t, i) => Arguments.ownTask(this.registry, t, `sequentialTasks: argument ${i}`))
     const id = Sequential.idOf(tasks.map((t) => t.id))
     const existing = this.sequences.get(id)
     if (existing !== undefined) {
-      if (existing.members.length === tasks.length && existing.members.every((m, i) => m === tasks[i])) return existing.task as never
+      if (existing.members.length === tasks.length && existing.members.every((m, i) => m === tasks[i])) {
+        return existing.task as never
+      }
       throw new DurableTaskDefinitionError(`sequentialTasks: task id '${id}' is already used by another sequence`)
     }
-    const root = TaskBuilder.buildDefinition(this.registry, Sequential.rootOptions(id, tasks), "parentTask", undefined, this.values)
+    const root = TaskBuilder.buildDefinition(
+      this.registry,
+      Sequential.rootOptions(id, tasks),
+      "parentTask",
+      undefined,
+      this.values
+    )
     const definition = { ...root, prepareInput: tasks[0].definition.prepareInput }
     this.register(definition)
     const task = { id, definition }
@@ -301,7 +331,10 @@ export class DurableExecutor {
   }
 
   /** A handle on an existing execution of `task`; rejects with DurableExecutionNotFoundError if there is none. */
-  async getTaskHandle<TInput, TOutput>(task: DurableTask<TInput, TOutput>, executionId: string): Promise<DurableTaskHandle<TOutput>> {
+  async getTaskHandle<TInput, TOutput>(
+    task: DurableTask<TInput, TOutput>,
+    executionId: string
+  ): Promise<DurableTaskHandle<TOutput>> {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "getTaskHandle")
     Arguments.checkExecutionId(executionId, "getTaskHandle")
@@ -343,7 +376,9 @@ export class DurableExecutor {
     const started = this.startPromise === undefined ? undefined : await this.startPromise.catch(() => undefined)
     const stopped = started === undefined
       ? Exit.void
-      : await this.runtime.runPromiseExit(Effect.zipRight(started.executor.shutdown, Scope.close(started.scope, Exit.void)))
+      : await this.runtime.runPromiseExit(
+        Effect.zipRight(started.executor.shutdown, Scope.close(started.scope, Exit.void))
+      )
     // Waits whose executions did not finish while running tasks drained end here, and so does their
     // poller: nothing of this executor keeps the process alive once shutdown resolves.
     const waits = this.waitQueuePromise === undefined ? undefined : await this.waitQueuePromise.catch(() => undefined)

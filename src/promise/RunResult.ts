@@ -35,15 +35,23 @@ export const ofParent = (taskId: string, registry: RegistryService) => (result: 
   for (const key of Object.keys(result)) {
     if (RESULT_KEYS.includes(key)) continue
     const near = nearestKey(key, RESULT_KEYS)
-    refuse(`an unknown key '${key}' (${near === undefined ? "expected output and childrenTasks" : `did you mean '${near}'?`})`)
+    refuse(
+      `an unknown key '${key}' (${
+        near === undefined ? "expected output and childrenTasks" : `did you mean '${near}'?`
+      })`
+    )
   }
   const { childrenTasks, output } = result as { readonly output?: unknown; readonly childrenTasks?: unknown }
   if (childrenTasks === undefined) return { output, children: noChildren }
-  if (!Array.isArray(childrenTasks)) return refuse(`childrenTasks that is not an array: ${describeValue(childrenTasks)}`)
+  if (!Array.isArray(childrenTasks)) {
+    return refuse(`childrenTasks that is not an array: ${describeValue(childrenTasks)}`)
+  }
   const children: Array<ChildRequest> = new Array(childrenTasks.length)
   for (let i = 0; i < childrenTasks.length; i++) {
     const child: unknown = childrenTasks[i]
-    if (child === null || typeof child !== "object") refuse(`childrenTasks[${i}] that is not { task, input }: ${describeValue(child)}`)
+    if (child === null || typeof child !== "object") {
+      refuse(`childrenTasks[${i}] that is not { task, input }: ${describeValue(child)}`)
+    }
     const { input, task } = child as { readonly task?: unknown; readonly input?: unknown }
     if (task === undefined || task === null) refuse(`childrenTasks[${i}] without a task`)
     const problem = foreignTaskProblem(registry, task)

@@ -6,9 +6,16 @@
  * @since 0.1.0
  */
 import * as TaskDefinitionModule from "../TaskDefinition.js"
-import type { DurableFinalizeTaskOptions, DurableParentTaskOptions, DurableTask, DurableTaskRunContext } from "./types.js"
+import type {
+  DurableFinalizeTaskOptions,
+  DurableParentTaskOptions,
+  DurableTask,
+  DurableTaskRunContext
+} from "./types.js"
 
-/** The id of the sequence of the tasks with these ids (hashed when it would be too long). @since 0.1.0 @category utils */
+/**
+ * The id of the sequence of the tasks with these ids (hashed when it would be too long). @since 0.1.0 @category utils
+ */
 export const idOf = (ids: ReadonlyArray<string>): string => {
   const id = `sequential(${ids.join(",")})`
   if (id.length <= TaskDefinitionModule.MAX_TASK_ID_LENGTH - 4) return id
@@ -18,7 +25,10 @@ export const idOf = (ids: ReadonlyArray<string>): string => {
 }
 
 /** The glue tasks' settings: they only pass values on, and retry storage hiccups. */
-const glue = { timeoutMs: 60_000, retryOptions: { maxAttempts: 5, baseDelayMs: 100, delayMultiplier: 2, maxDelayMs: 5_000 } }
+const glue = {
+  timeoutMs: 60_000,
+  retryOptions: { maxAttempts: 5, baseDelayMs: 100, delayMultiplier: 2, maxDelayMs: 5_000 }
+}
 
 /** The options of the root parent task of the sequence `id` of `tasks`. @since 0.1.0 @category constructors */
 export const rootOptions = (
@@ -30,7 +40,8 @@ export const rootOptions = (
       return {
         ...glue,
         id: `${id}#${k}`,
-        run: (_ctx, input: { childrenTasksOutputs: Array<{ output: unknown }> }) => input.childrenTasksOutputs[0]?.output
+        run: (_ctx, input: { childrenTasksOutputs: Array<{ output: unknown }> }) =>
+          input.childrenTasksOutputs[0]?.output
       }
     }
     return {

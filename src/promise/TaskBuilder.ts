@@ -22,7 +22,10 @@ import { callUser, contextOf, isPromiseLike } from "./UserRun.js"
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
-/** The input codecs (validation at enqueue, derivation before each run) of the task with this id. @since 0.1.0 @category models */
+/**
+ * The input codecs (validation at enqueue, derivation before each run) of the task with this id. @since 0.1.0
+ * @category models
+ */
 export type Validator = SchemaInput.InputCodecs
 
 /** A builder with input validation fixed: `.task(...)` or `.parentTask(...)`. @since 0.1.0 @category models */
@@ -38,7 +41,8 @@ export const functionValidator = (fn: (input: any) => unknown): Validator => (ta
   prepareInput: (input) =>
     Effect.tryPromise({
       try: async () => await fn(input),
-      catch: (e) => new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
+      catch: (e) =>
+        new InvalidTaskInput({ taskId, message: `invalid input for task '${taskId}': ${messageOf(e)}`, cause: e })
     })
 })
 
@@ -73,7 +77,11 @@ export const buildDefinition = (
   const checked = TaskDefinitionModule.makeSpec(options, kind === "parentTask" ? PARENT_TASK_KEYS : TASK_KEYS, what)
   if (Either.isLeft(checked)) throw new DurableTaskDefinitionError(checked.left.message)
   const spec = checked.right
-  const notAFunction = TaskDefinitionModule.functionProblem(spec.taskId, options, kind === "parentTask" ? "runParent" : "run")
+  const notAFunction = TaskDefinitionModule.functionProblem(
+    spec.taskId,
+    options,
+    kind === "parentTask" ? "runParent" : "run"
+  )
   if (notAFunction !== undefined) throw new DurableTaskDefinitionError(notAFunction.message)
   const input = validator?.(spec.taskId)
   const common = {
@@ -92,7 +100,10 @@ export const buildDefinition = (
       ...common,
       kind: "parentTask",
       run: (info, input) =>
-        Effect.flatMap(callUser(info, (ctx) => runParent(ctx, input)), (result) => Effect.try({ try: () => toResult(result), catch: (e) => e })),
+        Effect.flatMap(
+          callUser(info, (ctx) => runParent(ctx, input)),
+          (result) => Effect.try({ try: () => toResult(result), catch: (e) => e })
+        ),
       runPlain: (info, input, cancelSignal) => {
         const result = runParent(contextOf(info, cancelSignal), input)
         return isPromiseLike(result) ? Promise.resolve(result).then(toResult) : toResult(result)
@@ -121,4 +132,3 @@ export const buildDefinition = (
     finalize: undefined
   }
 }
-

@@ -35,7 +35,10 @@ export const contextOf = (info: RunInfo, cancelSignal: () => AbortSignal): Durab
  *
  * @since 0.1.0
  */
-export const callUser = <A>(info: RunInfo, call: (ctx: DurableTaskRunContext) => A | PromiseLike<A>): Effect.Effect<A, unknown> =>
+export const callUser = <A>(
+  info: RunInfo,
+  call: (ctx: DurableTaskRunContext) => A | PromiseLike<A>
+): Effect.Effect<A, unknown> =>
   Effect.suspend(() => {
     let controller: AbortController | undefined
     let aborted = false

@@ -102,8 +102,14 @@ export const make = (args: {
     if (batch.length > 0 && closedWith === undefined) args.runFork(check(batch))
   }
 
-  /** Reads the rows of the unsettled waits of `batch`, settles the finished (or missing) ones, and hands the others to `onUnfinished`. */
-  const settleFinished = (batch: ReadonlyArray<PendingWait>, onUnfinished: (p: PendingWait) => void): Effect.Effect<void, unknown> =>
+  /**
+   * Reads the rows of the unsettled waits of `batch`, settles the finished (or missing) ones, and hands the others to
+   * `onUnfinished`.
+   */
+  const settleFinished = (
+    batch: ReadonlyArray<PendingWait>,
+    onUnfinished: (p: PendingWait) => void
+  ): Effect.Effect<void, unknown> =>
     Effect.gen(function*() {
       const ids: Array<string> = []
       for (const p of batch) if (!p.done) ids.push(p.executionId)
@@ -117,7 +123,8 @@ export const make = (args: {
         if (row === undefined) {
           settle(p, () => p.reject(toError(new ExecutionNotFound({ executionId: p.executionId }))))
         } else if (isFinished(row.status)) {
-          const execution = TaskExecution.fromRowSync(row, args.registry) ?? (yield* TaskExecution.fromRow(row, args.registry))
+          const execution = TaskExecution.fromRowSync(row, args.registry) ??
+            (yield* TaskExecution.fromRow(row, args.registry))
           settle(p, () => p.resolve(execution))
         } else {
           onUnfinished(p)

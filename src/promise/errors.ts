@@ -30,7 +30,9 @@ export class DurableExecutionNotFoundError extends DurableExecutionError {
   }
 }
 
-/** A task was defined with bad options (id, timeout, retry options, an empty sequence). @since 0.1.0 @category errors */
+/**
+ * A task was defined with bad options (id, timeout, retry options, an empty sequence). @since 0.1.0 @category errors
+ */
 export class DurableTaskDefinitionError extends DurableExecutionError {
   constructor(message: string) {
     super(message, false)

@@ -44,7 +44,9 @@ export const createInMemoryStorage = (): DurableStorage => {
  * signal hub), released when the last of them shuts down, and built again if one starts later.
  */
 const shared = <A, E>(layer: Layer.Layer<A, E>): Layer.Layer<A, E> => {
-  const ref = Effect.runSync(Effect.flatMap(Scope.make(), (scope) => Scope.extend(RcRef.make({ acquire: Layer.build(layer) }), scope)))
+  const ref = Effect.runSync(
+    Effect.flatMap(Scope.make(), (scope) => Scope.extend(RcRef.make({ acquire: Layer.build(layer) }), scope))
+  )
   return Layer.scopedContext(RcRef.get(ref))
 }
 

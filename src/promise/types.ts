@@ -25,7 +25,10 @@ export interface DurableTaskRunContext {
   readonly shutdownSignal: AbortSignal
   readonly rootTaskExecution?: ExecutionRef | undefined
   readonly parentTaskExecution?:
-    | (ExecutionRef & { readonly indexInParentChildTaskExecutions: number; readonly isFinalizeTaskOfParentTask: boolean })
+    | (ExecutionRef & {
+      readonly indexInParentChildTaskExecutions: number
+      readonly isFinalizeTaskOfParentTask: boolean
+    })
     | undefined
 }
 

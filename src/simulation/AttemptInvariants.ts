@@ -28,7 +28,9 @@ export const expectedBackoffMs = (retry: RetryOptions, n: number): number =>
  * @since 0.1.0
  * @category utils
  */
-export const retryOptionsOf = (definitions: ReadonlyArray<TaskDefinition>): (taskId: string) => RetryOptions | undefined => {
+export const retryOptionsOf = (
+  definitions: ReadonlyArray<TaskDefinition>
+): (taskId: string) => RetryOptions | undefined => {
   const map = new Map<string, RetryOptions>()
   const add = (d: TaskDefinition | undefined): void => {
     if (d === undefined || map.has(d.id)) return

@@ -123,7 +123,9 @@ export class CoverageSummary {
     for (const key of keys) {
       const share = (this.share(key) * 100).toFixed(1).padStart(6)
       const total = String(this.totals.get(key) ?? 0).padStart(8)
-      lines.push(`${key.padEnd(width)}  ${share}%${total}${required.includes(key) && this.share(key) < 0.01 ? "  < 1%" : ""}`)
+      lines.push(
+        `${key.padEnd(width)}  ${share}%${total}${required.includes(key) && this.share(key) < 0.01 ? "  < 1%" : ""}`
+      )
     }
     return lines.join("\n")
   }

@@ -25,7 +25,11 @@ export interface ProcessHandle {
 const RETRIES_MS = 3_000
 
 /** @since 0.1.0 @category constructors */
-export const make = (inner: TaskStorage["Type"], process: ProcessHandle, faults: FaultInjector): TaskStorage["Type"] => {
+export const make = (
+  inner: TaskStorage["Type"],
+  process: ProcessHandle,
+  faults: FaultInjector
+): TaskStorage["Type"] => {
   const call = <A, E>(op: string, mutating: boolean, run: Effect.Effect<A, E>): Effect.Effect<A, E | StorageError> =>
     Effect.suspend(() => {
       if (!process.alive) return Effect.interrupt
@@ -46,7 +50,10 @@ export const make = (inner: TaskStorage["Type"], process: ProcessHandle, faults:
           body = Effect.fail(new StorageError({ op, message: `injected fault: ${op} failed before the write` }))
           break
         case "errorAfter":
-          body = Effect.zipRight(reach, Effect.fail(new StorageError({ op, message: `injected fault: the reply of ${op} was lost` })))
+          body = Effect.zipRight(
+            reach,
+            Effect.fail(new StorageError({ op, message: `injected fault: the reply of ${op} was lost` }))
+          )
           break
         case "crashBefore":
           body = dieThen("crash before the write")

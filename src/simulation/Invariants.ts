@@ -104,7 +104,9 @@ export class Checker {
         this.violation(`insert of ${row.executionId} as ${row.status}, neither ready nor cancelled`)
       }
       checkInserted(row, this.retryOf(row.taskId), this.bad(row))
-      this.coverage.hit(row.parentExecutionId === null ? "insert:root" : row.isFinalize ? "insert:finalize" : "insert:child")
+      this.coverage.hit(
+        row.parentExecutionId === null ? "insert:root" : row.isFinalize ? "insert:finalize" : "insert:child"
+      )
       this.insertedAtMs.set(row.executionId, now)
       this.progress++
       parts.push(`+${row.executionId}`)
@@ -161,7 +163,8 @@ export class Checker {
       if (!held) {
         if (outcome === "Applied") {
           this.violation(
-            `stale runner changed a row: ${command.event._tag} of ${command.executionId} under lease ${leaseId} was applied, ` +
+            `stale runner changed a row: ${command.event._tag} of ${command.executionId} under lease ` +
+              `${leaseId} was applied, ` +
               `but the row was ${pre === undefined ? "missing" : `${pre.status} with lease ${String(pre.leaseId)}`}`
           )
         } else this.coverage.hit("fence:stale write rejected")
@@ -191,7 +194,9 @@ export class Checker {
       }
       const parent = row.parentExecutionId === null ? undefined : this.rows.get(row.parentExecutionId)
       if (parent !== undefined && isFinished(parent.status)) {
-        this.violation(`claim of ${row.executionId} under parent ${parent.executionId}, which finished as ${parent.status}`)
+        this.violation(
+          `claim of ${row.executionId} under parent ${parent.executionId}, which finished as ${parent.status}`
+        )
       }
     }
   }
@@ -272,17 +277,23 @@ export class Checker {
       if (back !== undefined && sameRow(row, back)) continue
       const fields = back === undefined
         ? ["the whole row"]
-        : Object.keys(row).filter((k) => JSON.stringify(row[k as keyof ExecutionRow]) !== JSON.stringify(back[k as keyof ExecutionRow]))
+        : Object.keys(row).filter((k) =>
+          JSON.stringify(row[k as keyof ExecutionRow]) !== JSON.stringify(back[k as keyof ExecutionRow])
+        )
       this.violation(`execution ${row.executionId} was written, but storage holds other values of ${fields.join(", ")}`)
     }
   }
 
   /** Compares the mirror with the storage's own rows. */
   compareWith(rows: ReadonlyArray<ExecutionRow>): void {
-    if (rows.length !== this.rows.size) this.violation(`storage holds ${rows.length} rows, the checker saw ${this.rows.size}`)
+    if (rows.length !== this.rows.size) {
+      this.violation(`storage holds ${rows.length} rows, the checker saw ${this.rows.size}`)
+    }
     for (const row of rows) {
       const mine = this.rows.get(row.executionId)
-      if (mine === undefined || !sameRow(mine, row)) this.violation(`row ${row.executionId} in storage differs from the writes seen`)
+      if (mine === undefined || !sameRow(mine, row)) {
+        this.violation(`row ${row.executionId} in storage differs from the writes seen`)
+      }
     }
   }
 }

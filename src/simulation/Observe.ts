@@ -42,7 +42,11 @@ export interface CommitObserver {
  * @since 0.1.0
  * @category constructors
  */
-export const observe = (backend: StorageDriver.Backend, checker: CommitObserver, readBack = false): StorageDriver.Backend => ({
+export const observe = (
+  backend: StorageDriver.Backend,
+  checker: CommitObserver,
+  readBack = false
+): StorageDriver.Backend => ({
   transaction: (f) =>
     Effect.flatMap(FiberRef.get(currentCall), (call) =>
       backend.transaction((tx) => {
@@ -61,7 +65,10 @@ export const observe = (backend: StorageDriver.Backend, checker: CommitObserver,
             if (!readBack || checker.readBack === undefined) return written
             const rows = [...w.updated, ...w.inserted]
             const compare = checker.readBack
-            return Effect.zipRight(written, Effect.map(tx.getMany(rows.map((r) => r.executionId)), (stored) => compare(rows, stored)))
+            return Effect.zipRight(
+              written,
+              Effect.map(tx.getMany(rows.map((r) => r.executionId)), (stored) => compare(rows, stored))
+            )
           }
         }
         const judge = (result: unknown) => Effect.sync(() => checker.commit(call, { updated, inserted }, result))

@@ -30,7 +30,9 @@ export const checkRow = (
   bad: (what: string) => void
 ): void => {
   const running = row.status === "running"
-  if (running !== (row.leaseId !== null) || running !== (row.expiresAt !== null) || (running && row.executorId === null)) {
+  if (
+    running !== (row.leaseId !== null) || running !== (row.expiresAt !== null) || (running && row.executorId === null)
+  ) {
     bad(`lease fields do not match the status (lease ${String(row.leaseId)}, expires ${String(row.expiresAt)})`)
   }
   const finished = isFinished(row.status)
@@ -38,7 +40,9 @@ export const checkRow = (
   if (row.retryAttempts < 0 || row.retryAttempts > row.retry.maxAttempts) {
     bad(`retryAttempts ${row.retryAttempts} outside 0..maxAttempts ${row.retry.maxAttempts}`)
   }
-  if (row.status === "completed" ? row.error !== null : finished && row.error === null) bad("error does not match the status")
+  if (row.status === "completed" ? row.error !== null : finished && row.error === null) {
+    bad("error does not match the status")
+  }
   if (row.status !== "completed" && row.output !== null) bad("an output is recorded without completion")
   if (!parses(row.input) || !parses(row.output) || !parses(row.runOutput)) bad("a stored value is not valid JSON")
 
@@ -46,13 +50,17 @@ export const checkRow = (
   if (row.parentExecutionId !== null) {
     const parent = rows.get(row.parentExecutionId)
     if (parent === undefined) bad(`its parent ${row.parentExecutionId} does not exist`)
-    else if (!finished && isFinished(parent.status)) bad(`still active under parent ${parent.executionId}, which is ${parent.status}`)
+    else if (!finished && isFinished(parent.status)) {
+      bad(`still active under parent ${parent.executionId}, which is ${parent.status}`)
+    }
   }
   const children = row.children.map((c) => rows.get(c.executionId))
   const finalize = row.finalizeExecutionId === null ? undefined : rows.get(row.finalizeExecutionId)
   if (finished) {
     children.forEach((child, i) => {
-      if (child !== undefined && !isFinished(child.status)) bad(`its child ${row.children[i]!.executionId} is still ${child.status}`)
+      if (child !== undefined && !isFinished(child.status)) {
+        bad(`its child ${row.children[i]!.executionId} is still ${child.status}`)
+      }
     })
     if (finalize !== undefined && !isFinished(finalize.status)) bad(`its finalize task is still ${finalize.status}`)
   }
@@ -61,7 +69,9 @@ export const checkRow = (
       if (child === undefined) bad(`its child ${row.children[i]!.executionId} does not exist`)
     })
     const completed = children.filter((c) => c?.status === "completed").length
-    if (row.completedChildren !== completed) bad(`completedChildren is ${row.completedChildren}, but ${completed} children completed`)
+    if (row.completedChildren !== completed) {
+      bad(`completedChildren is ${row.completedChildren}, but ${completed} children completed`)
+    }
   }
   if (row.status === "waiting_for_children_tasks" && row.completedChildren >= row.children.length) {
     bad("still waits for its children, though all of them completed")
@@ -71,7 +81,11 @@ export const checkRow = (
     if (row.finalize !== null && finalize?.status !== "completed") bad("completed before its finalize task completed")
   }
   if (row.status === "waiting_for_finalize_task") {
-    if (finalize === undefined || isFinished(finalize.status)) bad(`its finalize task is ${finalize?.status ?? "missing"}`)
-    if (children.some((c) => c?.status !== "completed")) bad("waits for its finalize task before all its children completed")
+    if (finalize === undefined || isFinished(finalize.status)) {
+      bad(`its finalize task is ${finalize?.status ?? "missing"}`)
+    }
+    if (children.some((c) => c?.status !== "completed")) {
+      bad("waits for its finalize task before all its children completed")
+    }
   }
 }

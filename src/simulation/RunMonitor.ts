@@ -107,7 +107,8 @@ export class RunMonitor {
       }
       if (row.status === "running" && info.attempt !== row.retryAttempts) {
         this.violation(
-          `execution ${id} (${row.taskId}) ran as attempt ${info.attempt}, but storage holds attempt ${row.retryAttempts}`
+          `execution ${id} (${row.taskId}) ran as attempt ${info.attempt}, but storage holds attempt ` +
+            `${row.retryAttempts}`
         )
       }
     }
@@ -170,7 +171,8 @@ export class RunMonitor {
       this.pending.delete(leaseId)
       this.violation(
         `the finish of ${finish.executionId} (lease ${leaseId}) was never written: its run ended at ` +
-          `${finish.endedAtMs} on ${finish.processId}, which is alive, and its storage calls were done by ${health.busyUntilMs}`
+          `${finish.endedAtMs} on ${finish.processId}, which is alive, and its storage calls were done by ` +
+          `${health.busyUntilMs}`
       )
     }
   }
@@ -203,7 +205,8 @@ export class RunMonitor {
       run.reported = true
       this.violation(
         `the runner of ${run.executionId} on ${run.processId} went on after its cancel: its process got the ` +
-          `wake-up at ${signalled.atMs} and the run was still going at ${nowMs} (${lost.why} took its lease at ${lost.atMs})`
+          `wake-up at ${signalled.atMs} and the run was still going at ${nowMs} (${lost.why} took its lease at ` +
+          `${lost.atMs})`
       )
       return
     }

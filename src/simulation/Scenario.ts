@@ -120,4 +120,3 @@ export const defaultProcessSettings: ProcessSettings = {
   maxConcurrentTaskExecutions: 8,
   shutdownGracePeriodMs: 1_000
 }
-

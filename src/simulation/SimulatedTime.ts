@@ -149,7 +149,9 @@ export class ProcessScheduler implements Scheduler.Scheduler {
  */
 export const parked: Effect.Effect<never> = Effect.async<never>(() => {})
 
-/** What a process clock reads: the timeline plus this offset (a wall clock that jumped). @since 0.1.0 @category models */
+/**
+ * What a process clock reads: the timeline plus this offset (a wall clock that jumped). @since 0.1.0 @category models
+ */
 export interface ClockOffset {
   offsetMs: number
 }

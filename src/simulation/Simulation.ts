@@ -31,16 +31,16 @@ import { Signals } from "../Signals.js"
 import * as StorageDriver from "../StorageDriver.js"
 import * as TaskExecution from "../TaskExecution.js"
 import { TaskStorage } from "../TaskStorage.js"
+import { retryOptionsOf } from "./AttemptInvariants.js"
 import { Coverage, CoverageSummary } from "./Coverage.js"
 import * as Faults from "./Faults.js"
 import { FaultInjector } from "./Faults.js"
 import * as FaultySignals from "./FaultySignals.js"
-import { retryOptionsOf } from "./AttemptInvariants.js"
 import { Checker } from "./Invariants.js"
 import { observe, withOrigin } from "./Observe.js"
 import * as PlainTime from "./PlainTime.js"
-import { ProcessPool } from "./Processes.js"
 import { Prng } from "./Prng.js"
+import { ProcessPool } from "./Processes.js"
 import {
   type CancelStep,
   defaultProcessSettings,
@@ -91,7 +91,9 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
   const trace = new Trace(80, scenario.onTrace)
   const checker = new Checker(timeline, coverage, trace)
   const faultPhaseMs = scenario.faultPhaseMs ?? 60_000
-  const plan = scenario.faults === "none" ? Faults.none : (scenario.faults ?? Faults.random(scenario.seed, faultPhaseMs))
+  const plan = scenario.faults === "none"
+    ? Faults.none
+    : (scenario.faults ?? Faults.random(scenario.seed, faultPhaseMs))
   const prng = new Prng(scenario.seed)
   const faults = new FaultInjector(plan, prng, coverage)
   /** The memory backend is built here; another one (`scenario.backend`) at the start of the run. */
@@ -173,7 +175,9 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
           rootIds[index] = executionId
           log(`enqueue #${index} ${step.task.id} -> ${executionId}`)
         }),
-        Effect.catchAll((error) => Effect.sync(() => checker.violation(`enqueue #${index} (${step.task.id}) failed: ${String(error)}`))),
+        Effect.catchAll((error) =>
+          Effect.sync(() => checker.violation(`enqueue #${index} (${step.task.id}) failed: ${String(error)}`))
+        ),
         Effect.asVoid
       )
 
@@ -190,7 +194,9 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
         coverage.hit("workload:user cancel")
         log(`cancel ${target}`)
         return client.cancel(target).pipe(
-          Effect.catchAll((error) => Effect.sync(() => checker.violation(`cancel of ${target} failed: ${String(error)}`))),
+          Effect.catchAll((error) =>
+            Effect.sync(() => checker.violation(`cancel of ${target} failed: ${String(error)}`))
+          ),
           Effect.asVoid
         )
       })
@@ -209,11 +215,15 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     for (let i = 0; i < settingsList.length; i++) yield* pool.start(pool.nextSettings(), false)
 
     const events: Array<TimelineEvent> = []
-    scenario.enqueues.forEach((step, index) => events.push({ atMs: step.atMs, order: events.length, run: enqueue(step, index) }))
+    scenario.enqueues.forEach((step, index) =>
+      events.push({ atMs: step.atMs, order: events.length, run: enqueue(step, index) })
+    )
     for (const step of scenario.cancels ?? []) events.push({ atMs: step.atMs, order: events.length, run: cancel(step) })
     for (const step of scenario.waits ?? []) events.push({ atMs: step.atMs, order: events.length, run: wait(step) })
     for (const event of plan.events) {
-      if (event.atMs <= faultPhaseMs) events.push({ atMs: event.atMs, order: events.length, run: pool.faultEvent(event) })
+      if (event.atMs <= faultPhaseMs) {
+        events.push({ atMs: event.atMs, order: events.length, run: pool.faultEvent(event) })
+      }
     }
     events.sort((a, b) => a.atMs - b.atMs || a.order - b.order)
     forkControl(Effect.gen(function*() {
@@ -262,7 +272,8 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
         const open = [...checker.unfinished].map((id) => checker.rows.get(id)!)
         if (open.every((row) => row.status !== "ready" && row.status !== "running")) {
           checker.violation(
-            `liveness: stuck: ${open.length} executions wait for children or finalize tasks, and nothing is ready or running ` +
+            `liveness: stuck: ${open.length} executions wait for children or finalize tasks, and nothing is ` +
+              `ready or running ` +
               `(${open.slice(0, 3).map((r) => `${r.executionId} ${r.status}`).join(", ")})`
           )
           break
@@ -275,8 +286,7 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     const stored = yield* Effect.timeoutOption(storage.list({ limit: Number.MAX_SAFE_INTEGER }), 30_000)
     if (Option.isNone(stored)) {
       checker.violation("liveness: the final read of storage did not return within 30 s of simulated time")
-    }
-    else checker.compareWith(stored.value)
+    } else checker.compareWith(stored.value)
     if (checker.violations.length === 0) {
       for (const id of checker.unfinished) checker.violation(`liveness: execution ${id} never finished`)
     }
@@ -301,7 +311,9 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
       }
     }
     for (const row of [...checker.rows.values()].sort((a, b) => (a.executionId < b.executionId ? -1 : 1))) {
-      trace.record(`final ${row.executionId} ${row.taskId} ${row.status} ${String(row.output)} ${row.error?.message ?? ""}`)
+      trace.record(
+        `final ${row.executionId} ${row.taskId} ${row.status} ${String(row.output)} ${row.error?.message ?? ""}`
+      )
     }
     return outcome
   })

@@ -21,5 +21,7 @@ import type * as StorageDriver from "../StorageDriver.js"
  * @category constructors
  */
 export const backend = (filename: string): Effect.Effect<StorageDriver.Backend, StorageError, Scope.Scope> =>
-  Effect.flatMap(Layer.build(SqliteStorage.layerClient({ filename, synchronous: "normal" })), (context) =>
-    Effect.provide(SqlStorage.makeBackend(), context))
+  Effect.flatMap(
+    Layer.build(SqliteStorage.layerClient({ filename, synchronous: "normal" })),
+    (context) => Effect.provide(SqlStorage.makeBackend(), context)
+  )

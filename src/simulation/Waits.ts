@@ -33,7 +33,11 @@ export class WaitTracker {
   }
 
   /** Runs `wait` (a client's wait on `executionId`, polling every `pollMs`), judging when and how it resolves. */
-  follow<E>(executionId: string, pollMs: number, wait: Effect.Effect<{ readonly status: string }, E>): Effect.Effect<void> {
+  follow<E>(
+    executionId: string,
+    pollMs: number,
+    wait: Effect.Effect<{ readonly status: string }, E>
+  ): Effect.Effect<void> {
     return Effect.suspend(() => {
       const record = this.started(executionId, pollMs, this.checker.nowMs)
       return wait.pipe(

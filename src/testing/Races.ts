@@ -23,8 +23,8 @@ import {
   Mismatch,
   normalizeApply,
   normalizeExpire,
-  outcome,
   type Outcome,
+  outcome,
   show,
   taskIdsOf
 } from "./Shared.js"

@@ -17,14 +17,19 @@ export const TASK_IDS = ["alpha", "beta", "gamma"] as const
 /** Which lease a finish carries. @since 0.1.0 @category models */
 export type LeaseChoice = "current" | "stale" | "foreign"
 
-/** One command of an `Apply` step; `ref` picks a known execution (or, past the end, a missing one). @since 0.1.0 @category models */
+/**
+ * One command of an `Apply` step; `ref` picks a known execution (or, past the end, a missing one). @since 0.1.0
+ * @category models
+ */
 export type CommandSpec =
   | {
     readonly _tag: "Succeed"
     readonly ref: number
     readonly lease: LeaseChoice
     readonly output: string | null
-    readonly children: ReadonlyArray<{ readonly task: number; readonly input: string | null; readonly timeoutMs: number }>
+    readonly children: ReadonlyArray<
+      { readonly task: number; readonly input: string | null; readonly timeoutMs: number }
+    >
     readonly finalize: boolean
   }
   | {
@@ -154,7 +159,10 @@ const command: fc.Arbitrary<CommandSpec> = fc.oneof(
     })
   },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Release" as const), ref, lease }) },
-  { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Cancel" as const), ref, reason: fc.string({ maxLength: 12 }) }) }
+  {
+    weight: 1,
+    arbitrary: fc.record({ _tag: fc.constant("Cancel" as const), ref, reason: fc.string({ maxLength: 12 }) })
+  }
 )
 const taskMask = fc.integer({ min: 1, max: 7 })
 const roots: fc.Arbitrary<ReadonlyArray<RootSpec>> = fc.array(
@@ -226,8 +234,17 @@ export const scenario = (options: { readonly maxSteps?: number | undefined } = {
             executor: fc.nat({ max: 1 })
           })
         },
-        { weight: 6, arbitrary: fc.record({ _tag: fc.constant("Apply" as const), commands: fc.array(command, { minLength: 1, maxLength: 3 }) }) },
-        { weight: 2, arbitrary: fc.record({ _tag: fc.constant("Expire" as const), limit: fc.integer({ min: 1, max: 5 }) }) },
+        {
+          weight: 6,
+          arbitrary: fc.record({
+            _tag: fc.constant("Apply" as const),
+            commands: fc.array(command, { minLength: 1, maxLength: 3 })
+          })
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({ _tag: fc.constant("Expire" as const), limit: fc.integer({ min: 1, max: 5 }) })
+        },
         {
           weight: 3,
           arbitrary: fc.record({
@@ -240,7 +257,10 @@ export const scenario = (options: { readonly maxSteps?: number | undefined } = {
           })
         },
         { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Get" as const), ref }) },
-        { weight: 1, arbitrary: fc.record({ _tag: fc.constant("GetMany" as const), refs: fc.array(ref, { maxLength: 4 }) }) },
+        {
+          weight: 1,
+          arbitrary: fc.record({ _tag: fc.constant("GetMany" as const), refs: fc.array(ref, { maxLength: 4 }) })
+        },
         {
           weight: 1,
           arbitrary: fc.record({
@@ -257,4 +277,3 @@ export const scenario = (options: { readonly maxSteps?: number | undefined } = {
       { minLength: Math.min(10, options.maxSteps ?? 40), maxLength: options.maxSteps ?? 40, size: "max" }
     )
   })
-

@@ -72,11 +72,16 @@ export const runScenario = (
     const leases = new Map<string, Array<string>>()
     const mismatch = (i: number, step: Step | "state", what: string, expected: unknown, actual: unknown) =>
       new Mismatch({
-        message: `step ${i} ${show(step)}: ${what} differs\n  reference: ${show(expected)}\n  storage:   ${show(actual)}`
+        message: `step ${i} ${show(step)}: ${what} differs\n  reference: ${show(expected)}\n  storage:   ${
+          show(actual)
+        }`
       })
     const failIfDifferent = (i: number, step: Step, what: string, expected: unknown, actual: unknown) =>
       isDeepStrictEqual(expected, actual) ? Effect.void : Effect.fail(mismatch(i, step, what, expected, actual))
-    const storageDump = Effect.mapError(storage.list({ limit: 1_000_000 }), (e) => new Mismatch({ message: `storage list failed: ${show(e)}` }))
+    const storageDump = Effect.mapError(
+      storage.list({ limit: 1_000_000 }),
+      (e) => new Mismatch({ message: `storage list failed: ${show(e)}` })
+    )
 
     for (let i = 0; i < s.steps.length; i++) {
       const step = s.steps[i]!
@@ -185,7 +190,13 @@ export const runScenario = (
                 }
                 return {
                   executionId,
-                  event: { _tag: "RunFailed", nowMs, leaseId: leaseFor(executionId, c.lease), error, timedOut: c.timedOut }
+                  event: {
+                    _tag: "RunFailed",
+                    nowMs,
+                    leaseId: leaseFor(executionId, c.lease),
+                    error,
+                    timedOut: c.timedOut
+                  }
                 }
               }
               case "Release":
@@ -217,7 +228,8 @@ export const runScenario = (
         case "GetMany": {
           const ids = step.refs.map(idOf)
           // Repeated ids may or may not repeat rows: compare the distinct rows.
-          const distinct = (rows: ReadonlyArray<ExecutionRow>) => byId([...new Map(rows.map((r) => [r.executionId, r])).values()])
+          const distinct = (rows: ReadonlyArray<ExecutionRow>) =>
+            byId([...new Map(rows.map((r) => [r.executionId, r])).values()])
           const [expected, actual] = yield* both((t) => Effect.map(t.getMany(ids), distinct))
           yield* failIfDifferent(i, step, "getMany", expected, actual)
           break
@@ -235,7 +247,10 @@ export const runScenario = (
           const wantCount = Math.min(step.limit, matching.length)
           const byIdRef = new Map(matching.map((r) => [r.executionId, r] as const))
           const ids = new Set(actual.ok.map((r) => r.executionId))
-          if (actual.ok.length !== wantCount || ids.size !== wantCount || !actual.ok.every((r) => isDeepStrictEqual(byIdRef.get(r.executionId), r))) {
+          if (
+            actual.ok.length !== wantCount || ids.size !== wantCount ||
+            !actual.ok.every((r) => isDeepStrictEqual(byIdRef.get(r.executionId), r))
+          ) {
             return yield* mismatch(i, step, `list (any ${wantCount} of these)`, byId(matching), byId(actual.ok))
           }
           break
@@ -310,7 +325,10 @@ export const check = <R>(options: Options<R>): Effect.Effect<void, ConformanceFa
     const runPromiseExit = Runtime.runPromiseExit(runtime)
     const property = fc.asyncProperty(scenario({ maxSteps: options.maxSteps }), async (s) => {
       const exit = await runPromiseExit(Effect.scoped(Effect.gen(function*() {
-        const storage = yield* Effect.mapError(options.make, (e) => new Mismatch({ message: `make failed: ${show(e)}` }))
+        const storage = yield* Effect.mapError(
+          options.make,
+          (e) => new Mismatch({ message: `make failed: ${show(e)}` })
+        )
         yield* runScenario(s, storage)
       })))
       if (Exit.isFailure(exit)) {

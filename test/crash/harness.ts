@@ -13,7 +13,14 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as SqliteStorage from "../../src/SqliteStorage.js"
 
-export const FINISHED = ["completed", "failed", "timed_out", "children_tasks_failed", "finalize_task_failed", "cancelled"]
+export const FINISHED = [
+  "completed",
+  "failed",
+  "timed_out",
+  "children_tasks_failed",
+  "finalize_task_failed",
+  "cancelled"
+]
 
 export interface Worker {
   readonly process: ChildProcess
@@ -79,7 +86,8 @@ const dbOver = (layer: Layer.Layer<SqlClient.SqlClient, unknown>, t: (name: stri
   }
 }
 
-export const sqliteDb = (filename: string): Db => dbOver(SqliteStorage.layerClient({ filename, busyTimeoutMs: 10_000 }), (n) => n)
+export const sqliteDb = (filename: string): Db =>
+  dbOver(SqliteStorage.layerClient({ filename, busyTimeoutMs: 10_000 }), (n) => n)
 
 export const pgDb = (url: string, schema: string): Db =>
   dbOver(PgClient.layer({ url: Redacted.make(url), maxConnections: 2 }), (n) => `"${schema}"."${n}"`)
@@ -89,7 +97,8 @@ export const installAudit = async (db: Db, dialect: "sqlite" | "pg"): Promise<vo
   const audit = db.t("crash_audit")
   const executions = db.t("durable_tasks_executions")
   const columns = "execution_id, old_status, new_status, old_lease, new_lease, new_executor, updated_at, output"
-  const values = "OLD.execution_id, OLD.status, NEW.status, OLD.lease_id, NEW.lease_id, NEW.executor_id, NEW.updated_at, NEW.output"
+  const values =
+    "OLD.execution_id, OLD.status, NEW.status, OLD.lease_id, NEW.lease_id, NEW.executor_id, NEW.updated_at, NEW.output"
   if (dialect === "sqlite") {
     await db.exec(`CREATE TABLE ${audit} (id INTEGER PRIMARY KEY, execution_id TEXT, old_status TEXT, new_status TEXT,
       old_lease TEXT, new_lease TEXT, new_executor TEXT, updated_at INTEGER, output TEXT)`)
@@ -118,7 +127,13 @@ export const readRuns = (dir: string): Array<Run> =>
   fs.readdirSync(dir).filter((f) => f.startsWith("runs-")).flatMap((f) =>
     fs.readFileSync(path.join(dir, f), "utf8").split("\n").filter((l) => l.length > 0).map((l) => {
       const [kind, executionId, pid, attempt, atMs] = l.split(" ")
-      return { kind: kind as "S" | "E", executionId: executionId!, pid: Number(pid), attempt: Number(attempt), atMs: Number(atMs) }
+      return {
+        kind: kind as "S" | "E",
+        executionId: executionId!,
+        pid: Number(pid),
+        attempt: Number(attempt),
+        atMs: Number(atMs)
+      }
     })
   )
 

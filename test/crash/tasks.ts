@@ -58,7 +58,10 @@ export const defineCrashTasks = (executor: DurableExecutor, options: CrashTaskOp
   const parent = executor.parentTask({
     ...common,
     id: "crash.parent",
-    runParent: (ctx, input: { readonly i: number; readonly children: number; readonly sleepMs: number; readonly retrySlowMs: number }) => {
+    runParent: (
+      ctx,
+      input: { readonly i: number; readonly children: number; readonly sleepMs: number; readonly retrySlowMs: number }
+    ) => {
       log("S", ctx.executionId, ctx.attempt)
       log("E", ctx.executionId, ctx.attempt)
       return {
@@ -75,7 +78,10 @@ export const defineCrashTasks = (executor: DurableExecutor, options: CrashTaskOp
       run: (ctx, input: { childrenTasksOutputs: ReadonlyArray<{ output?: unknown }> }) => {
         log("S", ctx.executionId, ctx.attempt)
         log("E", ctx.executionId, ctx.attempt)
-        const sum = input.childrenTasksOutputs.reduce((acc, c) => acc + ((c.output as LeafOutput | undefined)?.i ?? 0), 0)
+        const sum = input.childrenTasksOutputs.reduce(
+          (acc, c) => acc + ((c.output as LeafOutput | undefined)?.i ?? 0),
+          0
+        )
         return { sum, pid: process.pid, attempt: ctx.attempt }
       }
     }

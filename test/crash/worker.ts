@@ -15,7 +15,11 @@ const env = (name: string, fallback?: string): string => {
 
 const storage = env("CRASH_STORAGE") === "sqlite"
   ? createSqliteStorage({ filename: env("CRASH_SQLITE_FILE"), synchronous: "normal" })
-  : createPostgresStorage({ connectionString: env("CRASH_DATABASE_URL"), schema: env("CRASH_PG_SCHEMA"), maxConnections: 4 })
+  : createPostgresStorage({
+    connectionString: env("CRASH_DATABASE_URL"),
+    schema: env("CRASH_PG_SCHEMA"),
+    maxConnections: 4
+  })
 
 const executor = new DurableExecutor(storage, {
   executorId: `w_${process.pid}`,

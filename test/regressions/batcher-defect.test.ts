@@ -18,7 +18,8 @@ describe("review: finish batcher and defects", () => {
     let applies = 0
     const dieOnce = Layer.succeed(TaskStorage, {
       ...port,
-      apply: (commands) => Effect.suspend(() => (++applies === 1 ? Effect.die(new Error("driver bug")) : port.apply(commands)))
+      apply: (commands) =>
+        Effect.suspend(() => (++applies === 1 ? Effect.die(new Error("driver bug")) : port.apply(commands)))
     })
     const task = Task.make({ id: "t", timeoutMs: 60_000, run: (n: number) => Effect.succeed(n) })
     return Effect.gen(function*() {

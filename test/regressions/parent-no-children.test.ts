@@ -11,7 +11,10 @@ describe("review: parent task that returns no children", () => {
       const parent = executor.parentTask({
         id: "maybe-fan-out",
         timeoutMs: 1_000,
-        runParent: (_ctx, input: { items: Array<string> }) => ({ output: { count: input.items.length }, childrenTasks: [] })
+        runParent: (_ctx, input: { items: Array<string> }) => ({
+          output: { count: input.items.length },
+          childrenTasks: []
+        })
       })
       const handle = await executor.enqueueTask(parent, { items: [] })
       const execution = await handle.waitAndGetExecution()

@@ -32,7 +32,11 @@ describe("review: same-executor re-claim after a lapsed lease", () => {
           return runs === 1
             // overruns its timeout and lease: the timeout cannot interrupt an uninterruptible region
             ? Effect.uninterruptible(Effect.sleep(15_000))
-            : Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => { secondInterrupted = true })))
+            : Effect.never.pipe(Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                secondInterrupted = true
+              })
+            ))
         })
     })
     return Effect.gen(function*() {

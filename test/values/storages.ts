@@ -5,6 +5,7 @@
 import * as Effect from "effect/Effect"
 import * as path from "node:path"
 import { afterEach, beforeEach } from "vitest"
+import type { ExecutionRow } from "../../src/ExecutionRow.js"
 import {
   createInMemoryStorage,
   createPostgresStorage,
@@ -14,7 +15,6 @@ import {
   type DurableStorage,
   type DurableTask
 } from "../../src/index.js"
-import type { ExecutionRow } from "../../src/ExecutionRow.js"
 import { TaskStorage } from "../../src/TaskStorage.js"
 import { databaseUrl, dropSchemas, tempDir, uniqueName } from "../support/sql.js"
 

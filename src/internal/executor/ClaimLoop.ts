@@ -9,10 +9,10 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { ExecutionRow } from "../../ExecutionRow.js"
 import type { Ids } from "../../Ids.js"
-import type { ExecutorState } from "./ExecutorState.js"
-import * as Loop from "./Loop.js"
 import type { RegistryService } from "../../Registry.js"
 import type { TaskStorage } from "../../TaskStorage.js"
+import type { ExecutorState } from "./ExecutorState.js"
+import * as Loop from "./Loop.js"
 
 /** @since 0.1.0 @category loops */
 export const run = (args: {

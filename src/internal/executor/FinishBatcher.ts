@@ -11,9 +11,9 @@ import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { StorageError } from "../../EngineError.js"
+import type { Command, CommandResult, TaskStorage } from "../../TaskStorage.js"
 import * as Loop from "./Loop.js"
 import { Wakeup } from "./Wakeup.js"
-import type { Command, CommandResult, TaskStorage } from "../../TaskStorage.js"
 
 interface Pending {
   readonly command: Command

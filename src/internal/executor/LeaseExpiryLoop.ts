@@ -6,10 +6,10 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type { ExecutorState } from "./ExecutorState.js"
-import * as Loop from "./Loop.js"
 import type { RegistryService } from "../../Registry.js"
 import type { TaskStorage } from "../../TaskStorage.js"
+import type { ExecutorState } from "./ExecutorState.js"
+import * as Loop from "./Loop.js"
 
 const BATCH = 500
 

@@ -5,9 +5,9 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import type { TaskStorage } from "../../TaskStorage.js"
 import type { ExecutorState } from "./ExecutorState.js"
 import * as Loop from "./Loop.js"
-import type { TaskStorage } from "../../TaskStorage.js"
 
 /** Interrupts the runners of these executions, if this executor runs them. @since 0.1.0 @category utils */
 export const interrupt = (state: ExecutorState, executionIds: ReadonlyArray<string>): Effect.Effect<void> =>

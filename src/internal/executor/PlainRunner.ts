@@ -12,13 +12,13 @@
  * @since 0.1.0
  */
 import type * as Clock from "effect/Clock"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import type { ExecutionRow } from "../../ExecutionRow.js"
-import type { RunningExecution } from "./ExecutorState.js"
 import type * as Planner from "../../Planner.js"
-import * as Runner from "./Runner.js"
 import * as Serialization from "../../Serialization.js"
 import { isIdentityCodec, type RunResult, type TaskDefinition } from "../../TaskDefinition.js"
+import type { RunningExecution } from "./ExecutorState.js"
+import * as Runner from "./Runner.js"
 
 /** True when the executor can run `definition` without a fiber. @since 0.1.0 @category utils */
 export const canRunPlain = (definition: TaskDefinition | undefined): definition is TaskDefinition & {
@@ -42,7 +42,11 @@ export const make = (args: {
   /** Called once the run ended, as soon as its outcome is known. */
   readonly onRunEnded: (entry: RunningExecution) => void
   /** Called with the outcome to record (an effect when building it needs one). */
-  readonly onOutcome: (entry: RunningExecution, row: ExecutionRow, event: Planner.Event | Effect.Effect<Planner.Event>) => void
+  readonly onOutcome: (
+    entry: RunningExecution,
+    row: ExecutionRow,
+    event: Planner.Event | Effect.Effect<Planner.Event>
+  ) => void
   /** Called when the run was interrupted: nothing of it is recorded (but a timeout). */
   readonly onInterrupted: (entry: RunningExecution, row: ExecutionRow) => void
 }): PlainRunner => {
@@ -81,7 +85,9 @@ export const make = (args: {
       args.onOutcome(
         entry,
         row,
-        ok ? Runner.resultEvent(args.deps, row, definition, value as RunResult, nowMs) : Runner.failureEvent(row, value, nowMs)
+        ok
+          ? Runner.resultEvent(args.deps, row, definition, value as RunResult, nowMs)
+          : Runner.failureEvent(row, value, nowMs)
       )
     }
     queue.push(() => {

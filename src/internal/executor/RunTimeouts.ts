@@ -44,27 +44,31 @@ export class RunTimeouts {
   }
 
   /** The loop: interrupts runs past their deadline, then sleeps until the next deadline. */
-  readonly run: Effect.Effect<void> = Loop.run("run timeouts", Effect.gen(this, function*() {
-    const version = this.wakeup.version
-    const nowMs = yield* Clock.currentTimeMillis
-    const expired: Array<RunningExecution> = []
-    for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
-      const entry = top.value
-      if (entry.settled) {
+  readonly run: Effect.Effect<void> = Loop.run(
+    "run timeouts",
+    Effect.gen(this, function*() {
+      const version = this.wakeup.version
+      const nowMs = yield* Clock.currentTimeMillis
+      const expired: Array<RunningExecution> = []
+      for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
+        const entry = top.value
+        if (entry.settled) {
+          this.heap.pop()
+          this.stale = Math.max(0, this.stale - 1)
+          continue
+        }
+        if (top.key > nowMs) break
         this.heap.pop()
-        this.stale = Math.max(0, this.stale - 1)
-        continue
+        entry.settled = true
+        entry.timedOut = true
+        expired.push(entry)
       }
-      if (top.key > nowMs) break
-      this.heap.pop()
-      entry.settled = true
-      entry.timedOut = true
-      expired.push(entry)
-    }
-    if (expired.length > 0) yield* Effect.forEach(expired, (entry) => entry.interruptFork(), { discard: true })
-    const next = this.heap.peek()
-    this.plannedMs = next?.key ?? Number.POSITIVE_INFINITY
-    yield* next === undefined ? this.wakeup.waitNotified(version) : this.wakeup.wait(version, next.key - nowMs)
-    return true
-  }), 100)
+      if (expired.length > 0) yield* Effect.forEach(expired, (entry) => entry.interruptFork(), { discard: true })
+      const next = this.heap.peek()
+      this.plannedMs = next?.key ?? Number.POSITIVE_INFINITY
+      yield* next === undefined ? this.wakeup.waitNotified(version) : this.wakeup.wait(version, next.key - nowMs)
+      return true
+    }),
+    100
+  )
 }

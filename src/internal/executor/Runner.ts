@@ -113,7 +113,8 @@ const prepareChildren = (
       if (Either.isLeft(registered)) return yield* Effect.fail(nonRetryable(registered.left.message))
       const prepared = isIdentityCodec(task.prepareInput) ? child.input : yield* Effect.mapError(
         task.prepareInput(child.input),
-        (e) => nonRetryable(`task '${definition.id}': input of child ${index} (task '${task.id}') is invalid: ${e.message}`)
+        (e) =>
+          nonRetryable(`task '${definition.id}': input of child ${index} (task '${task.id}') is invalid: ${e.message}`)
       )
       const what = `input of child ${index} (task '${task.id}')`
       const encoded = Serialization.encode(prepared, what, deps.maxSerializedValueBytes, task.serializer)

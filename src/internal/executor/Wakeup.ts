@@ -56,20 +56,23 @@ export class Wakeup {
         done = true
         wake?.()
       }
-      return Effect.flatMap(Effect.fork(Effect.andThen(Effect.sleep(Math.max(0, timeoutMs)), Effect.sync(fire))), (timer) =>
-        Effect.async<void>((resume) => {
-          if (done || this.counter !== since) {
-            done = true
-            return resume(Effect.void)
-          }
-          wake = () => resume(Effect.void)
-          this.waiters.push(fire)
-          return Effect.sync(() => {
-            done = true
-            const i = this.waiters.indexOf(fire)
-            if (i >= 0) this.waiters.splice(i, 1)
-          })
-        }).pipe(Effect.ensuring(Effect.sync(() => timer.unsafeInterruptAsFork(FiberId.none)))))
+      return Effect.flatMap(
+        Effect.fork(Effect.andThen(Effect.sleep(Math.max(0, timeoutMs)), Effect.sync(fire))),
+        (timer) =>
+          Effect.async<void>((resume) => {
+            if (done || this.counter !== since) {
+              done = true
+              return resume(Effect.void)
+            }
+            wake = () => resume(Effect.void)
+            this.waiters.push(fire)
+            return Effect.sync(() => {
+              done = true
+              const i = this.waiters.indexOf(fire)
+              if (i >= 0) this.waiters.splice(i, 1)
+            })
+          }).pipe(Effect.ensuring(Effect.sync(() => timer.unsafeInterruptAsFork(FiberId.none))))
+      )
     })
   }
 }

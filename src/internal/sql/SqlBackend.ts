@@ -99,9 +99,13 @@ const pgParts = (sql: SqlClient.SqlClient, table: Fragment, tableName: string): 
   update: (columns) => {
     const names = columns.map((c) => c.sqlName)
     const set = names.slice(1).map((name) => `${name} = d.${name}`).join(", ")
-    return unnestWrite(sql, columns, (unnest) =>
-      `UPDATE ${tableName} AS t SET ${set} FROM ${unnest} AS d(${names.join(", ")}) ` +
-      "WHERE t.execution_id = d.execution_id")
+    return unnestWrite(
+      sql,
+      columns,
+      (unnest) =>
+        `UPDATE ${tableName} AS t SET ${set} FROM ${unnest} AS d(${names.join(", ")}) ` +
+        "WHERE t.execution_id = d.execution_id"
+    )
   },
   readsAreStable: false
 })
@@ -150,11 +154,14 @@ export const make = (
   const table = sql.literal(names.table)
   return sql.onDialectOrElse({
     sqlite: () =>
-      Effect.map(SqliteBackend.makeGroupCommit(sql), (groupCommit) =>
-        makeWith(sql, table, sqliteParts(sql, table, names.table), {
-          withTransaction: SqliteBackend.withImmediateTransaction(sql),
-          topLevel: groupCommit
-        })),
+      Effect.map(
+        SqliteBackend.makeGroupCommit(sql),
+        (groupCommit) =>
+          makeWith(sql, table, sqliteParts(sql, table, names.table), {
+            withTransaction: SqliteBackend.withImmediateTransaction(sql),
+            topLevel: groupCommit
+          })
+      ),
     // Postgres: SqlStorage accepts Postgres and SQLite clients only.
     orElse: () =>
       Effect.succeed(makeWith(sql, table, pgParts(sql, table, names.table), { withTransaction: sql.withTransaction }))
@@ -169,8 +176,7 @@ const makeWith = (
 ): StorageDriver.Backend => {
   const rows = (op: string, statement: Parameters<typeof decodedRows>[2]) => decodedRows(parts.dialect, op, statement)
   const columns = sql.literal(SELECT_LIST)
-  const byId = (id: string, lock: Fragment) =>
-    sql`SELECT ${columns} FROM ${table} WHERE execution_id = ${id}${lock}`
+  const byId = (id: string, lock: Fragment) => sql`SELECT ${columns} FROM ${table} WHERE execution_id = ${id}${lock}`
   const byIds = (ids: ReadonlyArray<string>, lock: Fragment) =>
     sql`SELECT ${columns} FROM ${table} WHERE ${parts.anyOf("execution_id", ids)}${lock}`
   const noLock = sql.literal("")

@@ -67,8 +67,7 @@ const messageOf = (e: unknown): string => {
   for (let c: unknown = e, depth = 0; c !== null && c !== undefined && depth < 5; depth++) {
     if (typeof c === "object" && "message" in c && typeof c.message === "string" && c.message !== "") {
       parts.push(c.message)
-    }
-    else if (typeof c !== "object") parts.push(String(c))
+    } else if (typeof c !== "object") parts.push(String(c))
     c = typeof c === "object" && "cause" in c ? c.cause : undefined
   }
   const code = codeOf(e)
@@ -151,12 +150,12 @@ export const transaction = (args: {
       const body = Effect.suspend(() => f(args.makeTransaction()))
       return top && args.topLevel !== undefined ? args.topLevel(body) : args.withTransaction(body)
     }).pipe(
-    Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(toStorageError("transaction")(e))),
-    // @effect/sql turns a failed COMMIT or ROLLBACK into a defect: it is a storage failure here.
-    Effect.catchAllDefect((defect) =>
-      defect instanceof SqlError ? Effect.fail(toStorageError("commit")(defect)) : Effect.die(defect)
+      Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(toStorageError("transaction")(e))),
+      // @effect/sql turns a failed COMMIT or ROLLBACK into a defect: it is a storage failure here.
+      Effect.catchAllDefect((defect) =>
+        defect instanceof SqlError ? Effect.fail(toStorageError("commit")(defect)) : Effect.die(defect)
+      )
     )
-  )
   return Effect.flatMap(args.inTransaction, (nested) =>
     nested
       ? run(false)

@@ -15,7 +15,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
-import { type ExecutionRow, ExecutionErrorSchema, ExecutionRefSchema, TaskSpecSchema } from "../../ExecutionRow.js"
+import { ExecutionErrorSchema, ExecutionRefSchema, type ExecutionRow, TaskSpecSchema } from "../../ExecutionRow.js"
 import { RetryOptionsSchema } from "../../RetryOptions.js"
 import { TASK_STATUSES } from "../../TaskStatus.js"
 
