@@ -169,7 +169,7 @@ describe("enqueueTask without an input", () => {
       const missing = await executor.enqueueTask(needsInput)
       const failed = await missing.waitAndGetExecution()
       expect(failed.status).toBe("completed") // the run got undefined: the types are what refuse it
-      expect(failed.output).toBeNull() // undefined * 2 is NaN, stored as JSON null
+      expect(failed.output).toBeNaN() // undefined * 2 is NaN, which the lossless serializer keeps
       // @ts-expect-error a validated task needs its input too
       await expect(executor.enqueueTask(validated)).rejects.toThrow("invalid input for task 'validated'")
     }))
