@@ -12,7 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as DurableExecutor from "../src/DurableExecutor.js"
 import * as Executor from "../src/Executor.js"
 import * as ExecutorConfig from "../src/ExecutorConfig.js"
@@ -25,15 +25,9 @@ import * as SqliteStorage from "../src/SqliteStorage.js"
 import * as SqlStorage from "../src/SqlStorage.js"
 import * as Task from "../src/Task.js"
 import { TaskStorage } from "../src/TaskStorage.js"
-import { databaseUrl, dropSchemas, tempDir, uniqueName } from "./support/sql.js"
+import { databaseUrl, schemasDroppedAfterAll, tempDir, uniqueName } from "./support/sql.js"
 
-const schemas: Array<string> = []
-const newSchema = (base: string) => {
-  const schema = uniqueName(base)
-  schemas.push(schema)
-  return schema
-}
-afterAll(() => dropSchemas(schemas))
+const newSchema = schemasDroppedAfterAll()
 
 describe("the app's own client and transaction", () => {
   it("SQLite: an enqueue inside the app's transaction is rolled back with it, or committed with it", async () => {

@@ -9,7 +9,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as DurableExecutor from "../src/DurableExecutor.js"
 import { makeReady } from "../src/ExecutionRow.js"
 import { createPostgresStorage, createSqliteStorage, DurableExecutorOptionsError } from "../src/index.js"
@@ -19,15 +19,9 @@ import * as SqliteStorage from "../src/SqliteStorage.js"
 import * as SqlStorage from "../src/SqlStorage.js"
 import * as Task from "../src/Task.js"
 import { TaskStorage } from "../src/TaskStorage.js"
-import { databaseUrl, dropSchemas, pgClient, tempDir, uniqueName } from "./support/sql.js"
+import { databaseUrl, pgClient, schemasDroppedAfterAll, tempDir } from "./support/sql.js"
 
-const schemas: Array<string> = []
-const newSchema = (base: string) => {
-  const schema = uniqueName(base)
-  schemas.push(schema)
-  return schema
-}
-afterAll(() => dropSchemas(schemas))
+const newSchema = schemasDroppedAfterAll()
 
 const spec = (taskId: string) => ({
   taskId,

@@ -10,7 +10,7 @@ import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { inject } from "vitest"
+import { afterAll, inject } from "vitest"
 
 let counter = 0
 
@@ -39,3 +39,17 @@ export const dropSchemas = (schemas: ReadonlyArray<string>): Promise<void> =>
       for (const schema of schemas) yield* sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
     }).pipe(Effect.provide(pgClient(1)), Effect.orDie)
   )
+
+/**
+ * Fresh Postgres schema names for one test file, all dropped after its tests (`afterAll`).
+ * Call at the top level of the file.
+ */
+export const schemasDroppedAfterAll = (): (base: string) => string => {
+  const schemas: Array<string> = []
+  afterAll(() => dropSchemas(schemas))
+  return (base) => {
+    const schema = uniqueName(base)
+    schemas.push(schema)
+    return schema
+  }
+}
