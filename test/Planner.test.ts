@@ -13,7 +13,7 @@ import { makeReady } from "../src/ExecutionRow.js"
 import * as MemoryStorage from "../src/MemoryStorage.js"
 import * as Planner from "../src/Planner.js"
 import type { RetryOptions } from "../src/RetryOptions.js"
-import { isFinished } from "../src/TaskStatus.js"
+import { FINISHED_STATUSES, isFinished } from "../src/TaskStatus.js"
 import type { Command, CommandResult, TaskStorage } from "../src/TaskStorage.js"
 
 const ROOT = "r"
@@ -341,14 +341,7 @@ describe("Planner through StorageDriver/MemoryStorage", () => {
   })
 
   it("every event on a finished row is a no-op or a rejection", () => {
-    const finishedStatuses = [
-      "completed",
-      "failed",
-      "timed_out",
-      "children_tasks_failed",
-      "finalize_task_failed",
-      "cancelled"
-    ] as const
+    const finishedStatuses = [...FINISHED_STATUSES]
     const eventArb: fc.Arbitrary<Planner.Event> = fc.oneof(
       fc.constant<Planner.Event>({ _tag: "Claim", nowMs: 1e9, leaseId: "l", executorId: "x", leaseLeewayMs: 0 }),
       fc.constant<Planner.Event>({

@@ -12,15 +12,10 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as SqliteStorage from "../../src/SqliteStorage.js"
+import { FINISHED_STATUSES } from "../../src/TaskStatus.js"
 
-export const FINISHED = [
-  "completed",
-  "failed",
-  "timed_out",
-  "children_tasks_failed",
-  "finalize_task_failed",
-  "cancelled"
-]
+/** The finished statuses, as strings (the audit log holds any text). */
+export const FINISHED: ReadonlyArray<string> = [...FINISHED_STATUSES]
 
 export interface Worker {
   readonly process: ChildProcess
