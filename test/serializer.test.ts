@@ -71,7 +71,12 @@ describe("the default serializer, as stored", () => {
     fc.assert(
       fc.property(anything, (value) => {
         const encoded = Serialization.encode(value, "input", 1e9, storage)
-        if (Either.isLeft(encoded)) return expect(encoded.left.message).toContain("'__proto__' key")
+        if (Either.isLeft(encoded)) {
+          // Only an own '__proto__' key is refused (devalue cannot restore it); fast-check fails a
+          // property that returns anything but undefined or true, so nothing is returned here.
+          expect(encoded.left.message).toContain("'__proto__' key")
+          return
+        }
         const back = Serialization.decode(encoded.right, storage)
         expect(back).toStrictEqual(value)
         if (typeof value === "number") expect(Object.is(back, value)).toBe(true)
