@@ -114,20 +114,21 @@ const encodeWith = (
   what: string,
   maxBytes: number
 ): Either.Either<string, UnstorableValue> => {
-  const root = what.split(" ", 1)[0]!
+  // The root's name only on a failure: splitting `what` on every value flattens and allocates.
+  const rootOf = () => what.split(" ", 1)[0]!
   const plain = serializer.plainJson?.(value)
   if (plain !== undefined) {
     const bytes = tooLarge(plain, maxBytes)
     if (bytes === undefined) return Either.right(plain)
     const message = `${what} is ${bytes} bytes serialized, over the limit of ${maxBytes} bytes`
-    return Either.left(new UnstorableValue({ what, path: root, message }))
+    return Either.left(new UnstorableValue({ what, path: rootOf(), message }))
   }
   let text: unknown
   try {
     text = serializer.serialize(value)
   } catch (e) {
     const relative = typeof (e as { path?: unknown })?.path === "string" ? (e as { path: string }).path : ""
-    const path = root + relative
+    const path = rootOf() + relative
     const message = e instanceof ValueRefused
       ? `${what} cannot be stored: ${path} is ${e.reason}`
       : `${what} cannot be serialized${relative === "" ? "" : ` (at ${path})`}: ${messageOf(e)}`
@@ -135,12 +136,12 @@ const encodeWith = (
   }
   if (typeof text !== "string") {
     const message = `${what} cannot be stored: the serializer returned ${typeof text}, not a string`
-    return Either.left(new UnstorableValue({ what, path: root, message }))
+    return Either.left(new UnstorableValue({ what, path: rootOf(), message }))
   }
   const bytes = tooLarge(text, maxBytes)
   if (bytes !== undefined) {
     const message = `${what} is ${bytes} bytes serialized, over the limit of ${maxBytes} bytes`
-    return Either.left(new UnstorableValue({ what, path: root, message }))
+    return Either.left(new UnstorableValue({ what, path: rootOf(), message }))
   }
   return Either.right(`{${JSON.stringify(serializer.key)}:${JSON.stringify(text)}}`)
 }

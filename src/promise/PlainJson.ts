@@ -50,6 +50,15 @@ const isPlain = (value: unknown, depth: number, seen: Set<object>): boolean => {
  * @category encoding
  */
 export const plainJson = (value: unknown): string | undefined => {
-  if (typeof value === "string") return JSON.stringify(value)
-  return isPlain(value, 0, new Set()) ? JSON.stringify(value) : undefined
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return JSON.stringify(value)
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0) ? JSON.stringify(value) : undefined
+    case "object":
+      return isPlain(value, 0, new Set()) ? JSON.stringify(value) : undefined
+    default:
+      return undefined
+  }
 }

@@ -55,6 +55,9 @@ interface PendingWait {
   onAbort: (() => void) | undefined
   stop: (() => void) | undefined
   done: boolean
+  /** Neighbours in the list of pending waits. */
+  prev: PendingWait | undefined
+  next: PendingWait | undefined
 }
 
 const CHUNK = 1_000
@@ -74,14 +77,35 @@ export const make = (args: {
   const waiters = Waiters.make({ storage: args.storage, signals: args.signals })
   let toCheck: Array<PendingWait> = []
   let scheduled = false
-  /** Every wait not settled yet, so that {@link WaitQueue.close} can settle them. */
-  const pending = new Set<PendingWait>()
+  /**
+   * Every wait not settled yet, so that {@link WaitQueue.close} can settle them: a list linked
+   * through the waits themselves (measured: a `Set` of them cost ~2% of the CPU time of 100,000
+   * trivial executions waited on through the facade, in hashing and rehashing).
+   */
+  let pendingHead: PendingWait | undefined
+  const link = (p: PendingWait): void => {
+    p.next = pendingHead
+    if (pendingHead !== undefined) pendingHead.prev = p
+    pendingHead = p
+  }
+  const unlink = (p: PendingWait): void => {
+    if (p.prev !== undefined) p.prev.next = p.next
+    else if (pendingHead === p) pendingHead = p.next
+    if (p.next !== undefined) p.next.prev = p.prev
+    p.prev = undefined
+    p.next = undefined
+  }
+  const pendingWaits = (): Array<PendingWait> => {
+    const out: Array<PendingWait> = []
+    for (let p = pendingHead; p !== undefined; p = p.next) out.push(p)
+    return out
+  }
   let closedWith: ((executionId: string) => unknown) | undefined
 
   const settle = (p: PendingWait, settleWith: () => void): void => {
     if (p.done) return
     p.done = true
-    pending.delete(p)
+    unlink(p)
     p.stop?.()
     p.stop = undefined
     if (p.onAbort !== undefined) p.signal?.removeEventListener("abort", p.onAbort)
@@ -169,13 +193,15 @@ export const make = (args: {
           signal,
           onAbort: undefined,
           stop: undefined,
-          done: false
+          done: false,
+          prev: undefined,
+          next: undefined
         }
         if (signal !== undefined) {
           p.onAbort = () => settle(p, () => reject(toError(new WaitAborted())))
           signal.addEventListener("abort", p.onAbort, { once: true })
         }
-        pending.add(p)
+        link(p)
         enqueue(p)
       }),
     close: (error) =>
@@ -184,7 +210,7 @@ export const make = (args: {
         closedWith = error
         toCheck = []
         waiters.close()
-        const last = [...pending]
+        const last = pendingWaits()
         const refuse = (p: PendingWait) => settle(p, () => p.reject(error(p.executionId)))
         // One last read: a wait whose execution finished (while running tasks drained) gets it.
         return settleFinished(last, refuse).pipe(Effect.catchAllCause(() => Effect.sync(() => last.forEach(refuse))))
