@@ -10,6 +10,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
 import * as Changes from "./Changes.js"
 import {
   type DuplicateExecution,
@@ -28,7 +30,9 @@ import { ExecutorConfig } from "./ExecutorConfig.js"
 import * as ExecutorConfigModule from "./ExecutorConfig.js"
 import { Ids } from "./Ids.js"
 import * as IdsModule from "./Ids.js"
+import * as EnqueueSpan from "./internal/EnqueueSpan.js"
 import { unknownKeyProblem } from "./internal/OptionKeys.js"
+import * as Tracing from "./internal/Tracing.js"
 import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
 import { Registry } from "./Registry.js"
@@ -96,9 +100,13 @@ export interface DurableExecutorService {
    * Returns, per item in order, its execution id or its error.
    */
   readonly enqueueBatch: (
-    items: ReadonlyArray<
-      { readonly task: TaskLike<any, any>; readonly input: unknown; readonly options?: EnqueueOptions | undefined }
-    >
+    items: ReadonlyArray<{
+      readonly task: TaskLike<any, any>
+      readonly input: unknown
+      readonly options?: EnqueueOptions | undefined
+      /** The enqueue span's parent when tracing (the facade's caller's); by default the current span. */
+      readonly parentSpan?: Tracer.AnySpan | undefined
+    }>
   ) => Effect.Effect<ReadonlyArray<Either.Either<string, EnqueueError>>>
   readonly get: (executionId: string) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | StorageError>
   /** Waits until the execution finishes (wake-up on finish, polling as a fallback) and returns it. */
@@ -188,38 +196,44 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
     const insertRows = (rows: ReadonlyArray<ExecutionRow>) => Effect.asVoid(storage.insert(rows))
 
     const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
-      Effect.gen(function*() {
-        const spec = yield* specFor(task, options)
-        const encoded = yield* encodeInput(task.definition, input)
-        const nowMs = yield* Clock.currentTimeMillis
-        const executionId = yield* ids.next("te_")
-        yield* insertRows([makeReady({ spec, executionId, input: encoded, nowMs })])
-        return executionId
-      })
+      EnqueueSpan.traced(task.id, (traceContext) =>
+        Effect.gen(function*() {
+          const spec = yield* specFor(task, options)
+          const encoded = yield* encodeInput(task.definition, input)
+          const nowMs = yield* Clock.currentTimeMillis
+          const executionId = yield* ids.next("te_")
+          yield* insertRows([makeReady({ spec, executionId, input: encoded, nowMs, traceContext })])
+          return executionId
+        }), (executionId) => ({ [Tracing.Attributes.executionId]: executionId }))
 
     const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueOptions) =>
-      Effect.gen(function*() {
-        const spec = yield* specFor(task, options)
-        const encoded = yield* encodeInputs(task.definition, inputs)
-        if (encoded.length === 0) return []
-        const nowMs = yield* Clock.currentTimeMillis
-        const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
-        const rows = encoded.map((input, i) => makeReady({ spec, executionId: executionIds[i]!, input, nowMs }))
-        yield* insertRows(rows)
-        return rows.map((row) => row.executionId)
-      })
+      EnqueueSpan.traced(task.id, (traceContext) =>
+        Effect.gen(function*() {
+          const spec = yield* specFor(task, options)
+          const encoded = yield* encodeInputs(task.definition, inputs)
+          if (encoded.length === 0) return []
+          const nowMs = yield* Clock.currentTimeMillis
+          const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
+          const rows = encoded.map((input, i) =>
+            makeReady({ spec, executionId: executionIds[i]!, input, nowMs, traceContext })
+          )
+          yield* insertRows(rows)
+          return rows.map((row) => row.executionId)
+        }), (executionIds) => ({ [Tracing.Attributes.count]: executionIds.length }))
 
     const enqueueBatch: ClientService["enqueueBatch"] = (items) =>
       Effect.gen(function*() {
         const nowMs = yield* Clock.currentTimeMillis
         const shuttingDown = yield* isShuttingDown
         const executionIds = yield* IdsModule.nextMany(ids, "te_", items.length)
+        const spans = yield* EnqueueSpan.makeMany(items.map((item) => ({ ...item, taskId: item.task.id })))
         const outcomes: Array<Either.Either<string, EnqueueError>> = []
         const rows: Array<ExecutionRow> = []
         const stored: Array<number> = []
         for (let i = 0; i < items.length; i++) {
           const { task, input, options } = items[i]!
           const definition = task.definition
+          const traceContext = spans === undefined ? null : Tracing.traceparentOf(spans[i]!)
           // Without options and validator (the common case) an item needs no effect.
           const row = options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
               registry.get(definition.id) === definition && !shuttingDown
@@ -230,13 +244,15 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
                 config.maxSerializedValueBytes,
                 definition.serializer
               ),
-              (encoded) => makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded, nowMs })
+              (encoded) =>
+                makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded, nowMs, traceContext })
             )
             : yield* Effect.either(
               Effect.zipWith(
                 specFor(task, options),
                 encodeInput(definition, input),
-                (spec, encoded) => makeReady({ spec, executionId: executionIds[i]!, input: encoded, nowMs })
+                (spec, encoded) =>
+                  makeReady({ spec, executionId: executionIds[i]!, input: encoded, nowMs, traceContext })
               )
             )
           if (Either.isLeft(row)) {
@@ -247,9 +263,15 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
           rows.push(row.right)
           stored.push(i)
         }
-        if (rows.length === 0) return outcomes
-        const inserted = yield* Effect.either(insertRows(rows))
+        const inserted = rows.length === 0 ? Either.void : yield* Effect.either(insertRows(rows))
         if (Either.isLeft(inserted)) { for (const i of stored) outcomes[i] = Either.left(inserted.left) }
+        if (spans !== undefined) {
+          yield* EnqueueSpan.endMany(
+            spans,
+            outcomes.map((o) => (Either.isRight(o) ? o.right : undefined)),
+            (i) => Either.getLeft(outcomes[i]!).pipe(Option.getOrUndefined)
+          )
+        }
         return outcomes
       })
 

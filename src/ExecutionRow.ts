@@ -63,6 +63,8 @@ export const TaskSpecSchema: Schema.Schema<TaskSpec> = Schema.Struct({
 export interface NewChild extends TaskSpec {
   readonly executionId: string
   readonly input: string | null
+  /** The W3C `traceparent` the child's runs continue (the parent's run span); else the parent's own. */
+  readonly traceContext?: string | null | undefined
 }
 
 /**
@@ -109,6 +111,11 @@ export interface ExecutionRow {
   readonly finishedAt: number | null
   readonly createdAt: number
   readonly updatedAt: number
+  /**
+   * The W3C `traceparent` of the span that enqueued it (children and finalize executions inherit
+   * their parent's), so that its runs, in any process, continue that trace; null when untraced.
+   */
+  readonly traceContext: string | null
 }
 
 /** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
@@ -118,6 +125,8 @@ export const makeReady = (args: {
   readonly input: string | null
   readonly nowMs: number
   readonly parent?: { readonly row: ExecutionRow; readonly index: number; readonly isFinalize: boolean }
+  /** The trace to continue; by default the parent's, or none. */
+  readonly traceContext?: string | null | undefined
 }): ExecutionRow => {
   const parent = args.parent?.row
   return {
@@ -152,6 +161,7 @@ export const makeReady = (args: {
     startedAt: null,
     finishedAt: null,
     createdAt: args.nowMs,
-    updatedAt: args.nowMs
+    updatedAt: args.nowMs,
+    traceContext: args.traceContext ?? parent?.traceContext ?? null
   }
 }

@@ -283,7 +283,8 @@ export const transition = (row: ExecutionRow, event: Event): Step | Rejected => 
           executionId: c.executionId,
           input: c.input,
           nowMs: event.nowMs,
-          parent: { row: waiting, index, isFinalize: false }
+          parent: { row: waiting, index, isFinalize: false },
+          traceContext: c.traceContext
         })
       )
       return step(waiting, inserts)

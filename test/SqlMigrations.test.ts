@@ -13,8 +13,9 @@ import { afterAll, describe, expect, it } from "vitest"
 import { makeReady } from "../src/ExecutionRow.js"
 import { migrate, type Migration, type MigrationRecord, MIGRATIONS } from "../src/internal/sql/Migrations.js"
 import { migration as createExecutions } from "../src/internal/sql/migrations/0001_create_executions.js"
+import { migration as traceContext } from "../src/internal/sql/migrations/0004_trace_context.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
-import { COLUMNS } from "../src/internal/sql/SqlRow.js"
+import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
 import { dropSchemas, pgClient, tempDir, uniqueName } from "./support/sql.js"
 
@@ -23,7 +24,7 @@ afterAll(() => dropSchemas(schemas))
 
 const PREFIX = SqlStorage.DEFAULT_TABLE_PREFIX
 
-/** A test-only migration 2, so that the upgrade path runs: a column and an index. */
+/** A test-only migration after the real ones, so that the upgrade path runs: a column and an index. */
 const addNote: Migration = {
   pg: ({ index, table }) => [
     `ALTER TABLE ${table} ADD COLUMN note text`,
@@ -34,7 +35,13 @@ const addNote: Migration = {
     `CREATE INDEX IF NOT EXISTS ${index("created")} ON ${table} (created_at)`
   ]
 }
-const UPGRADED: MigrationRecord = { ...MIGRATIONS, "0002_add_note": addNote }
+const UPGRADED: MigrationRecord = { ...MIGRATIONS, "9999_add_note": addNote }
+
+/** The migrations of this version, as the migrations table lists them. */
+const CURRENT_VERSIONS = Object.keys(MIGRATIONS).map((key) => ({
+  version: Number(key.slice(0, 4)),
+  name: key.slice(5).replace(/_/g, " ")
+}))
 
 const spec = {
   taskId: "t",
@@ -118,7 +125,7 @@ const upgradeAndCompare = (
       )
 
     const before = yield* run("old", addRows(options("old")))
-    expect(yield* run("old", versionsOf(options("old")))).toEqual([{ version: 1, name: "create executions" }])
+    expect(yield* run("old", versionsOf(options("old")))).toEqual(CURRENT_VERSIONS)
     yield* migrateTo("old", UPGRADED)
     yield* migrateTo("old", UPGRADED) // a second run changes nothing
 
@@ -130,7 +137,7 @@ const upgradeAndCompare = (
       yield* run("fresh", schemaOf(dialect, schemaOfDb("fresh")))
     )
     const versions = yield* run("old", versionsOf(options("old")))
-    expect(versions).toEqual([{ version: 1, name: "create executions" }, { version: 2, name: "add note" }])
+    expect(versions).toEqual([...CURRENT_VERSIONS, { version: 9999, name: "add note" }])
     expect(yield* run("fresh", versionsOf(options("fresh")))).toEqual(versions)
     const oldRows = yield* run("old", storedRows(options("old")))
     expect(oldRows).toHaveLength(2)
@@ -159,7 +166,15 @@ describe("migration 1", () => {
     // Changing these means old databases drift from new ones: add a migration instead.
     expect(hash("pg")).toBe("6d6d53ff0c1a06dfce2abf1d78ebda32654e5ae2ab073be2e0f4aebcc7e221a7")
     expect(hash("sqlite")).toBe("adc5f2594b0cbd052a80e774929d9042d049b5801d40156c1d12ba498266ee7b")
-    expect(Object.keys(MIGRATIONS)).toEqual(["0001_create_executions"])
+    expect(Object.keys(MIGRATIONS)).toEqual(["0001_create_executions", "0004_trace_context"])
+  })
+
+  it("migration 4 (trace context) is frozen too", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(traceContext[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("f3dbbde15dc6b688d68521249fd87e6f44c4671916cf35ae3b42a9b0fc0911f2")
+    expect(hash("sqlite")).toBe("d9479f132185c895f70b33e208ee7ffeb5dca6b7c7f5986e572aa30b7a5bc9ba")
   })
 
   it("SQLite: creates one column per entry of the column table", async () => {
@@ -200,7 +215,7 @@ describe("migration 1", () => {
   })
 })
 
-describe("upgrading a database at migration 1", () => {
+describe("upgrading a database at this version to a later migration", () => {
   it("SQLite: keeps its rows, and ends with a fresh database's schema and rows", async () => {
     const tmp = tempDir()
     try {
@@ -218,5 +233,45 @@ describe("upgrading a database at migration 1", () => {
     const names = { old: uniqueName("upgrade_old"), fresh: uniqueName("upgrade_fresh") }
     schemas.push(names.old, names.fresh)
     await Effect.runPromise(upgradeAndCompare("pg", () => pgClient(2), (db) => names[db]))
+  })
+})
+
+describe("migration 4 on a database at migration 1", () => {
+  /** A row written as 0.1.0 wrote it (no trace_context column), then the database upgraded and read. */
+  const upgradeWithRow = (dialect: Dialect, schema: string | undefined) =>
+    Effect.gen(function*() {
+      const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+      const names = sqlNames({ prefix: PREFIX, schema })
+      yield* migrate(sql, dialect, names, { "0001_create_executions": createExecutions })
+      const row = makeReady({ spec, executionId: "old", input: "{\"n\":1}", nowMs: 1_000 })
+      const before = COLUMNS.filter((c) => c.sqlName !== "trace_context")
+      const values = paramsOf(dialect, before)(row)
+      yield* sql`INSERT INTO ${sql.literal(names.table)} ${
+        sql.insert(Object.fromEntries(before.map((c, i) => [c.sqlName, values[i]])) as never)
+      }`
+      yield* migrate(sql, dialect, names)
+      const reread = yield* Effect.scoped(Effect.flatMap(SqlStorage.make({ schema }), (s) => s.get("old")))
+      return { row, reread }
+    })
+
+  it("SQLite: the old row reads back with no trace context", async () => {
+    const tmp = tempDir()
+    try {
+      const { reread, row } = await Effect.runPromise(
+        upgradeWithRow("sqlite", undefined).pipe(
+          Effect.provide(SqliteClient.layer({ filename: path.join(tmp.dir, "old.db") }))
+        )
+      )
+      expect(reread).toEqual({ ...row, traceContext: null })
+    } finally {
+      tmp.remove()
+    }
+  })
+
+  it("Postgres: the old row reads back with no trace context", async () => {
+    const schema = uniqueName("upgrade_trace")
+    schemas.push(schema)
+    const { reread, row } = await Effect.runPromise(upgradeWithRow("pg", schema).pipe(Effect.provide(pgClient(1))))
+    expect(reread).toEqual({ ...row, traceContext: null })
   })
 })

@@ -46,7 +46,8 @@ const fullRow: ExecutionRow = {
   executorId: "x",
   expiresAt: 5_000,
   startedAt: 1_100,
-  finishedAt: 1_200
+  finishedAt: 1_200,
+  traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 }
 
 /** A different value of the same type as `value`. */
