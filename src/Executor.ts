@@ -86,6 +86,7 @@ export const make: Effect.Effect<
   // Read once too: a run span per attempt only when the executor starts under a tracer that exports.
   const tracer = yield* Tracing.currentTracer
   const spans = tracer === undefined ? undefined : RunSpan.make(tracer, executorId)
+  const plainContext = Option.getOrUndefined(yield* Effect.serviceOption(Tracing.PlainSpanContext))
   const state = new ExecutorState()
   const scope = yield* Effect.scope
   const loopsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
@@ -199,10 +200,12 @@ export const make: Effect.Effect<
       timeouts.add(entry)
       const definition = registry.get(row.taskId)
       if (spans !== undefined) entry.span = spans.start(row, clock.unsafeCurrentTimeNanos())
-      // When tracing, plain tasks run in a fiber too: the fiber makes the run span the active
-      // OpenTelemetry context of the task's own code.
-      if (spans === undefined && PlainRunner.canRunPlain(definition)) plain.start(entry, row, definition)
-      // Interruptible whatever the caller's region (the claim loop starts runners in an uninterruptible step).
+      const span = entry.span
+      // When tracing, a plain task runs in its run span's context: set by `PlainSpanContext` when the app
+      // provides one (the facade's OpenTelemetry), else by a fiber (the tracer's own context hook).
+      if (PlainRunner.canRunPlain(definition) && (span === undefined || plainContext !== undefined)) {
+        plain.start(entry, row, definition, span === undefined ? undefined : (f) => plainContext!.within(span, f))
+      } // Interruptible whatever the caller's region (the claim loop starts runners in an uninterruptible step).
       else entry.fiber = runFork(Effect.interruptible(runner(entry, row)))
     })
   yield* signals.subscribe({

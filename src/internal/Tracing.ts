@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
@@ -90,3 +90,15 @@ export const startSpan = (
   for (const key in attributes) span.attribute(key, attributes[key])
   return span
 }
+
+/**
+ * Runs plain (fiber-less) task code with a span as its active context, for tracers whose context lives
+ * outside Effect (the facade's OpenTelemetry): without it, plain tasks run in a fiber when tracing.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class PlainSpanContext extends Context.Tag("durable-tasks/PlainSpanContext")<
+  PlainSpanContext,
+  { readonly within: <X>(span: Tracer.AnySpan, f: () => X) => X }
+>() {}

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
 import { createRequire } from "node:module"
+import { PlainSpanContext } from "../internal/Tracing.js"
 import { DurableExecutorOptionsError } from "./errors.js"
 
 const PACKAGES = ["@opentelemetry/api", "@effect/opentelemetry"] as const
@@ -47,8 +48,23 @@ export const layer = (tracing: unknown, serviceName = "durable-tasks"): Layer.La
       import("@effect/opentelemetry/Tracer"),
       import("@effect/opentelemetry/Resource")
     ])
-    return OtelTracer.layerGlobal.pipe(Layer.provide(Resource.layer({ serviceName })))
+    return Layer.merge(
+      OtelTracer.layerGlobal.pipe(Layer.provide(Resource.layer({ serviceName }))),
+      Layer.succeed(PlainSpanContext, { within })
+    )
   }))
+}
+
+/** Calls `f` with `span` as the active OpenTelemetry span (the parent of the task's own spans). */
+const within = <X>(span: Tracer.AnySpan, f: () => X): X => {
+  const api = otelApi!
+  const context = api.trace.setSpanContext(api.context.active(), {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    traceFlags: span.sampled ? api.TraceFlags.SAMPLED : api.TraceFlags.NONE,
+    isRemote: false
+  })
+  return api.context.with(context, f)
 }
 
 /**
