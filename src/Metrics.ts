@@ -53,7 +53,7 @@ export const started = Metric.fromMetricKey(keys.started)
 export const finished = Metric.fromMetricKey(keys.finished)
 
 /**
- * Attempts that ended in a runner, by outcome. Tags `task_id`, `outcome` (`succeeded`, `failed`,
+ * Attempts that ended in a runner, by outcome. Tags `task_id`, `outcome` (`succeeded`, `failed`, `interrupted`,
  * `timed_out`). Attempts lost with their process (a lapsed lease) are not counted here.
  *
  * @since 0.1.0
