@@ -221,30 +221,34 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
           const { task, input, options } = items[i]!
           const definition = task.definition
           // Without options and validator (the common case) an item needs no effect.
-          const row = options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
-              registry.get(definition.id) === definition && !shuttingDown
-            ? Either.map(
-              Serialization.encode(
-                input,
-                `input of task '${definition.id}'`,
-                config.maxSerializedValueBytes,
-                definition.serializer
-              ),
-              (encoded) => makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded, nowMs })
-            )
-            : yield* Effect.either(
+          let row: ExecutionRow
+          if (
+            options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
+            registry.get(definition.id) === definition && !shuttingDown
+          ) {
+            const what = `input of task '${definition.id}'`
+            const encoded = Serialization.encode(input, what, config.maxSerializedValueBytes, definition.serializer)
+            if (Either.isLeft(encoded)) {
+              outcomes.push(Either.left(encoded.left))
+              continue
+            }
+            row = makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded.right, nowMs })
+          } else {
+            const made = yield* Effect.either(
               Effect.zipWith(
                 specFor(task, options),
                 encodeInput(definition, input),
                 (spec, encoded) => makeReady({ spec, executionId: executionIds[i]!, input: encoded, nowMs })
               )
             )
-          if (Either.isLeft(row)) {
-            outcomes.push(Either.left(row.left))
-            continue
+            if (Either.isLeft(made)) {
+              outcomes.push(Either.left(made.left))
+              continue
+            }
+            row = made.right
           }
-          outcomes.push(Either.right(row.right.executionId))
-          rows.push(row.right)
+          outcomes.push(Either.right(row.executionId))
+          rows.push(row)
           stored.push(i)
         }
         if (rows.length === 0) return outcomes

@@ -303,8 +303,10 @@ export class DurableExecutor {
    */
   async enqueueTask<TInput, TOutput>(
     task: DurableTask<TInput, TOutput>,
-    ...[input, options]: DurableTaskEnqueueArguments<TInput>
-  ): Promise<DurableTaskHandle<TOutput>> {
+    ...args: DurableTaskEnqueueArguments<TInput>
+  ): Promise<DurableTaskHandle<TOutput>>
+  // Plain parameters, not a rest array, in the implementation: it is the per-call hot path.
+  async enqueueTask(task: DurableTask<unknown, unknown>, input?: unknown, options?: DurableTaskEnqueueOptions) {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "enqueueTask")
     // Calls made together (e.g. Promise.all over many enqueueTask) are stored in one transaction.
