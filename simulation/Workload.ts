@@ -30,6 +30,9 @@ const stripIds = (value: unknown): unknown => {
   return value
 }
 
+/** The idempotency key of root `index` (every third root, by its time), or undefined. */
+const keyOf = (atMs: number, index: number): string | undefined => (atMs % 3 === 0 ? `root-${index}` : undefined)
+
 /**
  * The scenario of a plan: one task definition per node (ids `n0`, `n1`, … in depth-first order),
  * and two properties over the outcome: a completed root's output equals the one the plan implies
@@ -202,8 +205,16 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
   const enqueues: Array<EnqueueStep> = plan.roots.map((root, index) => {
     const built = build(root.node)
     expected.set(index, built.expect())
-    return { atMs: root.atMs, task: built.task, input: { root: index } }
+    // Every third root has an idempotency key (its enqueue loses replies and is retried: KeyedEnqueue.ts).
+    const options = keyOf(root.atMs, index) === undefined ? undefined : { idempotencyKey: keyOf(root.atMs, index)! }
+    return { atMs: root.atMs, task: built.task, input: { root: index }, ...(options === undefined ? {} : { options }) }
   })
+  // And is enqueued again later with the same key (a client retrying): the same execution.
+  const keyed = enqueues.flatMap((step, index) => (step.options === undefined ? [] : [{ step, index }]))
+  for (const { index, step } of keyed) {
+    expected.set(enqueues.length, expected.get(index))
+    enqueues.push({ ...step, atMs: step.atMs + 1 + (index % 5) * 2_000 })
+  }
   const cancels: Array<CancelStep> = plan.cancels.map((c) => ({ atMs: c.atMs, target: { pick: c.pick } }))
   const waits: Array<WaitStep> = plan.waits.map((w) => ({
     atMs: w.atMs,
@@ -213,6 +224,17 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
 
   const properties = (outcome: Outcome): ReadonlyArray<string> => {
     const problems: Array<string> = []
+    // Every enqueue with one key got the one execution holding it.
+    const byKey = new Map<string, string>()
+    for (const root of outcome.roots) {
+      const key = enqueues[root.index]?.options?.idempotencyKey
+      if (key === undefined || root.executionId === undefined) continue
+      const first = byKey.get(key)
+      if (first === undefined) byKey.set(key, root.executionId)
+      else if (first !== root.executionId) {
+        problems.push(`enqueue #${root.index} with key ${key} got ${root.executionId}, an earlier one got ${first}`)
+      }
+    }
     for (const root of outcome.roots) {
       if (root.row?.status !== "completed") continue
       const got = JSON.stringify(stripIds(root.row.output === null ? undefined : JSON.parse(root.row.output)))

@@ -21,6 +21,7 @@ import {
   type StorageError,
   type UnstorableValue
 } from "./EngineError.js"
+import type { EnqueueManyOptions, EnqueueOptions } from "./EnqueueOptions.js"
 import { type ExecutionRow, makeReady } from "./ExecutionRow.js"
 import { Executor } from "./Executor.js"
 import * as ExecutorModule from "./Executor.js"
@@ -28,12 +29,12 @@ import { ExecutorConfig } from "./ExecutorConfig.js"
 import * as ExecutorConfigModule from "./ExecutorConfig.js"
 import { Ids } from "./Ids.js"
 import * as IdsModule from "./Ids.js"
+import * as EnqueueChecks from "./internal/EnqueueChecks.js"
 import { unknownKeyProblem } from "./internal/OptionKeys.js"
 import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
 import { Registry } from "./Registry.js"
 import * as RegistryModule from "./Registry.js"
-import type { RetryOptions } from "./RetryOptions.js"
 import * as Serialization from "./Serialization.js"
 import { Signals } from "./Signals.js"
 import * as SignalsModule from "./Signals.js"
@@ -54,12 +55,10 @@ export interface TaskLike<in TInput = unknown, out TOutput = unknown> {
   readonly "~types"?: { readonly input: (i: TInput) => void; readonly output: TOutput } | undefined
 }
 
-/** Per-enqueue overrides of the task's settings. @since 0.1.0 @category models */
-export interface EnqueueOptions {
-  readonly timeoutMs?: number | undefined
-  readonly retryOptions?: Partial<RetryOptions> | undefined
-  readonly sleepMsBeforeRun?: number | undefined
-}
+/** Enqueue options (idempotency key, delay, start time, overrides), from `EnqueueOptions.ts`. @since 0.1.0 */
+export type { EnqueueManyOptions, EnqueueOptions } from "./EnqueueOptions.js"
+/** Their limits. @since 0.1.0 */
+export { MAX_DELAY_MS, MAX_IDEMPOTENCY_KEY_LENGTH } from "./EnqueueOptions.js"
 
 /** Errors an enqueue can fail with. @since 0.1.0 @category errors */
 export type EnqueueError =
@@ -83,12 +82,13 @@ export interface DurableExecutorService {
   ) => Effect.Effect<string, EnqueueError>
   /**
    * Validates and stores many executions of one task in one storage transaction; returns their
-   * execution ids in input order. All or nothing: when one input is invalid, none is stored.
+   * execution ids in input order. All or nothing: when one input is invalid, none is stored. An
+   * input whose idempotency key is taken is not stored: its id is the execution holding the key.
    */
   readonly enqueueMany: <I>(
     task: TaskLike<I, any>,
     inputs: Iterable<I>,
-    options?: EnqueueOptions
+    options?: EnqueueManyOptions<I>
   ) => Effect.Effect<ReadonlyArray<string>, EnqueueError>
   /**
    * Validates and stores executions of any tasks in one storage transaction. Each item succeeds or
@@ -146,14 +146,19 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
           ? Effect.fail(new ExecutionNotFound({ executionId }))
           : TaskExecution.fromRow(row, registry))
 
-    /** Registers the task and resolves its spec with the per-enqueue overrides. */
-    const specFor = (task: TaskLike<any, any>, options: EnqueueOptions | undefined) =>
+    /** Registers the task and checks the enqueue's options against its spec. */
+    const specFor = (task: TaskLike<any, any>, options: unknown) =>
       Effect.gen(function*() {
         if (yield* isShuttingDown) return yield* new ExecutorShutDown()
         const definition = task.definition
         yield* register(task)
-        return yield* TaskDefinitionModule.overrideSpec(definition.spec, options)
+        return yield* EnqueueChecks.resolve(definition.spec, options)
       })
+
+    const rowOf = EnqueueChecks.rowOf
+    const keyAt =
+      (task: TaskLike<any, any>, keyOf: (input: unknown, index: number) => string) => (input: unknown, i: number) =>
+        Effect.suspend(() => EnqueueChecks.keyAt(task.id, keyOf, input, i))
 
     /** Validates and serializes one input. */
     const encodeInput = (definition: TaskDefinition, input: unknown) =>
@@ -185,28 +190,32 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       })
     }
 
-    const insertRows = (rows: ReadonlyArray<ExecutionRow>) => Effect.asVoid(storage.insert(rows))
+    /** Stores rows; per row, the id of the execution holding it (another's when its key was taken). */
+    const insertRows = (rows: ReadonlyArray<ExecutionRow>) =>
+      Effect.map(storage.insert(rows), (result) => result.executionIds)
 
     const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
       Effect.gen(function*() {
-        const spec = yield* specFor(task, options)
+        const resolved = yield* specFor(task, options)
         const encoded = yield* encodeInput(task.definition, input)
         const nowMs = yield* Clock.currentTimeMillis
         const executionId = yield* ids.next("te_")
-        yield* insertRows([makeReady({ spec, executionId, input: encoded, nowMs })])
-        return executionId
+        const stored = yield* insertRows([rowOf(resolved, executionId, encoded, nowMs)])
+        return stored[0]!
       })
 
-    const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueOptions) =>
+    const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueManyOptions<I>) =>
       Effect.gen(function*() {
-        const spec = yield* specFor(task, options)
-        const encoded = yield* encodeInputs(task.definition, inputs)
+        const { keyOf, rest } = yield* EnqueueChecks.batchKeys(task.id, options)
+        const resolved = yield* specFor(task, rest)
+        const list = keyOf === undefined ? inputs : Array.from(inputs)
+        const keys = keyOf === undefined ? undefined : yield* Effect.forEach(list, keyAt(task, keyOf as never))
+        const encoded = yield* encodeInputs(task.definition, list)
         if (encoded.length === 0) return []
         const nowMs = yield* Clock.currentTimeMillis
         const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
-        const rows = encoded.map((input, i) => makeReady({ spec, executionId: executionIds[i]!, input, nowMs }))
-        yield* insertRows(rows)
-        return rows.map((row) => row.executionId)
+        const rows = encoded.map((input, i) => rowOf(resolved, executionIds[i]!, input, nowMs, keys?.[i] ?? null))
+        return yield* insertRows(rows)
       })
 
     const enqueueBatch: ClientService["enqueueBatch"] = (items) =>
@@ -238,7 +247,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
               Effect.zipWith(
                 specFor(task, options),
                 encodeInput(definition, input),
-                (spec, encoded) => makeReady({ spec, executionId: executionIds[i]!, input: encoded, nowMs })
+                (resolved, encoded) => rowOf(resolved, executionIds[i]!, encoded, nowMs)
               )
             )
             if (Either.isLeft(made)) {
@@ -254,6 +263,12 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
         if (rows.length === 0) return outcomes
         const inserted = yield* Effect.either(insertRows(rows))
         if (Either.isLeft(inserted)) { for (const i of stored) outcomes[i] = Either.left(inserted.left) }
+        else {
+          // An item whose idempotency key was taken is the execution holding the key.
+          stored.forEach((i, k) => {
+            if (inserted.right[k] !== rows[k]!.executionId) outcomes[i] = Either.right(inserted.right[k]!)
+          })
+        }
         return outcomes
       })
 

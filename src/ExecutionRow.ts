@@ -109,6 +109,11 @@ export interface ExecutionRow {
   readonly finishedAt: number | null
   readonly createdAt: number
   readonly updatedAt: number
+  /**
+   * The caller's idempotency key of a root execution (null without one, and for children and
+   * finalize executions): at most one row per `(taskId, idempotencyKey)`, kept as long as the row.
+   */
+  readonly idempotencyKey: string | null
 }
 
 /** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
@@ -118,6 +123,10 @@ export const makeReady = (args: {
   readonly input: string | null
   readonly nowMs: number
   readonly parent?: { readonly row: ExecutionRow; readonly index: number; readonly isFinalize: boolean }
+  /** A root's idempotency key. */
+  readonly idempotencyKey?: string | null | undefined
+  /** When the first run may start, instead of `nowMs + spec.sleepMsBeforeRun` (a root's delay or start time). */
+  readonly startAt?: number | undefined
 }): ExecutionRow => {
   const parent = args.parent?.row
   return {
@@ -145,13 +154,14 @@ export const makeReady = (args: {
     retry: args.spec.retry,
     sleepMsBeforeRun: args.spec.sleepMsBeforeRun,
     retryAttempts: 0,
-    startAt: args.nowMs + args.spec.sleepMsBeforeRun,
+    startAt: args.startAt ?? args.nowMs + args.spec.sleepMsBeforeRun,
     leaseId: null,
     executorId: null,
     expiresAt: null,
     startedAt: null,
     finishedAt: null,
     createdAt: args.nowMs,
-    updatedAt: args.nowMs
+    updatedAt: args.nowMs,
+    idempotencyKey: args.idempotencyKey ?? null
   }
 }

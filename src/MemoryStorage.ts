@@ -22,6 +22,8 @@ export const makeBackend = (): StorageDriver.Backend => {
   const rows = new Map<string, ExecutionRow>()
   const readyByTask = new Map<string, Heap<string>>()
   const expiries = new Heap<{ readonly id: string; readonly leaseId: string }>()
+  /** Execution id by idempotency identity (task id and key); rows are never deleted, nor are keys. */
+  const byKey = new Map<string, string>()
   let seq = 0
   const lock = Effect.unsafeMakeSemaphore(1)
 
@@ -105,6 +107,22 @@ export const makeBackend = (): StorageDriver.Backend => {
           cleanExpiries()
         }
         return out
+      }),
+    insertKeyed: (list) =>
+      Effect.sync(() => {
+        const taken = new Map<string, string>()
+        for (const row of list) {
+          const identity = StorageDriver.idempotencyIdentity(row)
+          const holder = identity === undefined ? undefined : byKey.get(identity)
+          if (holder !== undefined) {
+            taken.set(row.executionId, holder)
+            continue
+          }
+          if (identity !== undefined) byKey.set(identity, row.executionId)
+          rows.set(row.executionId, row)
+          index(row)
+        }
+        return taken
       }),
     write: ({ inserted, updated }) =>
       Effect.sync(() => {

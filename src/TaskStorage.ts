@@ -51,6 +51,18 @@ export interface ClaimRequest {
   readonly leaseLeewayMs: number
 }
 
+/**
+ * What an insert did: its changes, and per given row (in order) the id of the execution that holds
+ * it: the row's own id when it was stored, or the id of the execution stored earlier (by any
+ * process, or by an earlier row of the same batch) with the same task id and idempotency key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InsertResult extends Changes {
+  readonly executionIds: ReadonlyArray<string>
+}
+
 /** Filter for {@link TaskStorage.list}. @since 0.1.0 @category models */
 export interface ListQuery {
   readonly status?: ExecutionRow["status"]
@@ -64,8 +76,13 @@ export interface ListQuery {
  * @category tags
  */
 export class TaskStorage extends Context.Tag("durable-tasks/TaskStorage")<TaskStorage, {
-  /** Inserts new root executions (each `ready`). Fails with DuplicateExecution on a known id; inserts none then. */
-  readonly insert: (rows: ReadonlyArray<ExecutionRow>) => Effect.Effect<Changes, StorageError | DuplicateExecution>
+  /**
+   * Inserts new root executions (each `ready`). Fails with DuplicateExecution on a known execution id;
+   * inserts none then. A row with an idempotency key whose `(taskId, idempotencyKey)` is already
+   * stored is not inserted and is no error: its entry in `executionIds` names the stored execution.
+   * Atomic across concurrent callers (SQL: a unique index decides, not a read before the write).
+   */
+  readonly insert: (rows: ReadonlyArray<ExecutionRow>) => Effect.Effect<InsertResult, StorageError | DuplicateExecution>
   /** Claims up to `limit` due `ready` executions of the given task ids, oldest `startAt` first. */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<ExecutionRow>, StorageError>
   /** Applies events (finishes, cancels, releases) in one transaction, with all their consequences. */

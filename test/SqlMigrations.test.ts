@@ -13,8 +13,9 @@ import { afterAll, describe, expect, it } from "vitest"
 import { makeReady } from "../src/ExecutionRow.js"
 import { migrate, type Migration, type MigrationRecord, MIGRATIONS } from "../src/internal/sql/Migrations.js"
 import { migration as createExecutions } from "../src/internal/sql/migrations/0001_create_executions.js"
+import { migration as idempotencyKeys } from "../src/internal/sql/migrations/0002_idempotency_keys.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
-import { COLUMNS } from "../src/internal/sql/SqlRow.js"
+import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
 import { dropSchemas, pgClient, tempDir, uniqueName } from "./support/sql.js"
 
@@ -23,7 +24,7 @@ afterAll(() => dropSchemas(schemas))
 
 const PREFIX = SqlStorage.DEFAULT_TABLE_PREFIX
 
-/** A test-only migration 2, so that the upgrade path runs: a column and an index. */
+/** A test-only migration 99, so that the upgrade path runs: a column and an index. */
 const addNote: Migration = {
   pg: ({ index, table }) => [
     `ALTER TABLE ${table} ADD COLUMN note text`,
@@ -34,7 +35,7 @@ const addNote: Migration = {
     `CREATE INDEX IF NOT EXISTS ${index("created")} ON ${table} (created_at)`
   ]
 }
-const UPGRADED: MigrationRecord = { ...MIGRATIONS, "0002_add_note": addNote }
+const UPGRADED: MigrationRecord = { ...MIGRATIONS, "0099_add_note": addNote }
 
 const spec = {
   taskId: "t",
@@ -118,7 +119,8 @@ const upgradeAndCompare = (
       )
 
     const before = yield* run("old", addRows(options("old")))
-    expect(yield* run("old", versionsOf(options("old")))).toEqual([{ version: 1, name: "create executions" }])
+    const current = [{ version: 1, name: "create executions" }, { version: 2, name: "idempotency keys" }]
+    expect(yield* run("old", versionsOf(options("old")))).toEqual(current)
     yield* migrateTo("old", UPGRADED)
     yield* migrateTo("old", UPGRADED) // a second run changes nothing
 
@@ -130,7 +132,7 @@ const upgradeAndCompare = (
       yield* run("fresh", schemaOf(dialect, schemaOfDb("fresh")))
     )
     const versions = yield* run("old", versionsOf(options("old")))
-    expect(versions).toEqual([{ version: 1, name: "create executions" }, { version: 2, name: "add note" }])
+    expect(versions).toEqual([...current, { version: 99, name: "add note" }])
     expect(yield* run("fresh", versionsOf(options("fresh")))).toEqual(versions)
     const oldRows = yield* run("old", storedRows(options("old")))
     expect(oldRows).toHaveLength(2)
@@ -159,7 +161,15 @@ describe("migration 1", () => {
     // Changing these means old databases drift from new ones: add a migration instead.
     expect(hash("pg")).toBe("6d6d53ff0c1a06dfce2abf1d78ebda32654e5ae2ab073be2e0f4aebcc7e221a7")
     expect(hash("sqlite")).toBe("adc5f2594b0cbd052a80e774929d9042d049b5801d40156c1d12ba498266ee7b")
-    expect(Object.keys(MIGRATIONS)).toEqual(["0001_create_executions"])
+    expect(Object.keys(MIGRATIONS)).toEqual(["0001_create_executions", "0002_idempotency_keys"])
+  })
+
+  it("migration 2 is frozen too", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(idempotencyKeys[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("f2b5031b416efeca32b1910a5f5ca1f76aedd165eefccaeb0985d57bf316a56c")
+    expect(hash("sqlite")).toBe("8e05d83592e8c340f7ddae1c1541df07eb951cd454066aab43011e15a2459138")
   })
 
   it("SQLite: creates one column per entry of the column table", async () => {
@@ -218,5 +228,65 @@ describe("upgrading a database at migration 1", () => {
     const names = { old: uniqueName("upgrade_old"), fresh: uniqueName("upgrade_fresh") }
     schemas.push(names.old, names.fresh)
     await Effect.runPromise(upgradeAndCompare("pg", () => pgClient(2), (db) => names[db]))
+  })
+})
+
+/**
+ * Database at migration 1 only, with a row written as 0.1.0 wrote it (no idempotency_key column);
+ * then `SqlStorage.make` applies migration 2: the row reads back with no key, keys work, and the
+ * schema is a fresh database's.
+ */
+const fromMigration1 = (
+  dialect: Dialect,
+  client: (db: "old" | "fresh") => Layer.Layer<SqlClient.SqlClient, unknown>,
+  schemaOfDb: (db: "old" | "fresh") => string | undefined
+) =>
+  Effect.gen(function*() {
+    const names = sqlNames({ prefix: PREFIX, schema: schemaOfDb("old") })
+    const old = COLUMNS.filter((c) => c.field !== "idempotencyKey")
+    const row = makeReady({ spec, executionId: "v1", input: "1", nowMs: 1_000 })
+    yield* Effect.gen(function*() {
+      const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+      yield* migrate(sql, dialect, names, { "0001_create_executions": createExecutions })
+      const marks = old.map((_, k) => (dialect === "pg" ? `$${k + 1}` : "?")).join(", ")
+      const text = `INSERT INTO ${names.table} (${old.map((c) => c.sqlName).join(", ")}) VALUES (${marks})`
+      yield* sql.unsafe(text, paramsOf(dialect, old)(row))
+    }).pipe(Effect.provide(client("old")))
+    const options = { schema: schemaOfDb("old") }
+    const [read, again] = yield* Effect.gen(function*() {
+      const storage = yield* SqlStorage.make(options)
+      const read = yield* storage.getMany(["v1"])
+      const keyed = { ...row, executionId: "v2", idempotencyKey: "k" }
+      yield* storage.insert([keyed])
+      const again = yield* storage.insert([{ ...keyed, executionId: "v3" }])
+      return [read, again] as const
+    }).pipe(Effect.scoped, Effect.provide(client("old")))
+    expect(read).toEqual([row])
+    expect(read[0]!.idempotencyKey).toBeNull()
+    expect(again.executionIds).toEqual(["v2"])
+    yield* Effect.scoped(SqlStorage.make({ schema: schemaOfDb("fresh") })).pipe(Effect.provide(client("fresh")))
+    expect(yield* Effect.provide(schemaOf(dialect, schemaOfDb("old")), client("old"))).toEqual(
+      yield* Effect.provide(schemaOf(dialect, schemaOfDb("fresh")), client("fresh"))
+    )
+  })
+
+describe("migration 2 on a database at migration 1", () => {
+  it("SQLite: old rows have no key; keys then work; the schema is a fresh database's", async () => {
+    const tmp = tempDir()
+    try {
+      await Effect.runPromise(fromMigration1(
+        "sqlite",
+        (db) => SqliteClient.layer({ filename: path.join(tmp.dir, `${db}.db`) }),
+        () => undefined
+      ))
+    } finally {
+      tmp.remove()
+    }
+  })
+
+  it("Postgres: old rows have no key; keys then work; the schema is a fresh database's", async () => {
+    const names = { old: uniqueName("m2_old"), fresh: uniqueName("m2_fresh") }
+    schemas.push(names.old, names.fresh)
+    await Effect.runPromise(fromMigration1("pg", () => pgClient(2), (db) => names[db]))
   })
 })

@@ -46,7 +46,8 @@ const fullRow: ExecutionRow = {
   executorId: "x",
   expiresAt: 5_000,
   startedAt: 1_100,
-  finishedAt: 1_200
+  finishedAt: 1_200,
+  idempotencyKey: "key"
 }
 
 /** A different value of the same type as `value`. */

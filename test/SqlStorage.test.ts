@@ -66,7 +66,7 @@ describe("migrations", () => {
         Effect.provide(pgClient(1))
       )
     )
-    expect(versions).toEqual([{ version: 1 }])
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }])
   })
 
   it("SQLite: clients on one file starting at once all succeed, and see each other's rows", async () => {

@@ -47,7 +47,7 @@ import type {
   DurableParentTaskOutput,
   DurableTask,
   DurableTaskEnqueueArguments,
-  DurableTaskEnqueueOptions,
+  DurableTaskEnqueueManyOptions,
   DurableTaskHandle,
   DurableTaskOptions
 } from "./types.js"
@@ -317,12 +317,13 @@ export class DurableExecutor {
   /**
    * Validates many inputs of one task and stores their executions in one storage transaction (much
    * faster than one `enqueueTask` each); returns their handles in input order. All or nothing: when
-   * one input is invalid, none is stored.
+   * one input is invalid, none is stored. With `idempotencyKey: (input, index) => key`, an input whose
+   * key is taken gets a handle on the execution holding it.
    */
   async enqueueTasks<TInput, TOutput>(
     task: DurableTask<TInput, TOutput>,
     inputs: Iterable<TInput>,
-    options?: DurableTaskEnqueueOptions
+    options?: DurableTaskEnqueueManyOptions<TInput>
   ): Promise<Array<DurableTaskHandle<TOutput>>> {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "enqueueTasks")

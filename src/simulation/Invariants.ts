@@ -52,6 +52,8 @@ export class Checker {
   /** The retry options each task was defined with (by task id); rows of other tasks are judged by their own. */
   retryOf: (taskId: string) => RetryOptions | undefined = () => undefined
   private readonly insertedAtMs = new Map<string, number>()
+  /** The execution holding each idempotency key (task id and key): one execution per key, ever. */
+  private readonly keyHolders = new Map<string, string>()
   private readonly grantedLeases = new Set<string>()
   private readonly lateReported = new Set<string>()
   private liveness: LivenessBound | undefined
@@ -104,6 +106,16 @@ export class Checker {
         this.violation(`insert of ${row.executionId} as ${row.status}, neither ready nor cancelled`)
       }
       checkInserted(row, this.retryOf(row.taskId), this.bad(row))
+      if (row.idempotencyKey !== null) {
+        const identity = `${row.taskId}\u0000${row.idempotencyKey}`
+        const holder = this.keyHolders.get(identity)
+        if (holder !== undefined) {
+          this.violation(
+            `insert of ${row.executionId}: idempotency key ${JSON.stringify(row.idempotencyKey)} of task ` +
+              `${row.taskId} is already held by ${holder} (one execution per key)`
+          )
+        } else this.keyHolders.set(identity, row.executionId)
+      }
       this.coverage.hit(
         row.parentExecutionId === null ? "insert:root" : row.isFinalize ? "insert:finalize" : "insert:child"
       )

@@ -57,6 +57,10 @@ export const observe = (
           getMany: tx.getMany,
           dueReady: tx.dueReady,
           expiredRunning: tx.expiredRunning,
+          insertKeyed: (rows) =>
+            Effect.tap(tx.insertKeyed(rows), (taken) => {
+              inserted.push(...(taken.size === 0 ? rows : rows.filter((r) => !taken.has(r.executionId))))
+            }),
           write: (w) => {
             const written = Effect.tap(tx.write(w), () => {
               updated.push(...w.updated)

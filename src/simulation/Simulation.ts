@@ -37,6 +37,7 @@ import * as Faults from "./Faults.js"
 import { FaultInjector } from "./Faults.js"
 import * as FaultySignals from "./FaultySignals.js"
 import { Checker } from "./Invariants.js"
+import { losingReplies, retried } from "./KeyedEnqueue.js"
 import { observe, withOrigin } from "./Observe.js"
 import * as PlainTime from "./PlainTime.js"
 import { Prng } from "./Prng.js"
@@ -154,10 +155,10 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
       yield* Scope.close(backendScope, Exit.void)
     })
     const clientRegistry = RegistryModule.make(definitions)
-    const clientOf = (origin: string, signals: Signals["Type"]) =>
+    const clientOf = (origin: string, signals: Signals["Type"], wrap = (s: TaskStorage["Type"]) => s) =>
       DurableExecutor.makeClient(Effect.succeed(false)).pipe(
         Effect.provide(
-          Context.make(TaskStorage, watchdog.track(withOrigin(storage, origin), origin)).pipe(
+          Context.make(TaskStorage, wrap(watchdog.track(withOrigin(storage, origin), origin))).pipe(
             Context.add(Signals, signals),
             Context.add(Registry, clientRegistry),
             Context.add(ExecutorConfig, { ...ExecutorConfigModule.defaults, ...settingsList[0] }),
@@ -169,17 +170,21 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     // Waits go through a client of their own, whose wake-ups are lost or duplicated like a process's.
     const waiter = yield* clientOf("waiter", FaultySignals.make(hub.service, { alive: true }, faults))
 
+    // Keyed enqueues lose replies and are retried with the same key (KeyedEnqueue.ts).
+    const keyedClient = yield* clientOf("client", hub.service, (s) => losingReplies(s, faults, coverage))
     const enqueue = (step: EnqueueStep, index: number): Effect.Effect<void> =>
-      client.enqueue(step.task, step.input, step.options).pipe(
-        Effect.tap((executionId) => {
-          rootIds[index] = executionId
-          log(`enqueue #${index} ${step.task.id} -> ${executionId}`)
-        }),
-        Effect.catchAll((error) =>
-          Effect.sync(() => checker.violation(`enqueue #${index} (${step.task.id}) failed: ${String(error)}`))
-        ),
-        Effect.asVoid
-      )
+      (step.options?.idempotencyKey === undefined
+        ? client.enqueue(step.task, step.input, step.options)
+        : retried(keyedClient.enqueue(step.task, step.input, step.options))).pipe(
+          Effect.tap((executionId) => {
+            rootIds[index] = executionId
+            log(`enqueue #${index} ${step.task.id} -> ${executionId}`)
+          }),
+          Effect.catchAll((error) =>
+            Effect.sync(() => checker.violation(`enqueue #${index} (${step.task.id}) failed: ${String(error)}`))
+          ),
+          Effect.asVoid
+        )
 
     const targetOf = (target: CancelStep["target"]): string | undefined => {
       if ("enqueued" in target) return rootIds[target.enqueued]

@@ -17,7 +17,15 @@ import { DuplicateExecution } from "../EngineError.js"
 import type { ExecutionRow } from "../ExecutionRow.js"
 import * as Planner from "../Planner.js"
 import { isFinished } from "../TaskStatus.js"
-import type { ApplyResult, Changes, ClaimRequest, Command, CommandResult, ListQuery } from "../TaskStorage.js"
+import type {
+  ApplyResult,
+  Changes,
+  ClaimRequest,
+  Command,
+  CommandResult,
+  InsertResult,
+  ListQuery
+} from "../TaskStorage.js"
 import { TaskStorage } from "../TaskStorage.js"
 
 const noChanges: Changes = { finished: [], cancelledRunning: [], readyAtMs: null }
@@ -80,13 +88,27 @@ export class ReferenceModel {
     return [...this.rows.values()]
   }
 
-  /** Inserts new roots; the whole batch fails on an id already stored. */
-  insert(rows: ReadonlyArray<ExecutionRow>): { readonly ok: Changes } | { readonly duplicate: string } {
+  /**
+   * Inserts new roots; the whole batch fails on an id already stored. A row whose task id and
+   * idempotency key a stored row (or an earlier row of the batch) has is not stored: its execution
+   * id is that row's.
+   */
+  insert(rows: ReadonlyArray<ExecutionRow>): { readonly ok: InsertResult } | { readonly duplicate: string } {
     const known = rows.find((r) => this.rows.has(r.executionId))
     if (known !== undefined) return { duplicate: known.executionId }
-    if (rows.length === 0) return { ok: noChanges }
-    for (const row of rows) this.rows.set(row.executionId, row)
-    return { ok: { finished: [], cancelledRunning: [], readyAtMs: Math.min(...rows.map((r) => r.startAt)) } }
+    if (rows.length === 0) return { ok: { ...noChanges, executionIds: [] } }
+    const stored: Array<ExecutionRow> = []
+    const executionIds = rows.map((row) => {
+      const holder = row.idempotencyKey === null
+        ? undefined
+        : [...this.rows.values()].find((r) => r.taskId === row.taskId && r.idempotencyKey === row.idempotencyKey)
+      if (holder !== undefined) return holder.executionId
+      this.rows.set(row.executionId, row)
+      stored.push(row)
+      return row.executionId
+    })
+    const readyAtMs = stored.length === 0 ? null : Math.min(...stored.map((r) => r.startAt))
+    return { ok: { finished: [], cancelledRunning: [], readyAtMs, executionIds } }
   }
 
   /**

@@ -50,6 +50,18 @@ export const unisolated = (yieldsAfter: {
             .sort((a, b) => a.expiresAt! - b.expiresAt!)
             .slice(0, limit)
         ),
+      insertKeyed: (list) =>
+        Effect.sync(() => {
+          const taken = new Map<string, string>()
+          for (const row of list) {
+            const holder = row.idempotencyKey === null ?
+              undefined :
+              [...rows.values()].find((r) => r.taskId === row.taskId && r.idempotencyKey === row.idempotencyKey)
+            if (holder !== undefined) taken.set(row.executionId, holder.executionId)
+            else rows.set(row.executionId, row)
+          }
+          return taken
+        }),
       write: ({ inserted, updated }) =>
         Effect.sync(() => {
           for (const row of [...inserted, ...updated]) rows.set(row.executionId, row)

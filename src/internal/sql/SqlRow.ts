@@ -87,7 +87,8 @@ export const COLUMN_TABLE = {
   startedAt: nullable(col("started_at", "int8", Schema.Int, "often")),
   finishedAt: nullable(col("finished_at", "int8", Schema.Int, "often")),
   createdAt: col("created_at", "int8", Schema.Int),
-  updatedAt: col("updated_at", "int8", Schema.Int, "often")
+  updatedAt: col("updated_at", "int8", Schema.Int, "often"),
+  idempotencyKey: nullable(col("idempotency_key", "text", Schema.String))
 } satisfies { readonly [K in keyof ExecutionRow]-?: ColumnDef<ExecutionRow[K]> }
 
 /** A column with its field name. @since 0.1.0 */
@@ -125,7 +126,8 @@ export const onlyHotChanged = (before: ExecutionRow, after: ExecutionRow): boole
   before.input === after.input && before.runOutput === after.runOutput && before.output === after.output &&
   before.children === after.children && before.finalize === after.finalize &&
   before.timeoutMs === after.timeoutMs && before.retry === after.retry &&
-  before.sleepMsBeforeRun === after.sleepMsBeforeRun && before.createdAt === after.createdAt
+  before.sleepMsBeforeRun === after.sleepMsBeforeRun && before.createdAt === after.createdAt &&
+  before.idempotencyKey === after.idempotencyKey
 
 /**
  * Splits a transaction's updated rows into those where only hot columns (status, lease, times,
@@ -296,7 +298,8 @@ export const toExecutionRow = (r: StoredRecord): ExecutionRow => ({
   startedAt: r.started_at,
   finishedAt: r.finished_at,
   createdAt: r.created_at,
-  updatedAt: r.updated_at
+  updatedAt: r.updated_at,
+  idempotencyKey: r.idempotency_key
 })
 
 const decoders = {
