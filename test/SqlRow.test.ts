@@ -46,7 +46,18 @@ const fullRow: ExecutionRow = {
   executorId: "x",
   expiresAt: 5_000,
   startedAt: 1_100,
-  finishedAt: 1_200
+  finishedAt: 1_200,
+  attempts: {
+    total: 2,
+    recent: [{
+      attempt: 2,
+      startedAt: 1_100,
+      finishedAt: 1_150,
+      executorId: "x",
+      status: "ready",
+      error: { errorType: "generic", message: "boom", isRetryable: true, stack: "Error: boom\n    at f" }
+    }]
+  }
 }
 
 /** A different value of the same type as `value`. */

@@ -25,9 +25,9 @@ import type { TaskDefinition } from "../TaskDefinition.js"
 import type { TaskExecution } from "../TaskExecution.js"
 import { TaskStorage } from "../TaskStorage.js"
 import * as Arguments from "./Arguments.js"
+import { defectError } from "./Defects.js"
 import * as EnqueueBatch from "./EnqueueBatch.js"
 import {
-  DurableExecutionError,
   DurableExecutionNotFoundError,
   DurableExecutorOptionsError,
   DurableExecutorShutdownError,
@@ -37,6 +37,7 @@ import {
 } from "./errors.js"
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
+import type * as Operations from "./Operations.js"
 import * as Sequential from "./Sequential.js"
 import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
@@ -69,16 +70,6 @@ export type DurableTaskBuilder<TRawInput, TInput> = TaskBuilder.DurableTaskBuild
 
 type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-
-/** A call failed with a defect (a bug): its message, never an Effect internal. */
-const defectError = (cause: Cause.Cause<unknown>): Error => {
-  const defect = Cause.squash(cause)
-  return defect instanceof DurableExecutionError
-    ? defect
-    : new DurableExecutionError(`unexpected error in the durable executor: ${messageOf(defect)}`)
-}
-
 /**
  * The durable executor, as in the seed README.
  *
@@ -88,10 +79,7 @@ const defectError = (cause: Cause.Cause<unknown>): Error => {
 export class DurableExecutor {
   private readonly registry = RegistryModule.make()
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
-  private readonly sequences = new Map<
-    string,
-    { readonly members: ReadonlyArray<DurableTask<any, any>>; readonly task: DurableTask<any, any> }
-  >()
+  private readonly sequences = new Map<string, Sequential.Sequence>()
   private clientPromise: Promise<DurableExecutorModule.ClientService> | undefined
   private waitQueuePromise: Promise<WaitQueue.WaitQueue> | undefined
   private waitQueue: WaitQueue.WaitQueue | undefined
@@ -136,10 +124,7 @@ export class DurableExecutor {
 
   /** Runs `effect` on the runtime, counted in {@link inFlight} until it ends. */
   private exec<A, E>(effect: Effect.Effect<A, E, Services>, signal?: AbortSignal): Promise<Exit.Exit<A, unknown>> {
-    const exit: Promise<Exit.Exit<A, unknown>> = this.runtime.runPromiseExit(
-      effect,
-      signal === undefined ? undefined : { signal }
-    )
+    const exit = this.runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal })
     this.inFlight.add(exit)
     const done = () => void this.inFlight.delete(exit)
     exit.then(done, done)
@@ -165,10 +150,7 @@ export class DurableExecutor {
   }
 
   private client(): Promise<DurableExecutorModule.ClientService> {
-    if (this.clientPromise === undefined) {
-      this.clientPromise = this.run(DurableExecutorModule.makeClient(Effect.sync(() => this.shuttingDown)))
-    }
-    return this.clientPromise
+    return this.clientPromise ??= this.run(DurableExecutorModule.makeClient(Effect.sync(() => this.shuttingDown)))
   }
 
   private waits(): Promise<WaitQueue.WaitQueue> {
@@ -188,9 +170,14 @@ export class DurableExecutor {
     return this.waitQueuePromise
   }
 
-  private async getExecution(executionId: string): Promise<TaskExecution> {
+  /** Runs a client call; rejects after shutdown. */
+  private async onClient<A>(f: (client: DurableExecutorModule.ClientService) => Effect.Effect<A, unknown>) {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
-    return this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.get(executionId))))
+    return this.run(Effect.flatMap(Effect.promise(() => this.client()), f))
+  }
+
+  private getExecution(executionId: string): Promise<TaskExecution> {
+    return this.onClient((c) => c.get(executionId))
   }
 
   private wait(executionId: string, options: Arguments.WaitOptions): Promise<TaskExecution> {
@@ -201,8 +188,27 @@ export class DurableExecutor {
   }
 
   private async cancelExecution(executionId: string): Promise<void> {
-    if (this.shuttingDown) throw new DurableExecutorShutdownError()
-    await this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.cancel(executionId))))
+    await this.onClient((c) => c.cancel(executionId))
+  }
+
+  /** Executions matching a filter, newest first, a page at a time (README "Operating"). */
+  listExecutions(options?: Operations.DurableListExecutionsOptions): Promise<Operations.DurableExecutionPage> {
+    return this.onClient((c) => c.listExecutions(options))
+  }
+
+  /** How many executions there are per status or per task id. */
+  countExecutions(options: { readonly by: "status" | "taskId" }): Promise<Readonly<Record<string, number>>> {
+    return this.onClient((c) => c.countExecutions(options))
+  }
+
+  /** The tree of a root execution (or the subtree of any execution), with every status. */
+  getExecutionTree(executionId: string): Promise<Operations.DurableExecutionTree> {
+    return this.onClient((c) => c.getExecutionTree(executionId))
+  }
+
+  /** Deletes whole finished trees whose root finished before `finishedBefore`; resolves to the executions deleted. */
+  purgeExecutions(options: Operations.DurablePurgeExecutionsOptions): Promise<number> {
+    return this.onClient((c) => c.purgeExecutions(options))
   }
 
   private register(definition: TaskDefinition): void {
