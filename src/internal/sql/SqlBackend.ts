@@ -292,20 +292,25 @@ const makeWith = (
 
   /**
    * One statement: the roots to delete (locked, skipping those another transaction holds), then
-   * their trees. A root whose tree still has an unfinished execution is left.
+   * their trees. A root whose tree still has an unfinished execution is left. The rows to delete
+   * are found by key (primary key, root index): `execution_id IN … OR root_execution_id IN …`
+   * scanned the whole table (875 rows/s deleted from 100,000 on SQLite). The roots are found through
+   * the finish-time index: `status || ''` keeps SQLite off the status index, by which it read every
+   * completed row and sorted them, per batch; `MATERIALIZED` reads them once for both uses.
    */
   const purge = (request: PurgeRequest) =>
     Effect.map(
       inTransaction(() =>
         run(
           "purge",
-          sql`WITH roots AS (SELECT r.execution_id FROM ${table} r WHERE r.root_execution_id IS NULL
-            AND r.finished_at < ${request.finishedBefore} AND ${parts.anyOf("r.status", request.statuses)}
+          sql`WITH roots AS MATERIALIZED (SELECT r.execution_id FROM ${table} r WHERE r.root_execution_id IS NULL
+            AND r.finished_at < ${request.finishedBefore} AND ${parts.anyOf("(r.status || '')", request.statuses)}
             AND NOT EXISTS (SELECT 1 FROM ${table} c WHERE c.root_execution_id = r.execution_id
               AND ${parts.anyOf("c.status", unfinished)})
-            ORDER BY r.finished_at LIMIT ${Math.floor(request.limit)}${parts.skipLocked})
-          DELETE FROM ${table} WHERE execution_id IN (SELECT execution_id FROM roots)
-            OR root_execution_id IN (SELECT execution_id FROM roots)
+            ORDER BY r.finished_at LIMIT ${Math.floor(request.limit)}${parts.skipLocked}),
+          doomed AS (SELECT execution_id FROM roots UNION ALL SELECT d.execution_id FROM ${table} d
+            WHERE d.root_execution_id IN (SELECT execution_id FROM roots))
+          DELETE FROM ${table} WHERE execution_id IN (SELECT execution_id FROM doomed)
           RETURNING root_execution_id`
         )
       ),
