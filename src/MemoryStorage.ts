@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ExecutionRow } from "./ExecutionRow.js"
 import { Heap } from "./internal/executor/Heap.js"
+import * as RowQuery from "./internal/RowQuery.js"
 import * as StorageDriver from "./StorageDriver.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -162,7 +163,22 @@ export const makeBackend = (): StorageDriver.Backend => {
         }
         cleanExpiries()
         return { readyAtMs, expiresAtMs: expiries.peek()?.key ?? null }
-      })
+      }),
+    listPage: (query) => Effect.sync(() => RowQuery.page(rows.values(), query)),
+    countBy: (by) => Effect.sync(() => RowQuery.countBy(rows.values(), by)),
+    tree: (rootExecutionId) => Effect.sync(() => RowQuery.tree(rows.values(), rootExecutionId)),
+    // Deleted rows leave stale entries in the ready and expiry heaps, which drop them as they do
+    // for any row that left its status.
+    purge: (request) =>
+      lock.withPermits(1)(Effect.sync(() => {
+        const trees = RowQuery.purgeable(rows.values(), request)
+        let executions = 0
+        for (const members of trees) {
+          for (const row of members) rows.delete(row.executionId)
+          executions += members.length
+        }
+        return { trees: trees.length, executions }
+      }))
   }
 }
 

@@ -178,7 +178,10 @@ const readsWaitingForLocks = (storage: TaskStorage["Type"], settings: BusySettin
     get: (id) => retryWhileBusy(storage.get(id), settings, onTimeout("get")),
     getMany: (ids) => retryWhileBusy(storage.getMany(ids), settings, onTimeout("getMany")),
     list: (query) => retryWhileBusy(storage.list(query), settings, onTimeout("list")),
-    nextWake: (taskIds) => retryWhileBusy(storage.nextWake(taskIds), settings, onTimeout("nextWake"))
+    nextWake: (taskIds) => retryWhileBusy(storage.nextWake(taskIds), settings, onTimeout("nextWake")),
+    listPage: (query) => retryWhileBusy(storage.listPage(query), settings, onTimeout("listPage")),
+    countBy: (by) => retryWhileBusy(storage.countBy(by), settings, onTimeout("countBy")),
+    tree: (id) => retryWhileBusy(storage.tree(id), settings, onTimeout("tree"))
   }
 }
 

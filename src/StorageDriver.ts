@@ -67,6 +67,10 @@ export interface Backend {
   readonly getMany: TaskStorage["Type"]["getMany"]
   readonly list: TaskStorage["Type"]["list"]
   readonly nextWake: TaskStorage["Type"]["nextWake"]
+  readonly listPage: TaskStorage["Type"]["listPage"]
+  readonly countBy: TaskStorage["Type"]["countBy"]
+  readonly tree: TaskStorage["Type"]["tree"]
+  readonly purge: TaskStorage["Type"]["purge"]
 }
 
 const noChanges: Changes = { finished: [], cancelledRunning: [], readyAtMs: null }
@@ -250,5 +254,12 @@ export const make = (backend: Backend): TaskStorage["Type"] =>
     get: backend.get,
     getMany: backend.getMany,
     list: backend.list,
-    nextWake: backend.nextWake
+    nextWake: backend.nextWake,
+    listPage: backend.listPage,
+    countBy: backend.countBy,
+    tree: backend.tree,
+    purge: (request) =>
+      request.limit <= 0 || request.statuses.length === 0 ?
+        Effect.succeed({ trees: 0, executions: 0 }) :
+        backend.purge(request)
   }))

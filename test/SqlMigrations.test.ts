@@ -14,6 +14,7 @@ import { makeReady } from "../src/ExecutionRow.js"
 import { migrate, type Migration, type MigrationRecord, MIGRATIONS } from "../src/internal/sql/Migrations.js"
 import { migration as createExecutions } from "../src/internal/sql/migrations/0001_create_executions.js"
 import { migration as idempotencyKeys } from "../src/internal/sql/migrations/0002_idempotency_keys.js"
+import { migration as attemptsAndQueryIndexes } from "../src/internal/sql/migrations/0003_attempts_and_query_indexes.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
@@ -35,7 +36,13 @@ const addNote: Migration = {
     `CREATE INDEX IF NOT EXISTS ${index("created")} ON ${table} (created_at)`
   ]
 }
-const UPGRADED: MigrationRecord = { ...MIGRATIONS, "0099_add_note": addNote }
+const UPGRADED: MigrationRecord = { ...MIGRATIONS, "9999_add_note": addNote }
+
+/** The versions of {@link MIGRATIONS}, as the migrations table lists them. */
+const CURRENT = Object.keys(MIGRATIONS).map((key) => {
+  const [, id, name] = /^(\d+)_(.*)$/.exec(key)!
+  return { version: Number(id), name: name!.replace(/_/g, " ") }
+})
 
 const spec = {
   taskId: "t",
@@ -119,8 +126,7 @@ const upgradeAndCompare = (
       )
 
     const before = yield* run("old", addRows(options("old")))
-    const current = [{ version: 1, name: "create executions" }, { version: 2, name: "idempotency keys" }]
-    expect(yield* run("old", versionsOf(options("old")))).toEqual(current)
+    expect(yield* run("old", versionsOf(options("old")))).toEqual(CURRENT)
     yield* migrateTo("old", UPGRADED)
     yield* migrateTo("old", UPGRADED) // a second run changes nothing
 
@@ -132,7 +138,7 @@ const upgradeAndCompare = (
       yield* run("fresh", schemaOf(dialect, schemaOfDb("fresh")))
     )
     const versions = yield* run("old", versionsOf(options("old")))
-    expect(versions).toEqual([...current, { version: 99, name: "add note" }])
+    expect(versions).toEqual([...CURRENT, { version: 9999, name: "add note" }])
     expect(yield* run("fresh", versionsOf(options("fresh")))).toEqual(versions)
     const oldRows = yield* run("old", storedRows(options("old")))
     expect(oldRows).toHaveLength(2)
@@ -161,7 +167,11 @@ describe("migration 1", () => {
     // Changing these means old databases drift from new ones: add a migration instead.
     expect(hash("pg")).toBe("6d6d53ff0c1a06dfce2abf1d78ebda32654e5ae2ab073be2e0f4aebcc7e221a7")
     expect(hash("sqlite")).toBe("adc5f2594b0cbd052a80e774929d9042d049b5801d40156c1d12ba498266ee7b")
-    expect(Object.keys(MIGRATIONS)).toEqual(["0001_create_executions", "0002_idempotency_keys"])
+    expect(Object.keys(MIGRATIONS)).toEqual([
+      "0001_create_executions",
+      "0002_idempotency_keys",
+      "0003_attempts_and_query_indexes"
+    ])
   })
 
   it("migration 2 is frozen too", () => {
@@ -170,6 +180,19 @@ describe("migration 1", () => {
       createHash("sha256").update(idempotencyKeys[dialect](names).join(";\n")).digest("hex")
     expect(hash("pg")).toBe("f2b5031b416efeca32b1910a5f5ca1f76aedd165eefccaeb0985d57bf316a56c")
     expect(hash("sqlite")).toBe("8e05d83592e8c340f7ddae1c1541df07eb951cd454066aab43011e15a2459138")
+  })
+
+  it("migration 3 is frozen too; on Postgres its index drops name the table's schema", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(attemptsAndQueryIndexes[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("2e102f9965a8efb217859c90deacd108510e95b9e1b303f1bc3b2a34642d3a1c")
+    expect(hash("sqlite")).toBe("5eee584a3ac352c254ebcba8a35d57c5675a7008003225005197df35eda3b316")
+    const qualified = attemptsAndQueryIndexes.pg({ ...names, table: "\"s\".\"t\"" })
+    expect(qualified.filter((s) => s.startsWith("DROP"))).toEqual([
+      "DROP INDEX IF EXISTS \"s\".\"i_status\"",
+      "DROP INDEX IF EXISTS \"s\".\"i_root\""
+    ])
   })
 
   it("SQLite: creates one column per entry of the column table", async () => {
@@ -243,7 +266,8 @@ const fromMigration1 = (
 ) =>
   Effect.gen(function*() {
     const names = sqlNames({ prefix: PREFIX, schema: schemaOfDb("old") })
-    const old = COLUMNS.filter((c) => c.field !== "idempotencyKey")
+    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts) are left out.
+    const old = COLUMNS.filter((c) => c.field !== "idempotencyKey" && c.field !== "attempts")
     const row = makeReady({ spec, executionId: "v1", input: "1", nowMs: 1_000 })
     yield* Effect.gen(function*() {
       const sql = (yield* SqlClient.SqlClient).withoutTransforms()

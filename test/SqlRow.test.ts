@@ -47,7 +47,18 @@ const fullRow: ExecutionRow = {
   expiresAt: 5_000,
   startedAt: 1_100,
   finishedAt: 1_200,
-  idempotencyKey: "key"
+  idempotencyKey: "key",
+  attempts: {
+    total: 2,
+    recent: [{
+      attempt: 2,
+      startedAt: 1_100,
+      finishedAt: 1_150,
+      executorId: "x",
+      status: "ready",
+      error: { errorType: "generic", message: "boom", isRetryable: true, stack: "Error: boom\n    at f" }
+    }]
+  }
 }
 
 /** A different value of the same type as `value`. */

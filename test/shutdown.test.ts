@@ -146,6 +146,10 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       enqueueTasks: ["refuses", () => executor.enqueueTasks(task, [2, 3])],
       getTaskHandle: ["refuses", () => executor.getTaskHandle(task, handle.getExecutionId())],
       start: ["refuses", () => executor.start()],
+      listExecutions: ["refuses", () => executor.listExecutions()],
+      countExecutions: ["refuses", () => executor.countExecutions({ by: "status" })],
+      getExecutionTree: ["refuses", () => executor.getExecutionTree(handle.getExecutionId())],
+      purgeExecutions: ["refuses", () => executor.purgeExecutions({ finishedBefore: 0 })],
       // A second shutdown resolves: shutdown is idempotent.
       shutdown: ["works", () => executor.shutdown()]
     }
@@ -186,6 +190,7 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       "getExecution",
       "wait",
       "cancelExecution",
+      "onClient",
       "register",
       "define",
       "builder",

@@ -104,6 +104,8 @@ export const fromEngineError = (error: unknown): Error => {
       return new DurableStorageError(message)
     case "ExecutorShutDown":
       return new DurableExecutorShutdownError(message)
+    case "InvalidQuery":
+      return new DurableQueryError(message, (error as { field: string }).field)
     default:
       return error instanceof Error ? error : new DurableExecutionError(message)
   }
@@ -113,5 +115,20 @@ export const fromEngineError = (error: unknown): Error => {
 export class DurableExecutorOptionsError extends DurableExecutionError {
   constructor(message: string) {
     super(message, false)
+  }
+}
+
+/**
+ * A listing, count, tree or purge was given a bad argument; `field` names it (`limit`, `cursor`,
+ * `status`, `createdAfter`…).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DurableQueryError extends DurableExecutionError {
+  readonly field: string
+  constructor(message: string, field: string) {
+    super(message, false)
+    this.field = field
   }
 }

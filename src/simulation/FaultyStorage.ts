@@ -72,6 +72,10 @@ export const make = (
     get: (id) => call("get", false, inner.get(id)),
     getMany: (ids) => call("getMany", false, inner.getMany(ids)),
     list: (query) => call("list", false, inner.list(query)),
-    nextWake: (taskIds) => call("nextWake", false, inner.nextWake(taskIds))
+    nextWake: (taskIds) => call("nextWake", false, inner.nextWake(taskIds)),
+    listPage: (query) => call("listPage", false, inner.listPage(query)),
+    countBy: (by) => call("countBy", false, inner.countBy(by)),
+    tree: (id) => call("tree", false, inner.tree(id)),
+    purge: (request) => call("purge", true, inner.purge(request))
   }
 }

@@ -81,7 +81,11 @@ export const observe = (
   get: backend.get,
   getMany: backend.getMany,
   list: backend.list,
-  nextWake: backend.nextWake
+  nextWake: backend.nextWake,
+  listPage: backend.listPage,
+  countBy: backend.countBy,
+  tree: backend.tree,
+  purge: backend.purge
 })
 
 /**

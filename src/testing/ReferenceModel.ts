@@ -23,8 +23,11 @@ import type {
   ClaimRequest,
   Command,
   CommandResult,
+  ExecutionQuery,
   InsertResult,
-  ListQuery
+  ListQuery,
+  PurgeRequest,
+  PurgeResult
 } from "../TaskStorage.js"
 import { TaskStorage } from "../TaskStorage.js"
 
@@ -195,6 +198,44 @@ export class ReferenceModel {
     )
   }
 
+  /** Every match, sorted newest first (then by execution id, descending), cut at the limit. */
+  listPage(query: ExecutionQuery): ReadonlyArray<ExecutionRow> {
+    const key = (r: ExecutionRow) => [r.createdAt, r.executionId] as const
+    const before = (a: readonly [number, string], b: readonly [number, string]) =>
+      a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])
+    const bounded = (v: number | null, after: number | undefined, beforeMs: number | undefined) =>
+      (after === undefined || (v !== null && v > after)) && (beforeMs === undefined || (v !== null && v < beforeMs))
+    return [...this.rows.values()].filter((r) =>
+      (query.statuses === undefined || query.statuses.includes(r.status)) &&
+      (query.taskId === undefined || r.taskId === query.taskId) &&
+      (query.rootExecutionId === undefined || r.rootExecutionId === query.rootExecutionId) &&
+      (query.parentExecutionId === undefined || r.parentExecutionId === query.parentExecutionId) &&
+      bounded(r.createdAt, query.createdAfter, query.createdBefore) &&
+      bounded(r.finishedAt, query.finishedAfter, query.finishedBefore) &&
+      (query.after === undefined || before(key(r), [query.after.createdAt, query.after.executionId]))
+    ).sort((a, b) => (before(key(a), key(b)) ? 1 : before(key(b), key(a)) ? -1 : 0)).slice(0, query.limit)
+  }
+
+  /** Deletes the oldest finished trees (by their root's finish) without an unfinished execution. */
+  purge(request: PurgeRequest): PurgeResult {
+    const all = [...this.rows.values()]
+    const roots = all.filter((r) =>
+      r.rootExecutionId === null && r.finishedAt !== null && r.finishedAt < request.finishedBefore &&
+      request.statuses.includes(r.status) &&
+      all.every((d) => d.rootExecutionId !== r.executionId || isFinished(d.status))
+    ).sort((a, b) => a.finishedAt! - b.finishedAt!).slice(0, request.limit)
+    let executions = 0
+    for (const root of roots) {
+      for (const r of all) {
+        if (r.executionId === root.executionId || r.rootExecutionId === root.executionId) {
+          this.rows.delete(r.executionId)
+          executions++
+        }
+      }
+    }
+    return { trees: roots.length, executions }
+  }
+
   nextWake(taskIds: ReadonlySet<string>): { readonly readyAtMs: number | null; readonly expiresAtMs: number | null } {
     let readyAtMs: number | null = null
     let expiresAtMs: number | null = null
@@ -223,7 +264,24 @@ export class ReferenceModel {
       get: (id) => Effect.sync(() => this.get(id)),
       getMany: (ids) => Effect.sync(() => ids.flatMap((id) => this.rows.get(id) ?? [])),
       list: (query) => Effect.sync(() => this.matching(query).slice(0, Math.max(0, query.limit))),
-      nextWake: (taskIds) => Effect.sync(() => this.nextWake(taskIds))
+      nextWake: (taskIds) => Effect.sync(() => this.nextWake(taskIds)),
+      listPage: (query) => Effect.sync(() => this.listPage(query)),
+      countBy: (by) =>
+        Effect.sync(() => {
+          const counts: Record<string, number> = {}
+          for (const r of this.rows.values()) {
+            const key = by === "status" ? r.status : r.taskId
+            counts[key] = (counts[key] ?? 0) + 1
+          }
+          return counts
+        }),
+      tree: (id) =>
+        Effect.sync(() => {
+          const root = this.rows.get(id)
+          if (root === undefined || root.rootExecutionId !== null) return []
+          return [root, ...[...this.rows.values()].filter((r) => r.rootExecutionId === id)]
+        }),
+      purge: (request) => Effect.sync(() => this.purge(request))
     })
   }
 }

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import { StorageError } from "../../EngineError.js"
 import { migration as createExecutions } from "./migrations/0001_create_executions.js"
 import { migration as idempotencyKeys } from "./migrations/0002_idempotency_keys.js"
+import { migration as attemptsAndQueryIndexes } from "./migrations/0003_attempts_and_query_indexes.js"
 import { run, type SqlNames, toStorageError } from "./SqlCommon.js"
 import { withImmediateTransaction } from "./SqliteBackend.js"
 
@@ -35,7 +36,8 @@ export type MigrationRecord = Readonly<Record<string, Migration>>
 /** Every migration of this version. @since 0.1.0 */
 export const MIGRATIONS: MigrationRecord = {
   "0001_create_executions": createExecutions,
-  "0002_idempotency_keys": idempotencyKeys
+  "0002_idempotency_keys": idempotencyKeys,
+  "0003_attempts_and_query_indexes": attemptsAndQueryIndexes
 }
 
 const KEY = /^(\d+)_([A-Za-z0-9_]+)$/
