@@ -34,7 +34,8 @@ export interface ExecutorSettings {
   /** Most finishes written in one storage transaction. */
   readonly finishBatchSize: number
   /**
-   * How long finished trees are kept (README "Operating"): a loop deletes, every minute, the trees
+   * How long finished trees are kept (README "Operating"): a loop deletes, every minute (or half the
+   * shortest age, when under two minutes), the trees
    * whose root completed more than `completedMs` ago, or finished without success more than
    * `unsuccessfulMs` ago. Default: kept forever (a kind left out is kept forever too).
    */

@@ -17,6 +17,7 @@ import { checkAttemptEnd, checkClaimed, checkInserted } from "./AttemptInvariant
 import type { Coverage } from "./Coverage.js"
 import { deadlineMs, type LivenessBound } from "./Liveness.js"
 import type { CallInfo } from "./Observe.js"
+import { judgePurge } from "./PurgeInvariants.js"
 import { checkRow } from "./RowInvariants.js"
 import { type ActiveRun, RunMonitor } from "./RunMonitor.js"
 import type { Timeline } from "./SimulatedTime.js"
@@ -43,6 +44,8 @@ export class Checker {
   readonly rows = new Map<string, ExecutionRow>()
   readonly violations: Array<string> = []
   readonly unfinished = new Set<string>()
+  /** Executions a purge deleted (a wait on one then finds it gone). */
+  readonly purgedIds = new Set<string>()
   /** True time at which each execution finished. */
   readonly finishedAtMs = new Map<string, number>()
   /** Runs of task functions: starts, ends, and the bounds on runners. */
@@ -297,6 +300,23 @@ export class Checker {
   }
 
   /** Compares the mirror with the storage's own rows. */
+  /** The ids of every row in the mirror. */
+  known(): ReadonlyArray<string> {
+    return [...this.rows.keys()]
+  }
+
+  /** After a purge: `stored` holds the ids of the mirror's rows still stored; the others were deleted. */
+  purged(stored: ReadonlySet<string>): void {
+    const { deleted, violations } = judgePurge(this.rows, stored)
+    for (const message of violations) this.violation(message)
+    if (deleted.length > 0) this.coverage.hit("transition:purged")
+    for (const id of deleted) {
+      this.rows.delete(id)
+      this.unfinished.delete(id)
+      this.purgedIds.add(id)
+    }
+  }
+
   compareWith(rows: ReadonlyArray<ExecutionRow>): void {
     if (rows.length !== this.rows.size) {
       this.violation(`storage holds ${rows.length} rows, the checker saw ${this.rows.size}`)

@@ -30,6 +30,10 @@ export interface CommitObserver {
     writes: { readonly updated: ReadonlyArray<ExecutionRow>; readonly inserted: ReadonlyArray<ExecutionRow> },
     result: unknown
   ) => void
+  /** After a purge that deleted rows: the ids of the rows it knew of that are still stored. */
+  readonly purged?: (stored: ReadonlySet<string>) => void
+  /** The ids of every row it knows of. */
+  readonly known?: () => ReadonlyArray<string>
   /** With `readBack`: the rows a transaction wrote, and the same rows read back inside it. */
   readonly readBack?: (written: ReadonlyArray<ExecutionRow>, stored: ReadonlyArray<ExecutionRow>) => void
 }
@@ -85,7 +89,17 @@ export const observe = (
   listPage: backend.listPage,
   countBy: backend.countBy,
   tree: backend.tree,
-  purge: backend.purge
+  // Rows a purge deleted are those the checker knew of that are gone after it.
+  purge: (request) =>
+    Effect.flatMap(backend.purge(request), (result) => {
+      if (result.executions === 0 || checker.known === undefined || checker.purged === undefined) {
+        return Effect.succeed(result)
+      }
+      return Effect.map(backend.getMany(checker.known()), (rows) => {
+        checker.purged?.(new Set(rows.map((r) => r.executionId)))
+        return result
+      })
+    })
 })
 
 /**

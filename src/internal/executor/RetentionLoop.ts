@@ -1,5 +1,6 @@
 /**
- * The retention loop (executor option `retention`): every minute, deletes the whole finished trees
+ * The retention loop (executor option `retention`): every minute (more often for ages under two
+ * minutes), deletes the whole finished trees
  * older than the configured ages, in batches (`ExecutionQueries.purgeAll`). A tree with an
  * unfinished execution is never touched; several executors running it at once is safe (each batch
  * is one transaction; Postgres skips roots another one holds).
@@ -15,7 +16,10 @@ import type { TaskStorage } from "../../TaskStorage.js"
 import type { ExecutorState } from "./ExecutorState.js"
 import * as Loop from "./Loop.js"
 
-/** How often the loop looks. @since 0.1.0 @category constants */
+/**
+ * How often the loop looks at most: every minute, or every half of the shortest age when that is
+ * shorter (at least every second). @since 0.1.0 @category constants
+ */
 export const INTERVAL_MS = 60_000
 
 const UNSUCCESSFUL: ReadonlyArray<TaskStatus> = [...FINISHED_STATUSES].filter((s) => s !== "completed")
@@ -27,6 +31,8 @@ export const run = (args: {
   readonly retention: RetentionSettings
 }): Effect.Effect<void> => {
   const { completedMs, unsuccessfulMs } = args.retention
+  const youngest = Math.min(completedMs ?? INTERVAL_MS * 2, unsuccessfulMs ?? INTERVAL_MS * 2)
+  const intervalMs = Math.min(INTERVAL_MS, Math.max(1_000, Math.floor(youngest / 2)))
   const step = Effect.gen(function*() {
     if (args.state.stopping) return false
     const nowMs = yield* Clock.currentTimeMillis
@@ -34,8 +40,8 @@ export const run = (args: {
     if (completedMs !== undefined) deleted += yield* purgeAll(args.storage, nowMs - completedMs, ["completed"])
     if (unsuccessfulMs !== undefined) deleted += yield* purgeAll(args.storage, nowMs - unsuccessfulMs, UNSUCCESSFUL)
     if (deleted > 0) yield* Effect.logDebug(`durable-tasks: retention deleted ${deleted} finished execution(s)`)
-    yield* Effect.sleep(INTERVAL_MS)
+    yield* Effect.sleep(intervalMs)
     return true
   })
-  return Loop.run("retention", step, INTERVAL_MS)
+  return Loop.run("retention", step, intervalMs)
 }
