@@ -8,6 +8,7 @@ export type { ErrorType, ExecutionError, ExecutionRef } from "./ExecutionRow.js"
 export { defaults as executorDefaults } from "./ExecutorConfig.js"
 export { DurableExecutor, type DurableExecutorOptions, type DurableTaskBuilder } from "./promise/DurableExecutor.js"
 export * from "./promise/errors.js"
+export type { DurableSchedule, DurableScheduleOptions } from "./promise/Schedules.js"
 export { defaultSerializer, type DurableSerializer } from "./promise/Serializer.js"
 export type { StandardSchemaV1 } from "./promise/StandardSchema.js"
 export {

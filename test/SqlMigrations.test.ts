@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import { makeReady } from "../src/ExecutionRow.js"
 import { migrate, type Migration, type MigrationRecord, MIGRATIONS } from "../src/internal/sql/Migrations.js"
 import { migration as createExecutions } from "../src/internal/sql/migrations/0001_create_executions.js"
+import { migration as schedules } from "../src/internal/sql/migrations/0005_schedules.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
@@ -95,7 +96,7 @@ const versionsOf = (options: SqlStorage.Options) =>
   })
 
 /**
- * Database `old`: migration 1 (as `SqlStorage.make` runs it) with rows, then upgraded to {@link UPGRADED}.
+ * Database `old`: today's migrations (as `SqlStorage.make` runs them) with rows, then upgraded to {@link UPGRADED}.
  * Database `fresh`: {@link UPGRADED} at once, then the same rows.
  */
 const upgradeAndCompare = (
@@ -118,7 +119,8 @@ const upgradeAndCompare = (
       )
 
     const before = yield* run("old", addRows(options("old")))
-    expect(yield* run("old", versionsOf(options("old")))).toEqual([{ version: 1, name: "create executions" }])
+    const current = [{ version: 1, name: "create executions" }, { version: 5, name: "schedules" }]
+    expect(yield* run("old", versionsOf(options("old")))).toEqual(current)
     yield* migrateTo("old", UPGRADED)
     yield* migrateTo("old", UPGRADED) // a second run changes nothing
 
@@ -130,7 +132,7 @@ const upgradeAndCompare = (
       yield* run("fresh", schemaOf(dialect, schemaOfDb("fresh")))
     )
     const versions = yield* run("old", versionsOf(options("old")))
-    expect(versions).toEqual([{ version: 1, name: "create executions" }, { version: 2, name: "add note" }])
+    expect(versions).toEqual([current[0], { version: 2, name: "add note" }, ...current.slice(1)])
     expect(yield* run("fresh", versionsOf(options("fresh")))).toEqual(versions)
     const oldRows = yield* run("old", storedRows(options("old")))
     expect(oldRows).toHaveLength(2)
@@ -151,15 +153,25 @@ const expectColumnsOfTable = (
     COLUMNS.map((c) => ({ name: c.sqlName, type: typeOf(c.kind), nullable: c.nullable }))
   )
 
+describe("migration 5 (schedules)", () => {
+  it("is frozen", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) => createHash("sha256").update(schedules[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("ead668272e71ff2d5ad298ec14f4fe396f230b5ddbbc978870aa08baa51548ee")
+    expect(hash("sqlite")).toBe("aec2d09ae0f9e528b87aaee9a9bba6397647e9804935a558195d3eca99a67389")
+    expect(MIGRATIONS["0005_schedules"]).toBe(schedules)
+  })
+})
+
 describe("migration 1", () => {
   it("is frozen: its DDL is the one databases created since 0.1.0 have", () => {
-    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
     const hash = (dialect: Dialect) =>
       createHash("sha256").update(createExecutions[dialect](names).join(";\n")).digest("hex")
     // Changing these means old databases drift from new ones: add a migration instead.
     expect(hash("pg")).toBe("6d6d53ff0c1a06dfce2abf1d78ebda32654e5ae2ab073be2e0f4aebcc7e221a7")
     expect(hash("sqlite")).toBe("adc5f2594b0cbd052a80e774929d9042d049b5801d40156c1d12ba498266ee7b")
-    expect(Object.keys(MIGRATIONS)).toEqual(["0001_create_executions"])
+    expect(Object.keys(MIGRATIONS)).toEqual(["0001_create_executions", "0005_schedules"])
   })
 
   it("SQLite: creates one column per entry of the column table", async () => {

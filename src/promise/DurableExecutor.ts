@@ -37,6 +37,7 @@ import {
 } from "./errors.js"
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
+import * as Schedules from "./Schedules.js"
 import * as Sequential from "./Sequential.js"
 import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
@@ -85,7 +86,7 @@ const defectError = (cause: Cause.Cause<unknown>): Error => {
  * @since 0.1.0
  * @category models
  */
-export class DurableExecutor {
+export class DurableExecutor extends Schedules.DurableScheduling {
   private readonly registry = RegistryModule.make()
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
   private readonly sequences = new Map<
@@ -114,6 +115,7 @@ export class DurableExecutor {
   private readonly values: ReturnType<typeof Serializer.fromOption>
 
   constructor(storage: DurableStorage, options: DurableExecutorOptions = {}) {
+    super()
     if (storage === null || typeof storage !== "object" || !Layer.isLayer((storage as DurableStorage).layer)) {
       throw new DurableExecutorOptionsError(
         "DurableExecutor needs a storage: createInMemoryStorage(), createSqliteStorage(...) or " +
@@ -205,6 +207,10 @@ export class DurableExecutor {
     await this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.cancel(executionId))))
   }
 
+  protected scheduling(): Schedules.SchedulingOps {
+    const call: Schedules.SchedulingOps["call"] = (f) => this.client().then((c) => this.run(f(c)))
+    return { registry: this.registry, shuttingDown: this.shuttingDown, call }
+  }
   private register(definition: TaskDefinition): void {
     const result = this.registry.register(definition)
     if (Either.isLeft(result)) throw new DurableTaskDefinitionError(result.left.message)

@@ -11,6 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { StorageError } from "../../EngineError.js"
 import { migration as createExecutions } from "./migrations/0001_create_executions.js"
+import { migration as schedules } from "./migrations/0005_schedules.js"
 import { run, type SqlNames, toStorageError } from "./SqlCommon.js"
 import { withImmediateTransaction } from "./SqliteBackend.js"
 
@@ -20,6 +21,8 @@ export interface MigrationNames {
   readonly table: string
   /** An index name, quoted: `<prefix>executions_<suffix>`. */
   readonly index: (suffix: string) => string
+  /** The schedules table, quoted (and schema-qualified when a schema is set). */
+  readonly schedulesTable: string
 }
 
 /** One migration: its statements on each dialect. @since 0.1.0 */
@@ -33,7 +36,8 @@ export type MigrationRecord = Readonly<Record<string, Migration>>
 
 /** Every migration of this version. @since 0.1.0 */
 export const MIGRATIONS: MigrationRecord = {
-  "0001_create_executions": createExecutions
+  "0001_create_executions": createExecutions,
+  "0005_schedules": schedules
 }
 
 const KEY = /^(\d+)_([A-Za-z0-9_]+)$/
@@ -73,7 +77,11 @@ export const migrate = (
 ): Effect.Effect<void, StorageError> =>
   Effect.gen(function*() {
     const steps = ordered(record)
-    const ddlNames: MigrationNames = { table: names.table, index: (suffix) => `"${names.indexBase}_${suffix}"` }
+    const ddlNames: MigrationNames = {
+      table: names.table,
+      index: (suffix) => `"${names.indexBase}_${suffix}"`,
+      schedulesTable: names.schedulesTable
+    }
     const migrations = sql.literal(names.migrationsTable)
     const exec = <A>(statement: Effect.Effect<A, unknown>) => run("migrate", statement as Effect.Effect<A, never>)
     const body = Effect.gen(function*() {
