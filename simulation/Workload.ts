@@ -1,12 +1,20 @@
 /**
  * The engine's own random workload: task trees (plain tasks, parents with 0–8 children, finalize
  * tasks — some of them parents —, sequential chains, depth up to 4) with random retry options,
- * timeouts, run durations and outcomes, user cancels at random times, and a random fault plan.
+ * timeouts, run durations and outcomes, user cancels at random times, and a random fault plan;
+ * and two cron schedules (every 5 s with catchUp "all", every 7 s with "latest") on a trivial task.
  * A plan is a fast-check value, so a failing one shrinks.
  */
 import * as Effect from "effect/Effect"
 import * as PlainTime from "../src/simulation/PlainTime.js"
-import type { CancelStep, EnqueueStep, Outcome, Scenario, WaitStep } from "../src/simulation/Simulation.js"
+import type {
+  CancelStep,
+  EnqueueStep,
+  Outcome,
+  Scenario,
+  ScheduleStep,
+  WaitStep
+} from "../src/simulation/Simulation.js"
 import * as Task from "../src/Task.js"
 import type { ChildOutput, FinalizeInput } from "../src/Task.js"
 import type { RunInfo, RunResult, TaskDefinition } from "../src/TaskDefinition.js"
@@ -274,6 +282,13 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     return problems
   }
 
+  const cronTick = Task.make({ id: "cron_tick", timeoutMs: 5_000, run: (_: null) => Effect.void })
+  tasks.push(cronTick)
+  const schedules: Array<ScheduleStep> = [
+    { atMs: 0, id: "every5", cron: "*/5 * * * * *", catchUp: "all", task: cronTick, input: null },
+    { atMs: 1_500, id: "every7", cron: "*/7 * * * * *", catchUp: "latest", task: cronTick, input: null }
+  ]
+
   return {
     seed: plan.seed,
     tasks,
@@ -283,6 +298,7 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     processes: plan.processes,
     faultPhaseMs: plan.faultPhaseMs,
     faults: plan.faults,
-    properties
+    properties,
+    schedules
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The Effect API's executor service: register, enqueue, get, wait, cancel and shut down, over one
- * running {@link Executor}. Compose {@link layer} with a storage layer (which provides `TaskStorage`
- * and `Signals`), or use {@link layerMemory}.
+ * The Effect API's executor service: register, enqueue, get, wait, cancel, cron schedules
+ * (`Schedules.ts`) and shut down, over one running {@link Executor}. Compose {@link layer} with a
+ * storage layer (which provides `TaskStorage` and `Signals`), or use {@link layerMemory}.
  *
  * @since 0.1.0
  */
@@ -36,6 +36,8 @@ import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
 import { Registry } from "./Registry.js"
 import * as RegistryModule from "./Registry.js"
+import * as Schedules from "./Schedules.js"
+import { ScheduleStorage } from "./ScheduleStorage.js"
 import * as Serialization from "./Serialization.js"
 import { Signals } from "./Signals.js"
 import * as SignalsModule from "./Signals.js"
@@ -71,7 +73,7 @@ export type EnqueueError =
   | ExecutorShutDown
 
 /** The service; its operations on stored executions are in {@link ExecutionQueries}. @since 0.1.0 @category models */
-export interface DurableExecutorService extends ExecutionQueries.Operations {
+export interface DurableExecutorService extends ExecutionQueries.Operations, Schedules.ScheduleClient {
   readonly executorId: string
   /** Registers a task (and its finalize tasks) so this executor runs it. */
   readonly register: (task: TaskLike<any, any>) => Effect.Effect<void, InvalidTaskDefinition>
@@ -312,7 +314,14 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
         return yield* get(executionId)
       })
 
+    const schedules = Schedules.makeClient({
+      storage: yield* Effect.serviceOption(ScheduleStorage),
+      isShuttingDown,
+      register,
+      encodeInput
+    })
     return {
+      ...schedules,
       register,
       enqueue,
       enqueueMany,

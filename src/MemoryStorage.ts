@@ -4,11 +4,14 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ExecutionRow } from "./ExecutionRow.js"
 import { Heap } from "./internal/executor/Heap.js"
 import * as RowQuery from "./internal/RowQuery.js"
+import * as MemoryScheduleStorage from "./MemoryScheduleStorage.js"
+import { ScheduleStorage } from "./ScheduleStorage.js"
 import * as StorageDriver from "./StorageDriver.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -193,5 +196,11 @@ export const makeSync = (): TaskStorage["Type"] => StorageDriver.make(makeBacken
 /** An effect that builds a fresh in-memory storage. @since 0.1.0 @category constructors */
 export const make: Effect.Effect<TaskStorage["Type"]> = Effect.sync(makeSync)
 
-/** A layer with a fresh in-memory storage. @since 0.1.0 @category layers */
-export const layer: Layer.Layer<TaskStorage> = Layer.effect(TaskStorage, make)
+/** A fresh in-memory storage and its schedules. @since 0.1.0 @category constructors */
+export const makeContext = (): Context.Context<TaskStorage | ScheduleStorage> => {
+  const storage = makeSync()
+  return Context.make(TaskStorage, storage).pipe(Context.add(ScheduleStorage, MemoryScheduleStorage.make(storage)))
+}
+
+/** A layer with a fresh in-memory storage (and its schedules). @since 0.1.0 @category layers */
+export const layer: Layer.Layer<TaskStorage | ScheduleStorage> = Layer.effectContext(Effect.sync(makeContext))

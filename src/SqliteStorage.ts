@@ -29,6 +29,7 @@ import {
   retryWhileBusy,
   SYNC_BUSY_TIMEOUT_MS
 } from "./internal/sql/SqliteBusy.js"
+import { ScheduleStorage } from "./ScheduleStorage.js"
 import type { Signals } from "./Signals.js"
 import * as SignalsModule from "./Signals.js"
 import * as SqlStorage from "./SqlStorage.js"
@@ -191,13 +192,13 @@ const readsWaitingForLocks = (storage: TaskStorage["Type"], settings: BusySettin
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<TaskStorage | Signals, StorageError> => {
+export const layer = (options: Options): Layer.Layer<TaskStorage | ScheduleStorage | Signals, StorageError> => {
   const filename = typeof options?.filename === "string" && options.filename !== ":memory:"
     ? path.resolve(options.filename)
     : ":memory:"
-  const storage = Layer.effect(
-    TaskStorage,
-    Effect.zipWith(TaskStorage, Busy, readsWaitingForLocks)
+  const storage = Layer.merge(
+    Layer.effect(TaskStorage, Effect.zipWith(TaskStorage, Busy, readsWaitingForLocks)),
+    Layer.service(ScheduleStorage)
   ).pipe(Layer.provide(Layer.merge(SqlStorage.layer(options), Layer.service(Busy))))
   return Layer.merge(
     storage.pipe(Layer.provide(layerClient(options)), Layer.mapError(nameTheFile(filename))),

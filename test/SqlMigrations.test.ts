@@ -15,6 +15,7 @@ import { migrate, type Migration, type MigrationRecord, MIGRATIONS } from "../sr
 import { migration as createExecutions } from "../src/internal/sql/migrations/0001_create_executions.js"
 import { migration as idempotencyKeys } from "../src/internal/sql/migrations/0002_idempotency_keys.js"
 import { migration as attemptsAndQueryIndexes } from "../src/internal/sql/migrations/0003_attempts_and_query_indexes.js"
+import { migration as schedules } from "../src/internal/sql/migrations/0005_schedules.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
@@ -103,7 +104,7 @@ const versionsOf = (options: SqlStorage.Options) =>
   })
 
 /**
- * Database `old`: migration 1 (as `SqlStorage.make` runs it) with rows, then upgraded to {@link UPGRADED}.
+ * Database `old`: today's migrations (as `SqlStorage.make` runs them) with rows, then upgraded to {@link UPGRADED}.
  * Database `fresh`: {@link UPGRADED} at once, then the same rows.
  */
 const upgradeAndCompare = (
@@ -159,9 +160,19 @@ const expectColumnsOfTable = (
     COLUMNS.map((c) => ({ name: c.sqlName, type: typeOf(c.kind), nullable: c.nullable }))
   )
 
+describe("migration 5 (schedules)", () => {
+  it("is frozen", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) => createHash("sha256").update(schedules[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("ead668272e71ff2d5ad298ec14f4fe396f230b5ddbbc978870aa08baa51548ee")
+    expect(hash("sqlite")).toBe("aec2d09ae0f9e528b87aaee9a9bba6397647e9804935a558195d3eca99a67389")
+    expect(MIGRATIONS["0005_schedules"]).toBe(schedules)
+  })
+})
+
 describe("migration 1", () => {
   it("is frozen: its DDL is the one databases created since 0.1.0 have", () => {
-    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
     const hash = (dialect: Dialect) =>
       createHash("sha256").update(createExecutions[dialect](names).join(";\n")).digest("hex")
     // Changing these means old databases drift from new ones: add a migration instead.
@@ -170,12 +181,13 @@ describe("migration 1", () => {
     expect(Object.keys(MIGRATIONS)).toEqual([
       "0001_create_executions",
       "0002_idempotency_keys",
-      "0003_attempts_and_query_indexes"
+      "0003_attempts_and_query_indexes",
+      "0005_schedules"
     ])
   })
 
   it("migration 2 is frozen too", () => {
-    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
     const hash = (dialect: Dialect) =>
       createHash("sha256").update(idempotencyKeys[dialect](names).join(";\n")).digest("hex")
     expect(hash("pg")).toBe("f2b5031b416efeca32b1910a5f5ca1f76aedd165eefccaeb0985d57bf316a56c")
@@ -183,7 +195,7 @@ describe("migration 1", () => {
   })
 
   it("migration 3 is frozen too; on Postgres its index drops name the table's schema", () => {
-    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
     const hash = (dialect: Dialect) =>
       createHash("sha256").update(attemptsAndQueryIndexes[dialect](names).join(";\n")).digest("hex")
     expect(hash("pg")).toBe("2e102f9965a8efb217859c90deacd108510e95b9e1b303f1bc3b2a34642d3a1c")

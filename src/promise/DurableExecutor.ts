@@ -38,6 +38,7 @@ import {
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
 import type * as Operations from "./Operations.js"
+import * as Schedules from "./Schedules.js"
 import * as Sequential from "./Sequential.js"
 import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
@@ -77,7 +78,7 @@ type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
  * @since 0.1.0
  * @category models
  */
-export class DurableExecutor {
+export class DurableExecutor extends Schedules.DurableScheduling {
   private readonly registry = RegistryModule.make()
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
   private readonly sequences = new Map<string, Sequential.Sequence>()
@@ -103,6 +104,7 @@ export class DurableExecutor {
   private readonly values: ReturnType<typeof Serializer.fromOption>
 
   constructor(storage: DurableStorage, options: DurableExecutorOptions = {}) {
+    super()
     if (storage === null || typeof storage !== "object" || !Layer.isLayer((storage as DurableStorage).layer)) {
       throw new DurableExecutorOptionsError(
         "DurableExecutor needs a storage: createInMemoryStorage(), createSqliteStorage(...) or " +
@@ -203,6 +205,10 @@ export class DurableExecutor {
     return this.onClient((c) => c.purgeExecutions(options))
   }
 
+  protected scheduling(): Schedules.SchedulingOps {
+    const call: Schedules.SchedulingOps["call"] = (f) => this.client().then((c) => this.run(f(c)))
+    return { registry: this.registry, shuttingDown: this.shuttingDown, call }
+  }
   private register(definition: TaskDefinition): void {
     const result = this.registry.register(definition)
     if (Either.isLeft(result)) throw new DurableTaskDefinitionError(result.left.message)

@@ -106,6 +106,12 @@ export const fromEngineError = (error: unknown): Error => {
       return new DurableExecutorShutdownError(message)
     case "InvalidQuery":
       return new DurableQueryError(message, (error as { field: string }).field)
+    case "InvalidSchedule":
+      return new DurableScheduleError(message)
+    case "ScheduleNotFound":
+      return new DurableScheduleNotFoundError(message)
+    case "SchedulesUnsupported":
+      return new DurableStorageError(message)
     default:
       return error instanceof Error ? error : new DurableExecutionError(message)
   }
@@ -130,5 +136,24 @@ export class DurableQueryError extends DurableExecutionError {
   constructor(message: string, field: string) {
     super(message, false)
     this.field = field
+  }
+}
+
+/**
+ * A schedule definition is invalid (its id, cron expression, time zone, catch-up mode or task).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DurableScheduleError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false)
+  }
+}
+
+/** No schedule has the given id. @since 0.1.0 @category errors */
+export class DurableScheduleNotFoundError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false, "not_found")
   }
 }
