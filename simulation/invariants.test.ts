@@ -59,6 +59,15 @@ const finishCommand = (row: ExecutionRow, leaseId: string): Command => ({
 })
 
 describe("the invariant checker", () => {
+  it("allows one execution per idempotency key: a second row with a held key is a violation", () => {
+    const { checker } = setup()
+    const keyed = (id: string, taskId: string) => ({ ...ready(id), taskId, idempotencyKey: "k" })
+    insert(checker, [keyed("e1", "t"), keyed("e2", "other")]) // another task may use the key
+    expect(checker.violations).toEqual([])
+    insert(checker, [keyed("e3", "t")])
+    expect(checker.violations.join("\n")).toContain("idempotency key \"k\" of task t is already held by e1")
+  })
+
   it("accepts a clean claim and finish", () => {
     const { checker, coverage } = setup()
     const row = ready("e1")

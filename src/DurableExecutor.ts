@@ -1,7 +1,7 @@
 /**
- * The Effect API's executor service: register, enqueue, get, wait, cancel and shut down, over one
- * running {@link Executor}. Compose {@link layer} with a storage layer (which provides `TaskStorage`
- * and `Signals`), or use {@link layerMemory}.
+ * The Effect API's executor service: register, enqueue, get, wait, cancel, cron schedules
+ * (`Schedules.ts`) and shut down, over one running {@link Executor}. Compose {@link layer} with a
+ * storage layer (which provides `TaskStorage` and `Signals`), or use {@link layerMemory}.
  *
  * @since 0.1.0
  */
@@ -23,6 +23,8 @@ import {
   type StorageError,
   type UnstorableValue
 } from "./EngineError.js"
+import type { EnqueueManyOptions, EnqueueOptions } from "./EnqueueOptions.js"
+import * as ExecutionQueries from "./ExecutionQueries.js"
 import { type ExecutionRow, makeReady } from "./ExecutionRow.js"
 import { Executor } from "./Executor.js"
 import * as ExecutorModule from "./Executor.js"
@@ -30,6 +32,7 @@ import { ExecutorConfig } from "./ExecutorConfig.js"
 import * as ExecutorConfigModule from "./ExecutorConfig.js"
 import { Ids } from "./Ids.js"
 import * as IdsModule from "./Ids.js"
+import * as EnqueueChecks from "./internal/EnqueueChecks.js"
 import * as EnqueueSpan from "./internal/EnqueueSpan.js"
 import { unknownKeyProblem } from "./internal/OptionKeys.js"
 import * as Tracing from "./internal/Tracing.js"
@@ -37,7 +40,8 @@ import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
 import { Registry } from "./Registry.js"
 import * as RegistryModule from "./Registry.js"
-import type { RetryOptions } from "./RetryOptions.js"
+import * as Schedules from "./Schedules.js"
+import { ScheduleStorage } from "./ScheduleStorage.js"
 import * as Serialization from "./Serialization.js"
 import { Signals } from "./Signals.js"
 import * as SignalsModule from "./Signals.js"
@@ -58,12 +62,10 @@ export interface TaskLike<in TInput = unknown, out TOutput = unknown> {
   readonly "~types"?: { readonly input: (i: TInput) => void; readonly output: TOutput } | undefined
 }
 
-/** Per-enqueue overrides of the task's settings. @since 0.1.0 @category models */
-export interface EnqueueOptions {
-  readonly timeoutMs?: number | undefined
-  readonly retryOptions?: Partial<RetryOptions> | undefined
-  readonly sleepMsBeforeRun?: number | undefined
-}
+/** Enqueue options (idempotency key, delay, start time, overrides), from `EnqueueOptions.ts`. @since 0.1.0 */
+export type { EnqueueManyOptions, EnqueueOptions } from "./EnqueueOptions.js"
+/** Their limits. @since 0.1.0 */
+export { MAX_DELAY_MS, MAX_IDEMPOTENCY_KEY_LENGTH } from "./EnqueueOptions.js"
 
 /** Errors an enqueue can fail with. @since 0.1.0 @category errors */
 export type EnqueueError =
@@ -74,8 +76,8 @@ export type EnqueueError =
   | DuplicateExecution
   | ExecutorShutDown
 
-/** @since 0.1.0 @category models */
-export interface DurableExecutorService {
+/** The service; its operations on stored executions are in {@link ExecutionQueries}. @since 0.1.0 @category models */
+export interface DurableExecutorService extends ExecutionQueries.Operations, Schedules.ScheduleClient {
   readonly executorId: string
   /** Registers a task (and its finalize tasks) so this executor runs it. */
   readonly register: (task: TaskLike<any, any>) => Effect.Effect<void, InvalidTaskDefinition>
@@ -87,12 +89,13 @@ export interface DurableExecutorService {
   ) => Effect.Effect<string, EnqueueError>
   /**
    * Validates and stores many executions of one task in one storage transaction; returns their
-   * execution ids in input order. All or nothing: when one input is invalid, none is stored.
+   * execution ids in input order. All or nothing: when one input is invalid, none is stored. An
+   * input whose idempotency key is taken is not stored: its id is the execution holding the key.
    */
   readonly enqueueMany: <I>(
     task: TaskLike<I, any>,
     inputs: Iterable<I>,
-    options?: EnqueueOptions
+    options?: EnqueueManyOptions<I>
   ) => Effect.Effect<ReadonlyArray<string>, EnqueueError>
   /**
    * Validates and stores executions of any tasks in one storage transaction. Each item succeeds or
@@ -154,14 +157,19 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
           ? Effect.fail(new ExecutionNotFound({ executionId }))
           : TaskExecution.fromRow(row, registry))
 
-    /** Registers the task and resolves its spec with the per-enqueue overrides. */
-    const specFor = (task: TaskLike<any, any>, options: EnqueueOptions | undefined) =>
+    /** Registers the task and checks the enqueue's options against its spec. */
+    const specFor = (task: TaskLike<any, any>, options: unknown) =>
       Effect.gen(function*() {
         if (yield* isShuttingDown) return yield* new ExecutorShutDown()
         const definition = task.definition
         yield* register(task)
-        return yield* TaskDefinitionModule.overrideSpec(definition.spec, options)
+        return yield* EnqueueChecks.resolve(definition.spec, options)
       })
+
+    const rowOf = EnqueueChecks.rowOf
+    const keyAt =
+      (task: TaskLike<any, any>, keyOf: (input: unknown, index: number) => string) => (input: unknown, i: number) =>
+        Effect.suspend(() => EnqueueChecks.keyAt(task.id, keyOf, input, i))
 
     /** Validates and serializes one input. */
     const encodeInput = (definition: TaskDefinition, input: unknown) =>
@@ -193,32 +201,36 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       })
     }
 
-    const insertRows = (rows: ReadonlyArray<ExecutionRow>) => Effect.asVoid(storage.insert(rows))
+    /** Stores rows; per row, the id of the execution holding it (another's when its key was taken). */
+    const insertRows = (rows: ReadonlyArray<ExecutionRow>) =>
+      Effect.map(storage.insert(rows), (result) => result.executionIds)
 
     const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
       EnqueueSpan.traced(task.id, (traceContext) =>
         Effect.gen(function*() {
-          const spec = yield* specFor(task, options)
+          const resolved = yield* specFor(task, options)
           const encoded = yield* encodeInput(task.definition, input)
           const nowMs = yield* Clock.currentTimeMillis
           const executionId = yield* ids.next("te_")
-          yield* insertRows([makeReady({ spec, executionId, input: encoded, nowMs, traceContext })])
-          return executionId
+          const stored = yield* insertRows([rowOf(resolved, executionId, encoded, nowMs, undefined, traceContext)])
+          return stored[0]!
         }), (executionId) => ({ [Tracing.Attributes.executionId]: executionId }))
 
-    const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueOptions) =>
+    const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueManyOptions<I>) =>
       EnqueueSpan.traced(task.id, (traceContext) =>
         Effect.gen(function*() {
-          const spec = yield* specFor(task, options)
-          const encoded = yield* encodeInputs(task.definition, inputs)
+          const { keyOf, rest } = yield* EnqueueChecks.batchKeys(task.id, options)
+          const resolved = yield* specFor(task, rest)
+          const list = keyOf === undefined ? inputs : Array.from(inputs)
+          const keys = keyOf === undefined ? undefined : yield* Effect.forEach(list, keyAt(task, keyOf as never))
+          const encoded = yield* encodeInputs(task.definition, list)
           if (encoded.length === 0) return []
           const nowMs = yield* Clock.currentTimeMillis
           const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
           const rows = encoded.map((input, i) =>
-            makeReady({ spec, executionId: executionIds[i]!, input, nowMs, traceContext })
+            rowOf(resolved, executionIds[i]!, input, nowMs, keys?.[i] ?? null, traceContext)
           )
-          yield* insertRows(rows)
-          return rows.map((row) => row.executionId)
+          return yield* insertRows(rows)
         }), (executionIds) => ({ [Tracing.Attributes.count]: executionIds.length }))
 
     const enqueueBatch: ClientService["enqueueBatch"] = (items) =>
@@ -235,36 +247,47 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
           const definition = task.definition
           const traceContext = spans === undefined ? null : Tracing.traceparentOf(spans[i]!)
           // Without options and validator (the common case) an item needs no effect.
-          const row = options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
-              registry.get(definition.id) === definition && !shuttingDown
-            ? Either.map(
-              Serialization.encode(
-                input,
-                `input of task '${definition.id}'`,
-                config.maxSerializedValueBytes,
-                definition.serializer
-              ),
-              (encoded) =>
-                makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded, nowMs, traceContext })
-            )
-            : yield* Effect.either(
+          let row: ExecutionRow
+          if (
+            options === undefined && TaskDefinitionModule.isIdentityCodec(definition.prepareInput) &&
+            registry.get(definition.id) === definition && !shuttingDown
+          ) {
+            const what = `input of task '${definition.id}'`
+            const encoded = Serialization.encode(input, what, config.maxSerializedValueBytes, definition.serializer)
+            if (Either.isLeft(encoded)) {
+              outcomes.push(Either.left(encoded.left))
+              continue
+            }
+            const executionId = executionIds[i]!
+            row = makeReady({ spec: definition.spec, executionId, input: encoded.right, nowMs, traceContext })
+          } else {
+            const made = yield* Effect.either(
               Effect.zipWith(
                 specFor(task, options),
                 encodeInput(definition, input),
-                (spec, encoded) =>
-                  makeReady({ spec, executionId: executionIds[i]!, input: encoded, nowMs, traceContext })
+                (resolved, encoded) => rowOf(resolved, executionIds[i]!, encoded, nowMs, undefined, traceContext)
               )
             )
-          if (Either.isLeft(row)) {
-            outcomes.push(Either.left(row.left))
-            continue
+            if (Either.isLeft(made)) {
+              outcomes.push(Either.left(made.left))
+              continue
+            }
+            row = made.right
           }
-          outcomes.push(Either.right(row.right.executionId))
-          rows.push(row.right)
+          outcomes.push(Either.right(row.executionId))
+          rows.push(row)
           stored.push(i)
         }
-        const inserted = rows.length === 0 ? Either.void : yield* Effect.either(insertRows(rows))
+        const inserted = rows.length === 0
+          ? Either.right<ReadonlyArray<string>>([])
+          : yield* Effect.either(insertRows(rows))
         if (Either.isLeft(inserted)) { for (const i of stored) outcomes[i] = Either.left(inserted.left) }
+        else {
+          // An item whose idempotency key was taken is the execution holding the key.
+          stored.forEach((i, k) => {
+            if (inserted.right[k] !== rows[k]!.executionId) outcomes[i] = Either.right(inserted.right[k]!)
+          })
+        }
         if (spans !== undefined) {
           yield* EnqueueSpan.endMany(
             spans,
@@ -314,7 +337,23 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
         return yield* get(executionId)
       })
 
-    return { register, enqueue, enqueueMany, enqueueBatch, get, wait, cancel }
+    const schedules = Schedules.makeClient({
+      storage: yield* Effect.serviceOption(ScheduleStorage),
+      isShuttingDown,
+      register,
+      encodeInput
+    })
+    return {
+      ...schedules,
+      register,
+      enqueue,
+      enqueueMany,
+      enqueueBatch,
+      get,
+      wait,
+      cancel,
+      ...ExecutionQueries.make(storage, registry)
+    }
   })
 
 /** Builds the service over a running executor. @since 0.1.0 @category constructors */

@@ -64,3 +64,44 @@ export class ExecutorShutDown extends Data.TaggedError("ExecutorShutDown")<{}> {
  * @category errors
  */
 export class InvalidExecutorConfig extends Data.TaggedError("InvalidExecutorConfig")<{ readonly message: string }> {}
+
+/**
+ * A query, listing or purge was given a bad argument; `field` names it (`limit`, `cursor`, `status`…).
+ * @since 0.1.0 @category errors
+ */
+export class InvalidQuery extends Data.TaggedError("InvalidQuery")<{
+  readonly field: string
+  readonly message: string
+}> {}
+
+/**
+ * A schedule definition is invalid: a bad id, cron expression, time zone, catch-up mode or task.
+ * `field` names the option at fault.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidSchedule extends Data.TaggedError("InvalidSchedule")<{
+  readonly scheduleId: string
+  readonly field: "id" | "cron" | "timezone" | "catchUp" | "task" | "options"
+  readonly message: string
+}> {}
+
+/** No schedule has this id. @since 0.1.0 @category errors */
+export class ScheduleNotFound extends Data.TaggedError("ScheduleNotFound")<{ readonly scheduleId: string }> {
+  override get message() {
+    return `schedule ${JSON.stringify(this.scheduleId)} not found`
+  }
+}
+
+/**
+ * The storage in use keeps no schedules (a custom `TaskStorage` without `ScheduleStorage`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SchedulesUnsupported extends Data.TaggedError("SchedulesUnsupported")<{}> {
+  override get message() {
+    return "this storage keeps no schedules: provide a ScheduleStorage (the memory, SQLite and Postgres storages do)"
+  }
+}

@@ -6,7 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { type RetryOptions, RetryOptionsSchema } from "./RetryOptions.js"
-import type { TaskStatus } from "./TaskStatus.js"
+import { TASK_STATUSES, type TaskStatus } from "./TaskStatus.js"
 
 /** A reference to another execution. @since 0.1.0 @category models */
 export interface ExecutionRef {
@@ -28,13 +28,58 @@ export interface ExecutionError {
   readonly errorType: ErrorType
   readonly message: string
   readonly isRetryable: boolean
+  /** The thrown error's stack, when it had one (kept in the attempt history only, at most 8 KB). */
+  readonly stack?: string
 }
 
 /** The stored form of an {@link ExecutionError}. @since 0.1.0 @category schemas */
 export const ExecutionErrorSchema: Schema.Schema<ExecutionError> = Schema.Struct({
   errorType: Schema.Literal("generic", "not_found", "timed_out", "cancelled"),
   message: Schema.String,
-  isRetryable: Schema.Boolean
+  isRetryable: Schema.Boolean,
+  stack: Schema.optionalWith(Schema.String, { exact: true })
+})
+
+/**
+ * One ended attempt of an execution: when it started and ended, which executor ran it, how it ended
+ * (the status the execution moved to: `ready` for a retry), and its error.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExecutionAttempt {
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  readonly startedAt: number
+  readonly finishedAt: number
+  readonly executorId: string | null
+  readonly status: TaskStatus
+  readonly error?: ExecutionError
+}
+
+/** The attempts kept (the last {@link ATTEMPTS_KEPT}) and how many ended in all. @since 0.1.0 @category models */
+export interface AttemptHistory {
+  readonly total: number
+  readonly recent: ReadonlyArray<ExecutionAttempt>
+}
+
+/** Attempts kept per execution. @since 0.1.0 @category constants */
+export const ATTEMPTS_KEPT = 20
+
+/** Longest error stack kept, in characters. @since 0.1.0 @category constants */
+export const STACK_MAX_CHARS = 8_192
+
+/** The stored form of an {@link AttemptHistory}. @since 0.1.0 @category schemas */
+export const AttemptHistorySchema: Schema.Schema<AttemptHistory> = Schema.Struct({
+  total: Schema.Int,
+  recent: Schema.Array(Schema.Struct({
+    attempt: Schema.Int,
+    startedAt: Schema.Int,
+    finishedAt: Schema.Int,
+    executorId: Schema.NullOr(Schema.String),
+    status: Schema.Literal(...TASK_STATUSES),
+    error: Schema.optionalWith(ExecutionErrorSchema, { exact: true })
+  }))
 })
 
 /**
@@ -112,6 +157,13 @@ export interface ExecutionRow {
   readonly createdAt: number
   readonly updatedAt: number
   /**
+   * The caller's idempotency key of a root execution (null without one, and for children and
+   * finalize executions): at most one row per `(taskId, idempotencyKey)`, kept as long as the row.
+   */
+  readonly idempotencyKey: string | null
+  /** The ended attempts; null before the first ends. */
+  readonly attempts: AttemptHistory | null
+  /**
    * The W3C `traceparent` of the span that enqueued it (children and finalize executions inherit
    * their parent's), so that its runs, in any process, continue that trace; null when untraced.
    */
@@ -125,6 +177,10 @@ export const makeReady = (args: {
   readonly input: string | null
   readonly nowMs: number
   readonly parent?: { readonly row: ExecutionRow; readonly index: number; readonly isFinalize: boolean }
+  /** A root's idempotency key. */
+  readonly idempotencyKey?: string | null | undefined
+  /** When the first run may start, instead of `nowMs + spec.sleepMsBeforeRun` (a root's delay or start time). */
+  readonly startAt?: number | undefined
   /** The trace to continue; by default the parent's, or none. */
   readonly traceContext?: string | null | undefined
 }): ExecutionRow => {
@@ -154,7 +210,7 @@ export const makeReady = (args: {
     retry: args.spec.retry,
     sleepMsBeforeRun: args.spec.sleepMsBeforeRun,
     retryAttempts: 0,
-    startAt: args.nowMs + args.spec.sleepMsBeforeRun,
+    startAt: args.startAt ?? args.nowMs + args.spec.sleepMsBeforeRun,
     leaseId: null,
     executorId: null,
     expiresAt: null,
@@ -162,6 +218,8 @@ export const makeReady = (args: {
     finishedAt: null,
     createdAt: args.nowMs,
     updatedAt: args.nowMs,
+    idempotencyKey: args.idempotencyKey ?? null,
+    attempts: null,
     traceContext: args.traceContext ?? parent?.traceContext ?? null
   }
 }

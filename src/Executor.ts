@@ -1,6 +1,6 @@
 /**
- * The executor: the claim, expiry and lease-watch loops and the finish batcher, forked in the
- * layer's scope. Closing the scope shuts down gracefully: stop claiming, fire the shutdown signal,
+ * The executor: the claim, expiry, lease-watch and schedule loops and the finish batcher, forked in
+ * the layer's scope. Closing the scope shuts down gracefully: stop claiming, fire the shutdown signal,
  * wait up to the grace period, then interrupt what still runs and release its leases.
  *
  * @since 0.1.0
@@ -34,14 +34,17 @@ import * as ExpireLoop from "./internal/executor/LeaseExpiryLoop.js"
 import * as LeaseWatchLoop from "./internal/executor/LeaseWatchLoop.js"
 import * as Loop from "./internal/executor/Loop.js"
 import * as PlainRunner from "./internal/executor/PlainRunner.js"
+import * as RetentionLoop from "./internal/executor/RetentionLoop.js"
 import * as Runner from "./internal/executor/Runner.js"
 import * as RunSpan from "./internal/executor/RunSpan.js"
 import { RunTimeouts } from "./internal/executor/RunTimeouts.js"
+import * as ScheduleLoop from "./internal/executor/ScheduleLoop.js"
 import * as MetricsRecorder from "./internal/MetricsRecorder.js"
 import * as Tracing from "./internal/Tracing.js"
 import * as Metrics from "./Metrics.js"
 import type * as Planner from "./Planner.js"
 import { Registry } from "./Registry.js"
+import { ScheduleStorage } from "./ScheduleStorage.js"
 import { Signals } from "./Signals.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -243,6 +246,20 @@ export const make: Effect.Effect<
     ),
     config.pollIntervalMs
   ).pipe(Effect.forkIn(loopsScope))
+  if (config.retention !== undefined) {
+    yield* RetentionLoop.run({ state, storage, retention: config.retention }).pipe(Effect.forkIn(loopsScope))
+  }
+  // Cron schedules, when the storage keeps them.
+  const schedules = yield* Effect.serviceOption(ScheduleStorage)
+  if (Option.isSome(schedules)) {
+    yield* ScheduleLoop.run({
+      state,
+      schedules: schedules.value,
+      signals,
+      registry,
+      pollIntervalMs: config.pollIntervalMs
+    }).pipe(Effect.forkIn(loopsScope))
+  }
 
   const done = yield* Deferred.make<void>()
   const waitIdle = Effect.gen(function*() {

@@ -33,6 +33,19 @@ export interface ExecutorSettings {
   readonly maxChildrenPerParent: number
   /** Most finishes written in one storage transaction. */
   readonly finishBatchSize: number
+  /**
+   * How long finished trees are kept (README "Operating"): a loop deletes, every minute (or half the
+   * shortest age, when under two minutes), the trees
+   * whose root completed more than `completedMs` ago, or finished without success more than
+   * `unsuccessfulMs` ago. Default: kept forever (a kind left out is kept forever too).
+   */
+  readonly retention: RetentionSettings | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface RetentionSettings {
+  readonly completedMs?: number | undefined
+  readonly unsuccessfulMs?: number | undefined
 }
 
 /** @since 0.1.0 @category constants */
@@ -44,7 +57,8 @@ export const defaults: ExecutorSettings = {
   shutdownGracePeriodMs: 10_000,
   maxSerializedValueBytes: 1_048_576,
   maxChildrenPerParent: 1_000,
-  finishBatchSize: 256
+  finishBatchSize: 256,
+  retention: undefined
 }
 
 /** The setting names. @since 0.1.0 @category constants */
@@ -77,6 +91,22 @@ export interface ExecutorOptions extends Partial<ExecutorSettings> {
 /** @since 0.1.0 @category tags */
 export class ExecutorConfig extends Context.Tag("durable-tasks/ExecutorConfig")<ExecutorConfig, ExecutorSettings>() {}
 
+const retentionProblem = (r: unknown): string | undefined => {
+  if (r === undefined) return undefined
+  if (r === null || typeof r !== "object" || Array.isArray(r)) {
+    return `retention must be an object { completedMs?, unsuccessfulMs? }, got ${describeValue(r)}`
+  }
+  const unknown = unknownKeyProblem(r, ["completedMs", "unsuccessfulMs"], "retention")
+  if (unknown !== undefined) return unknown
+  for (const name of ["completedMs", "unsuccessfulMs"] as const) {
+    const v = (r as RetentionSettings)[name]
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) {
+      return `retention.${name} must be a non-negative integer of milliseconds, got ${describeValue(v)}`
+    }
+  }
+  return undefined
+}
+
 /** Checks settings; returns a message naming the first bad field, or undefined. @since 0.1.0 @category validation */
 export const validate = (s: ExecutorSettings): string | undefined => {
   const int = (name: keyof ExecutorSettings, min: number, max: number) => {
@@ -89,7 +119,7 @@ export const validate = (s: ExecutorSettings): string | undefined => {
   return int("leaseLeewayMs", 0, 86_400_000) ?? int("maxConcurrentTaskExecutions", 1, 100_000) ??
     int("pollIntervalMs", 1, 3_600_000) ?? int("shutdownGracePeriodMs", 0, 86_400_000) ??
     int("maxSerializedValueBytes", 16, 1_073_741_824) ?? int("maxChildrenPerParent", 1, 100_000) ??
-    int("finishBatchSize", 1, 10_000) ??
+    int("finishBatchSize", 1, 10_000) ?? retentionProblem(s.retention) ??
     (s.executorId !== undefined && (typeof s.executorId !== "string" || !/^[A-Za-z0-9_.:-]{1,128}$/.test(s.executorId))
       ? `executorId must be 1 to 128 characters of letters, digits, _ . : -, got ${describeValue(s.executorId)}`
       : undefined)
@@ -171,7 +201,9 @@ export const config = (options?: ExecutorOptions): Effect.Effect<ExecutorSetting
     const read = Config.all({
       executorId: Config.option(Config.string(constantCase("executorId"))),
       ...Object.fromEntries(
-        settingNames.filter((n) => n !== "executorId").map((n) => [n, Config.option(Config.integer(constantCase(n)))])
+        settingNames.filter((n) => n !== "executorId" && n !== "retention").map((
+          n
+        ) => [n, Config.option(Config.integer(constantCase(n)))])
       )
     })
     const values = yield* Effect.mapError(

@@ -4,10 +4,14 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ExecutionRow } from "./ExecutionRow.js"
 import { Heap } from "./internal/executor/Heap.js"
+import * as RowQuery from "./internal/RowQuery.js"
+import * as MemoryScheduleStorage from "./MemoryScheduleStorage.js"
+import { ScheduleStorage } from "./ScheduleStorage.js"
 import * as StorageDriver from "./StorageDriver.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -22,6 +26,8 @@ export const makeBackend = (): StorageDriver.Backend => {
   const rows = new Map<string, ExecutionRow>()
   const readyByTask = new Map<string, Heap<string>>()
   const expiries = new Heap<{ readonly id: string; readonly leaseId: string }>()
+  /** Execution id by idempotency identity (task id and key); rows are never deleted, nor are keys. */
+  const byKey = new Map<string, string>()
   let seq = 0
   const lock = Effect.unsafeMakeSemaphore(1)
 
@@ -106,6 +112,22 @@ export const makeBackend = (): StorageDriver.Backend => {
         }
         return out
       }),
+    insertKeyed: (list) =>
+      Effect.sync(() => {
+        const taken = new Map<string, string>()
+        for (const row of list) {
+          const identity = StorageDriver.idempotencyIdentity(row)
+          const holder = identity === undefined ? undefined : byKey.get(identity)
+          if (holder !== undefined) {
+            taken.set(row.executionId, holder)
+            continue
+          }
+          if (identity !== undefined) byKey.set(identity, row.executionId)
+          rows.set(row.executionId, row)
+          index(row)
+        }
+        return taken
+      }),
     write: ({ inserted, updated }) =>
       Effect.sync(() => {
         for (const row of inserted) {
@@ -144,7 +166,22 @@ export const makeBackend = (): StorageDriver.Backend => {
         }
         cleanExpiries()
         return { readyAtMs, expiresAtMs: expiries.peek()?.key ?? null }
-      })
+      }),
+    listPage: (query) => Effect.sync(() => RowQuery.page(rows.values(), query)),
+    countBy: (by) => Effect.sync(() => RowQuery.countBy(rows.values(), by)),
+    tree: (rootExecutionId) => Effect.sync(() => RowQuery.tree(rows.values(), rootExecutionId)),
+    // Deleted rows leave stale entries in the ready and expiry heaps, which drop them as they do
+    // for any row that left its status.
+    purge: (request) =>
+      lock.withPermits(1)(Effect.sync(() => {
+        const trees = RowQuery.purgeable(rows.values(), request)
+        let executions = 0
+        for (const members of trees) {
+          for (const row of members) rows.delete(row.executionId)
+          executions += members.length
+        }
+        return { trees: trees.length, executions }
+      }))
   }
 }
 
@@ -159,5 +196,11 @@ export const makeSync = (): TaskStorage["Type"] => StorageDriver.make(makeBacken
 /** An effect that builds a fresh in-memory storage. @since 0.1.0 @category constructors */
 export const make: Effect.Effect<TaskStorage["Type"]> = Effect.sync(makeSync)
 
-/** A layer with a fresh in-memory storage. @since 0.1.0 @category layers */
-export const layer: Layer.Layer<TaskStorage> = Layer.effect(TaskStorage, make)
+/** A fresh in-memory storage and its schedules. @since 0.1.0 @category constructors */
+export const makeContext = (): Context.Context<TaskStorage | ScheduleStorage> => {
+  const storage = makeSync()
+  return Context.make(TaskStorage, storage).pipe(Context.add(ScheduleStorage, MemoryScheduleStorage.make(storage)))
+}
+
+/** A layer with a fresh in-memory storage (and its schedules). @since 0.1.0 @category layers */
+export const layer: Layer.Layer<TaskStorage | ScheduleStorage> = Layer.effectContext(Effect.sync(makeContext))

@@ -16,6 +16,7 @@ import { StorageError } from "./EngineError.js"
 import { describeValue, unknownKeyProblem } from "./internal/OptionKeys.js"
 import * as PgConnect from "./internal/PgConnect.js"
 import * as PgSignals from "./PgSignals.js"
+import type { ScheduleStorage } from "./ScheduleStorage.js"
 import type { Signals } from "./Signals.js"
 import * as SqlStorage from "./SqlStorage.js"
 import type { TaskStorage } from "./TaskStorage.js"
@@ -185,7 +186,7 @@ export const layerClient = (options: Options): Layer.Layer<PgClient.PgClient | S
  */
 export const layerFromClient = (
   options: SqlStorage.Options = {}
-): Layer.Layer<TaskStorage | Signals, StorageError, PgClient.PgClient | SqlClient.SqlClient> =>
+): Layer.Layer<TaskStorage | ScheduleStorage | Signals, StorageError, PgClient.PgClient | SqlClient.SqlClient> =>
   Layer.merge(SqlStorage.layer(options), PgSignals.layer({ channel: SqlStorage.channelOf(options) }))
 
 /**
@@ -194,7 +195,7 @@ export const layerFromClient = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<TaskStorage | Signals, StorageError> =>
+export const layer = (options: Options): Layer.Layer<TaskStorage | ScheduleStorage | Signals, StorageError> =>
   layerFromClient({ tablePrefix: options.tablePrefix, schema: options.schema }).pipe(
     Layer.provide(layerClient(options))
   )

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import type { ExecutionError, ExecutionRow, NewChild, TaskSpec } from "./ExecutionRow.js"
-import { makeReady } from "./ExecutionRow.js"
+import { ATTEMPTS_KEPT, makeReady, STACK_MAX_CHARS } from "./ExecutionRow.js"
 import * as RetryOptions from "./RetryOptions.js"
 import { isFinished, type TaskStatus } from "./TaskStatus.js"
 
@@ -238,13 +238,60 @@ const failAttempt = (row: ExecutionRow, nowMs: number, error: ExecutionError, fi
   return finish(row, nowMs, finalStatus, { error })
 }
 
+/** The error without its stack (a row's `error` and `prevError` keep none; the attempt history does). */
+const withoutStack = (error: ExecutionError | null): ExecutionError | null => {
+  if (error === null || error.stack === undefined) return error
+  const { stack: _, ...rest } = error
+  return rest
+}
+
 /**
- * The transition function: `(row, event) → step | rejection`.
+ * `after`, the row a running `before` became when its attempt ended, with that attempt recorded: it
+ * started at the claim (a running row is written by nothing but its claim until its attempt ends,
+ * so its `updatedAt` is the claim's time), ran on `before.executorId`, and ended as `after.status`.
+ */
+const endAttempt = (before: ExecutionRow, after: ExecutionRow, event: Event): ExecutionRow => {
+  const raw = event._tag === "RunFailed" ? event.error : after.status === "ready" ? after.prevError : after.error
+  const error = raw === null || raw.stack === undefined || raw.stack.length <= STACK_MAX_CHARS
+    ? raw
+    : { ...raw, stack: raw.stack.slice(0, STACK_MAX_CHARS) }
+  const total = (before.attempts?.total ?? 0) + 1
+  const attempt = {
+    attempt: total,
+    startedAt: before.updatedAt,
+    finishedAt: event.nowMs,
+    executorId: before.executorId,
+    status: after.status,
+    ...(error === null ? {} : { error })
+  }
+  const kept = before.attempts?.recent ?? []
+  const recent = kept.length < ATTEMPTS_KEPT ? [...kept, attempt] : [...kept.slice(1 - ATTEMPTS_KEPT), attempt]
+  return {
+    ...after,
+    error: withoutStack(after.error),
+    prevError: withoutStack(after.prevError),
+    attempts: { total, recent }
+  }
+}
+
+/**
+ * The transition function: `(row, event) → step | rejection`. A step that ends a running row's
+ * attempt (its run succeeded, failed or timed out, its lease expired, it was cancelled) records the
+ * attempt in the row's history; a release (shutdown) hands the claim back without one.
  *
  * @since 0.1.0
  * @category transitions
  */
 export const transition = (row: ExecutionRow, event: Event): Step | Rejected => {
+  const outcome = transitionOf(row, event)
+  if (
+    row.status !== "running" || event._tag === "Release" || outcome._tag !== "Step" || outcome.row === undefined ||
+    outcome.row.status === "running"
+  ) return outcome
+  return { ...outcome, row: endAttempt(row, outcome.row, event) }
+}
+
+const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
   switch (event._tag) {
     case "Claim": {
       if (row.status !== "ready") return reject("not_ready", `execution ${row.executionId} is ${row.status}, not ready`)

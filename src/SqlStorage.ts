@@ -15,6 +15,7 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
@@ -22,6 +23,8 @@ import { StorageError } from "./EngineError.js"
 import * as Migrations from "./internal/sql/Migrations.js"
 import * as SqlBackend from "./internal/sql/SqlBackend.js"
 import { type SqlNames, sqlNames } from "./internal/sql/SqlCommon.js"
+import * as SqlSchedules from "./internal/sql/SqlSchedules.js"
+import { ScheduleStorage } from "./ScheduleStorage.js"
 import * as StorageDriver from "./StorageDriver.js"
 import { TaskStorage } from "./TaskStorage.js"
 
@@ -112,6 +115,23 @@ export const make = (
   Effect.map(makeBackend(options), StorageDriver.make)
 
 /**
+ * The storage and its schedules (`ScheduleStorage`, in the `<tablePrefix>schedules` table) over the
+ * `SqlClient` in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeContext = (
+  options: Options = {}
+): Effect.Effect<Context.Context<TaskStorage | ScheduleStorage>, StorageError, SqlClient.SqlClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const storage = yield* make(options)
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const schedules = SqlSchedules.make(sql, namesOf(options), storage)
+    return Context.make(TaskStorage, storage).pipe(Context.add(ScheduleStorage, schedules))
+  })
+
+/**
  * The storage backend over the `SqlClient` in context, before {@link StorageDriver.make} turns it
  * into the port (the simulation observes every write of it): checks the options, detects the
  * dialect, runs the migrations.
@@ -143,11 +163,13 @@ export const makeBackend = (
   })
 
 /**
- * `TaskStorage` over the app's own `SqlClient` (Postgres or SQLite). Pair it with `Signals`:
- * `PgSignals.layer` for Postgres, `Signals.layerMemory` for SQLite.
+ * `TaskStorage` (and its `ScheduleStorage`) over the app's own `SqlClient` (Postgres or SQLite).
+ * Pair it with `Signals`: `PgSignals.layer` for Postgres, `Signals.layerMemory` for SQLite.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<TaskStorage, StorageError, SqlClient.SqlClient> =>
-  Layer.scoped(TaskStorage, make(options))
+export const layer = (
+  options: Options = {}
+): Layer.Layer<TaskStorage | ScheduleStorage, StorageError, SqlClient.SqlClient> =>
+  Layer.scopedContext(makeContext(options))

@@ -29,6 +29,7 @@ import {
   retryWhileBusy,
   SYNC_BUSY_TIMEOUT_MS
 } from "./internal/sql/SqliteBusy.js"
+import { ScheduleStorage } from "./ScheduleStorage.js"
 import type { Signals } from "./Signals.js"
 import * as SignalsModule from "./Signals.js"
 import * as SqlStorage from "./SqlStorage.js"
@@ -178,7 +179,10 @@ const readsWaitingForLocks = (storage: TaskStorage["Type"], settings: BusySettin
     get: (id) => retryWhileBusy(storage.get(id), settings, onTimeout("get")),
     getMany: (ids) => retryWhileBusy(storage.getMany(ids), settings, onTimeout("getMany")),
     list: (query) => retryWhileBusy(storage.list(query), settings, onTimeout("list")),
-    nextWake: (taskIds) => retryWhileBusy(storage.nextWake(taskIds), settings, onTimeout("nextWake"))
+    nextWake: (taskIds) => retryWhileBusy(storage.nextWake(taskIds), settings, onTimeout("nextWake")),
+    listPage: (query) => retryWhileBusy(storage.listPage(query), settings, onTimeout("listPage")),
+    countBy: (by) => retryWhileBusy(storage.countBy(by), settings, onTimeout("countBy")),
+    tree: (id) => retryWhileBusy(storage.tree(id), settings, onTimeout("tree"))
   }
 }
 
@@ -188,13 +192,13 @@ const readsWaitingForLocks = (storage: TaskStorage["Type"], settings: BusySettin
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<TaskStorage | Signals, StorageError> => {
+export const layer = (options: Options): Layer.Layer<TaskStorage | ScheduleStorage | Signals, StorageError> => {
   const filename = typeof options?.filename === "string" && options.filename !== ":memory:"
     ? path.resolve(options.filename)
     : ":memory:"
-  const storage = Layer.effect(
-    TaskStorage,
-    Effect.zipWith(TaskStorage, Busy, readsWaitingForLocks)
+  const storage = Layer.merge(
+    Layer.effect(TaskStorage, Effect.zipWith(TaskStorage, Busy, readsWaitingForLocks)),
+    Layer.service(ScheduleStorage)
   ).pipe(Layer.provide(Layer.merge(SqlStorage.layer(options), Layer.service(Busy))))
   return Layer.merge(
     storage.pipe(Layer.provide(layerClient(options)), Layer.mapError(nameTheFile(filename))),

@@ -12,7 +12,7 @@ import type { ExecutionRow } from "./ExecutionRow.js"
 import { guardExecutionIds } from "./internal/ExecutionIdGuard.js"
 import * as Planner from "./Planner.js"
 import { isFinished } from "./TaskStatus.js"
-import type { ApplyResult, Changes, Command, CommandResult } from "./TaskStorage.js"
+import type { ApplyResult, Changes, Command, CommandResult, InsertResult } from "./TaskStorage.js"
 import { TaskStorage } from "./TaskStorage.js"
 
 /** Row access inside one transaction. @since 0.1.0 @category models */
@@ -43,6 +43,15 @@ export interface Transaction {
    * driver then applies commands without an effect per row.
    */
   readonly getSync?: (executionId: string) => ExecutionRow | undefined
+  /**
+   * Inserts new rows, some with an idempotency key (keys distinct within `rows`), skipping each row
+   * whose `(taskId, idempotencyKey)` a stored row already holds. In SQL the unique index on the pair
+   * decides (`ON CONFLICT … DO NOTHING`), so concurrent transactions, in any process, agree. Returns
+   * the stored execution id of each skipped row, by the skipped row's execution id.
+   */
+  readonly insertKeyed: (
+    rows: ReadonlyArray<ExecutionRow>
+  ) => Effect.Effect<ReadonlyMap<string, string>, StorageError>
   /** Writes the transaction's changes: updated rows replace stored ones, inserted rows are new. */
   readonly write: (args: {
     readonly updated: ReadonlyArray<ExecutionRow>
@@ -58,9 +67,56 @@ export interface Backend {
   readonly getMany: TaskStorage["Type"]["getMany"]
   readonly list: TaskStorage["Type"]["list"]
   readonly nextWake: TaskStorage["Type"]["nextWake"]
+  readonly listPage: TaskStorage["Type"]["listPage"]
+  readonly countBy: TaskStorage["Type"]["countBy"]
+  readonly tree: TaskStorage["Type"]["tree"]
+  readonly purge: TaskStorage["Type"]["purge"]
 }
 
 const noChanges: Changes = { finished: [], cancelledRunning: [], readyAtMs: null }
+const noInsert: InsertResult = { ...noChanges, executionIds: [] }
+
+/** The identity of a root's idempotency key: its task id and key. @since 0.1.0 @category utils */
+export const idempotencyIdentity = (row: ExecutionRow): string | undefined =>
+  row.idempotencyKey === null ? undefined : `${row.taskId}\u0000${row.idempotencyKey}`
+
+/** Earliest `startAt` of `rows` (not empty). */
+const earliestStart = (rows: ReadonlyArray<ExecutionRow>): number => {
+  let readyAtMs = rows[0]!.startAt
+  for (const row of rows) readyAtMs = Math.min(readyAtMs, row.startAt)
+  return readyAtMs
+}
+
+/**
+ * Inserts rows some of which carry idempotency keys: a later row of the batch with an earlier
+ * row's key is its execution; the others go to `insertKeyed`, which skips those whose key is taken.
+ */
+const insertWithKeys = (tx: Transaction, rows: ReadonlyArray<ExecutionRow>) =>
+  Effect.gen(function*() {
+    const firstByKey = new Map<string, string>()
+    const executionIds: Array<string> = []
+    const candidates: Array<ExecutionRow> = []
+    for (const row of rows) {
+      const identity = idempotencyIdentity(row)
+      const first = identity === undefined ? undefined : firstByKey.get(identity)
+      if (first !== undefined) {
+        executionIds.push(first)
+        continue
+      }
+      if (identity !== undefined) firstByKey.set(identity, row.executionId)
+      executionIds.push(row.executionId)
+      candidates.push(row)
+    }
+    const taken = yield* tx.insertKeyed(candidates)
+    const stored = taken.size === 0 ? candidates : candidates.filter((r) => !taken.has(r.executionId))
+    const result: InsertResult = {
+      finished: [],
+      cancelledRunning: [],
+      readyAtMs: stored.length === 0 ? null : earliestStart(stored),
+      executionIds: taken.size === 0 ? executionIds : executionIds.map((id) => taken.get(id) ?? id)
+    }
+    return result
+  })
 const applied: CommandResult = { _tag: "Applied" }
 
 /** Applies commands and their follow-ups inside `tx`; returns results for the top-level commands. */
@@ -153,13 +209,18 @@ export const make = (backend: Backend): TaskStorage["Type"] =>
     insert: (rows) =>
       backend.transaction((tx) =>
         Effect.gen(function*() {
-          if (rows.length === 0) return noChanges
+          if (rows.length === 0) return noInsert
           const existing = yield* tx.getMany(rows.map((r) => r.executionId))
           if (existing.length > 0) return yield* new DuplicateExecution({ executionId: existing[0]!.executionId })
+          if (rows.some((r) => r.idempotencyKey !== null)) return yield* insertWithKeys(tx, rows)
           yield* tx.write({ updated: [], inserted: rows })
-          let readyAtMs = rows[0]!.startAt
-          for (const row of rows) readyAtMs = Math.min(readyAtMs, row.startAt)
-          return { finished: [], cancelledRunning: [], readyAtMs }
+          const result: InsertResult = {
+            finished: [],
+            cancelledRunning: [],
+            readyAtMs: earliestStart(rows),
+            executionIds: rows.map((r) => r.executionId)
+          }
+          return result
         })
       ),
     claim: (request) =>
@@ -197,5 +258,12 @@ export const make = (backend: Backend): TaskStorage["Type"] =>
     get: backend.get,
     getMany: backend.getMany,
     list: backend.list,
-    nextWake: backend.nextWake
+    nextWake: backend.nextWake,
+    listPage: backend.listPage,
+    countBy: backend.countBy,
+    tree: backend.tree,
+    purge: (request) =>
+      request.limit <= 0 || request.statuses.length === 0 ?
+        Effect.succeed({ trees: 0, executions: 0 }) :
+        backend.purge(request)
   }))

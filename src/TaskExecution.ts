@@ -4,12 +4,29 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import type { ExecutionError, ExecutionRef, ExecutionRow } from "./ExecutionRow.js"
+import type { AttemptHistory, ExecutionError, ExecutionRef, ExecutionRow } from "./ExecutionRow.js"
 import type { RegistryService } from "./Registry.js"
 import type { RetryOptions } from "./RetryOptions.js"
 import * as Serialization from "./Serialization.js"
 import { isIdentityCodec, type TaskDefinition } from "./TaskDefinition.js"
 import type { TaskStatus } from "./TaskStatus.js"
+
+/**
+ * One ended attempt: when it ran, on which executor, the status it left the execution in (`ready`
+ * when a retry followed) and its error, with the thrown error's stack (at most 8 KB).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TaskAttempt {
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  readonly startedAt: Date
+  readonly finishedAt: Date
+  readonly executorId?: string
+  readonly status: TaskStatus
+  readonly error?: ExecutionError
+}
 
 /** @since 0.1.0 @category models */
 export interface TaskExecution<TOutput = unknown> {
@@ -44,7 +61,26 @@ export interface TaskExecution<TOutput = unknown> {
   readonly expiresAt?: Date
   readonly createdAt: Date
   readonly updatedAt: Date
+  /** The last 20 ended attempts, oldest first (README "Operating"). */
+  readonly attempts: ReadonlyArray<TaskAttempt>
+  /** How many attempts ended in all (more than `attempts` holds after 20). */
+  readonly attemptCount: number
 }
+
+const NO_ATTEMPTS: ReadonlyArray<TaskAttempt> = []
+
+const attemptsOf = (history: AttemptHistory | null): ReadonlyArray<TaskAttempt> =>
+  history === null ? NO_ATTEMPTS : history.recent.map((a) => {
+    const attempt: { -readonly [K in keyof TaskAttempt]: TaskAttempt[K] } = {
+      attempt: a.attempt,
+      startedAt: new Date(a.startedAt),
+      finishedAt: new Date(a.finishedAt),
+      status: a.status
+    }
+    if (a.executorId !== null) attempt.executorId = a.executorId
+    if (a.error !== undefined) attempt.error = a.error
+    return attempt
+  })
 
 const orRaw = (effect: Effect.Effect<unknown, unknown>, raw: unknown) => Effect.orElseSucceed(effect, () => raw)
 
@@ -89,7 +125,9 @@ const build = (row: ExecutionRow, runInput: unknown, runOutput: unknown, output:
     needsPromiseCancellation: row.needsPromiseCancellation,
     startAt: new Date(row.startAt),
     createdAt: new Date(row.createdAt),
-    updatedAt: new Date(row.updatedAt)
+    updatedAt: new Date(row.updatedAt),
+    attempts: attemptsOf(row.attempts),
+    attemptCount: row.attempts?.total ?? 0
   }
   if (runOutput !== NONE) execution.runOutput = runOutput
   if (output !== NONE) execution.output = output

@@ -13,7 +13,10 @@ import { afterAll, describe, expect, it } from "vitest"
 import { makeReady } from "../src/ExecutionRow.js"
 import { migrate, type Migration, type MigrationRecord, MIGRATIONS } from "../src/internal/sql/Migrations.js"
 import { migration as createExecutions } from "../src/internal/sql/migrations/0001_create_executions.js"
+import { migration as idempotencyKeys } from "../src/internal/sql/migrations/0002_idempotency_keys.js"
+import { migration as attemptsAndQueryIndexes } from "../src/internal/sql/migrations/0003_attempts_and_query_indexes.js"
 import { migration as traceContext } from "../src/internal/sql/migrations/0004_trace_context.js"
+import { migration as schedules } from "../src/internal/sql/migrations/0005_schedules.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
@@ -24,7 +27,7 @@ afterAll(() => dropSchemas(schemas))
 
 const PREFIX = SqlStorage.DEFAULT_TABLE_PREFIX
 
-/** A test-only migration after the real ones, so that the upgrade path runs: a column and an index. */
+/** A test-only migration 99, so that the upgrade path runs: a column and an index. */
 const addNote: Migration = {
   pg: ({ index, table }) => [
     `ALTER TABLE ${table} ADD COLUMN note text`,
@@ -37,11 +40,11 @@ const addNote: Migration = {
 }
 const UPGRADED: MigrationRecord = { ...MIGRATIONS, "9999_add_note": addNote }
 
-/** The migrations of this version, as the migrations table lists them. */
-const CURRENT_VERSIONS = Object.keys(MIGRATIONS).map((key) => ({
-  version: Number(key.slice(0, 4)),
-  name: key.slice(5).replace(/_/g, " ")
-}))
+/** The versions of {@link MIGRATIONS}, as the migrations table lists them. */
+const CURRENT = Object.keys(MIGRATIONS).map((key) => {
+  const [, id, name] = /^(\d+)_(.*)$/.exec(key)!
+  return { version: Number(id), name: name!.replace(/_/g, " ") }
+})
 
 const spec = {
   taskId: "t",
@@ -102,7 +105,7 @@ const versionsOf = (options: SqlStorage.Options) =>
   })
 
 /**
- * Database `old`: migration 1 (as `SqlStorage.make` runs it) with rows, then upgraded to {@link UPGRADED}.
+ * Database `old`: today's migrations (as `SqlStorage.make` runs them) with rows, then upgraded to {@link UPGRADED}.
  * Database `fresh`: {@link UPGRADED} at once, then the same rows.
  */
 const upgradeAndCompare = (
@@ -125,7 +128,7 @@ const upgradeAndCompare = (
       )
 
     const before = yield* run("old", addRows(options("old")))
-    expect(yield* run("old", versionsOf(options("old")))).toEqual(CURRENT_VERSIONS)
+    expect(yield* run("old", versionsOf(options("old")))).toEqual(CURRENT)
     yield* migrateTo("old", UPGRADED)
     yield* migrateTo("old", UPGRADED) // a second run changes nothing
 
@@ -137,7 +140,7 @@ const upgradeAndCompare = (
       yield* run("fresh", schemaOf(dialect, schemaOfDb("fresh")))
     )
     const versions = yield* run("old", versionsOf(options("old")))
-    expect(versions).toEqual([...CURRENT_VERSIONS, { version: 9999, name: "add note" }])
+    expect(versions).toEqual([...CURRENT, { version: 9999, name: "add note" }])
     expect(yield* run("fresh", versionsOf(options("fresh")))).toEqual(versions)
     const oldRows = yield* run("old", storedRows(options("old")))
     expect(oldRows).toHaveLength(2)
@@ -158,19 +161,56 @@ const expectColumnsOfTable = (
     COLUMNS.map((c) => ({ name: c.sqlName, type: typeOf(c.kind), nullable: c.nullable }))
   )
 
+describe("migration 5 (schedules)", () => {
+  it("is frozen", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) => createHash("sha256").update(schedules[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("ead668272e71ff2d5ad298ec14f4fe396f230b5ddbbc978870aa08baa51548ee")
+    expect(hash("sqlite")).toBe("aec2d09ae0f9e528b87aaee9a9bba6397647e9804935a558195d3eca99a67389")
+    expect(MIGRATIONS["0005_schedules"]).toBe(schedules)
+  })
+})
+
 describe("migration 1", () => {
   it("is frozen: its DDL is the one databases created since 0.1.0 have", () => {
-    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
     const hash = (dialect: Dialect) =>
       createHash("sha256").update(createExecutions[dialect](names).join(";\n")).digest("hex")
     // Changing these means old databases drift from new ones: add a migration instead.
     expect(hash("pg")).toBe("6d6d53ff0c1a06dfce2abf1d78ebda32654e5ae2ab073be2e0f4aebcc7e221a7")
     expect(hash("sqlite")).toBe("adc5f2594b0cbd052a80e774929d9042d049b5801d40156c1d12ba498266ee7b")
-    expect(Object.keys(MIGRATIONS)).toEqual(["0001_create_executions", "0004_trace_context"])
+    expect(Object.keys(MIGRATIONS)).toEqual([
+      "0001_create_executions",
+      "0002_idempotency_keys",
+      "0003_attempts_and_query_indexes",
+      "0004_trace_context",
+      "0005_schedules"
+    ])
+  })
+
+  it("migration 2 is frozen too", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(idempotencyKeys[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("f2b5031b416efeca32b1910a5f5ca1f76aedd165eefccaeb0985d57bf316a56c")
+    expect(hash("sqlite")).toBe("8e05d83592e8c340f7ddae1c1541df07eb951cd454066aab43011e15a2459138")
+  })
+
+  it("migration 3 is frozen too; on Postgres its index drops name the table's schema", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(attemptsAndQueryIndexes[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("2e102f9965a8efb217859c90deacd108510e95b9e1b303f1bc3b2a34642d3a1c")
+    expect(hash("sqlite")).toBe("5eee584a3ac352c254ebcba8a35d57c5675a7008003225005197df35eda3b316")
+    const qualified = attemptsAndQueryIndexes.pg({ ...names, table: "\"s\".\"t\"" })
+    expect(qualified.filter((s) => s.startsWith("DROP"))).toEqual([
+      "DROP INDEX IF EXISTS \"s\".\"i_status\"",
+      "DROP INDEX IF EXISTS \"s\".\"i_root\""
+    ])
   })
 
   it("migration 4 (trace context) is frozen too", () => {
-    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"` }
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
     const hash = (dialect: Dialect) =>
       createHash("sha256").update(traceContext[dialect](names).join(";\n")).digest("hex")
     expect(hash("pg")).toBe("f3dbbde15dc6b688d68521249fd87e6f44c4671916cf35ae3b42a9b0fc0911f2")
@@ -215,7 +255,7 @@ describe("migration 1", () => {
   })
 })
 
-describe("upgrading a database at this version to a later migration", () => {
+describe("upgrading a database at migration 1", () => {
   it("SQLite: keeps its rows, and ends with a fresh database's schema and rows", async () => {
     const tmp = tempDir()
     try {
@@ -236,42 +276,65 @@ describe("upgrading a database at this version to a later migration", () => {
   })
 })
 
-describe("migration 4 on a database at migration 1", () => {
-  /** A row written as 0.1.0 wrote it (no trace_context column), then the database upgraded and read. */
-  const upgradeWithRow = (dialect: Dialect, schema: string | undefined) =>
-    Effect.gen(function*() {
+/**
+ * Database at migration 1 only, with a row written as 0.1.0 wrote it (no idempotency_key, attempts or
+ * trace_context column); then `SqlStorage.make` applies migrations 2 to 5: the row reads back with no
+ * key and no trace context, keys work, and the schema is a fresh database's.
+ */
+const fromMigration1 = (
+  dialect: Dialect,
+  client: (db: "old" | "fresh") => Layer.Layer<SqlClient.SqlClient, unknown>,
+  schemaOfDb: (db: "old" | "fresh") => string | undefined
+) =>
+  Effect.gen(function*() {
+    const names = sqlNames({ prefix: PREFIX, schema: schemaOfDb("old") })
+    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts, 4: trace_context) are left out.
+    const added: ReadonlyArray<string> = ["idempotencyKey", "attempts", "traceContext"]
+    const old = COLUMNS.filter((c) => !added.includes(c.field))
+    const row = makeReady({ spec, executionId: "v1", input: "1", nowMs: 1_000 })
+    yield* Effect.gen(function*() {
       const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-      const names = sqlNames({ prefix: PREFIX, schema })
       yield* migrate(sql, dialect, names, { "0001_create_executions": createExecutions })
-      const row = makeReady({ spec, executionId: "old", input: "{\"n\":1}", nowMs: 1_000 })
-      const before = COLUMNS.filter((c) => c.sqlName !== "trace_context")
-      const values = paramsOf(dialect, before)(row)
-      yield* sql`INSERT INTO ${sql.literal(names.table)} ${
-        sql.insert(Object.fromEntries(before.map((c, i) => [c.sqlName, values[i]])) as never)
-      }`
-      yield* migrate(sql, dialect, names)
-      const reread = yield* Effect.scoped(Effect.flatMap(SqlStorage.make({ schema }), (s) => s.get("old")))
-      return { row, reread }
-    })
+      const marks = old.map((_, k) => (dialect === "pg" ? `$${k + 1}` : "?")).join(", ")
+      const text = `INSERT INTO ${names.table} (${old.map((c) => c.sqlName).join(", ")}) VALUES (${marks})`
+      yield* sql.unsafe(text, paramsOf(dialect, old)(row))
+    }).pipe(Effect.provide(client("old")))
+    const options = { schema: schemaOfDb("old") }
+    const [read, again] = yield* Effect.gen(function*() {
+      const storage = yield* SqlStorage.make(options)
+      const read = yield* storage.getMany(["v1"])
+      const keyed = { ...row, executionId: "v2", idempotencyKey: "k" }
+      yield* storage.insert([keyed])
+      const again = yield* storage.insert([{ ...keyed, executionId: "v3" }])
+      return [read, again] as const
+    }).pipe(Effect.scoped, Effect.provide(client("old")))
+    expect(read).toEqual([row])
+    expect(read[0]!.idempotencyKey).toBeNull()
+    expect(read[0]!.traceContext).toBeNull()
+    expect(again.executionIds).toEqual(["v2"])
+    yield* Effect.scoped(SqlStorage.make({ schema: schemaOfDb("fresh") })).pipe(Effect.provide(client("fresh")))
+    expect(yield* Effect.provide(schemaOf(dialect, schemaOfDb("old")), client("old"))).toEqual(
+      yield* Effect.provide(schemaOf(dialect, schemaOfDb("fresh")), client("fresh"))
+    )
+  })
 
-  it("SQLite: the old row reads back with no trace context", async () => {
+describe("migrations 2 to 5 on a database at migration 1", () => {
+  it("SQLite: old rows have no key nor trace context; keys then work; the schema is a fresh database's", async () => {
     const tmp = tempDir()
     try {
-      const { reread, row } = await Effect.runPromise(
-        upgradeWithRow("sqlite", undefined).pipe(
-          Effect.provide(SqliteClient.layer({ filename: path.join(tmp.dir, "old.db") }))
-        )
-      )
-      expect(reread).toEqual({ ...row, traceContext: null })
+      await Effect.runPromise(fromMigration1(
+        "sqlite",
+        (db) => SqliteClient.layer({ filename: path.join(tmp.dir, `${db}.db`) }),
+        () => undefined
+      ))
     } finally {
       tmp.remove()
     }
   })
 
-  it("Postgres: the old row reads back with no trace context", async () => {
-    const schema = uniqueName("upgrade_trace")
-    schemas.push(schema)
-    const { reread, row } = await Effect.runPromise(upgradeWithRow("pg", schema).pipe(Effect.provide(pgClient(1))))
-    expect(reread).toEqual({ ...row, traceContext: null })
+  it("Postgres: old rows have no key nor trace context; keys then work; the schema is a fresh database's", async () => {
+    const names = { old: uniqueName("m2_old"), fresh: uniqueName("m2_fresh") }
+    schemas.push(names.old, names.fresh)
+    await Effect.runPromise(fromMigration1("pg", () => pgClient(2), (db) => names[db]))
   })
 })

@@ -47,6 +47,18 @@ const fullRow: ExecutionRow = {
   expiresAt: 5_000,
   startedAt: 1_100,
   finishedAt: 1_200,
+  idempotencyKey: "key",
+  attempts: {
+    total: 2,
+    recent: [{
+      attempt: 2,
+      startedAt: 1_100,
+      finishedAt: 1_150,
+      executorId: "x",
+      status: "ready",
+      error: { errorType: "generic", message: "boom", isRetryable: true, stack: "Error: boom\n    at f" }
+    }]
+  },
   traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 }
 

@@ -146,8 +146,17 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       enqueueTasks: ["refuses", () => executor.enqueueTasks(task, [2, 3])],
       getTaskHandle: ["refuses", () => executor.getTaskHandle(task, handle.getExecutionId())],
       start: ["refuses", () => executor.start()],
+      listExecutions: ["refuses", () => executor.listExecutions()],
+      countExecutions: ["refuses", () => executor.countExecutions({ by: "status" })],
+      getExecutionTree: ["refuses", () => executor.getExecutionTree(handle.getExecutionId())],
+      purgeExecutions: ["refuses", () => executor.purgeExecutions({ finishedBefore: 0 })],
       // A second shutdown resolves: shutdown is idempotent.
-      shutdown: ["works", () => executor.shutdown()]
+      shutdown: ["works", () => executor.shutdown()],
+      schedule: ["refuses", () => executor.schedule({ id: "s", cron: "* * * * *", task, input: 1 })],
+      listSchedules: ["refuses", () => executor.listSchedules()],
+      pauseSchedule: ["refuses", () => executor.pauseSchedule("s")],
+      resumeSchedule: ["refuses", () => executor.resumeSchedule("s")],
+      deleteSchedule: ["refuses", () => executor.deleteSchedule("s")]
     }
     const handleMembers: { readonly [K in keyof DurableTaskHandle<number>]: Expectation } = {
       getTaskId: ["works", () => handle.getTaskId()],
@@ -186,13 +195,17 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       "getExecution",
       "wait",
       "cancelExecution",
+      "onClient",
       "register",
       "define",
       "builder",
-      "stop"
+      "stop",
+      "scheduling",
+      "ops"
     ])
-    const methods = Object.getOwnPropertyNames(DurableExecutor.prototype).filter((n) =>
-      n !== "constructor" && !isPrivate.has(n)
+    // With the inherited ones (the schedule methods).
+    const methods = [DurableExecutor.prototype, Object.getPrototypeOf(DurableExecutor.prototype)].flatMap((p) =>
+      Object.getOwnPropertyNames(p).filter((n) => n !== "constructor" && !isPrivate.has(n))
     )
     expect(methods.sort()).toEqual(Object.keys(executorMembers).sort())
   })

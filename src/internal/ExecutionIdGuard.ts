@@ -53,6 +53,13 @@ export const guardExecutionIds = (storage: TaskStorage["Type"]): TaskStorage["Ty
       (query.taskId === undefined || isStorableExecutionId(query.taskId))
       ? storage.list(query)
       : Effect.succeed([]),
+  listPage: (query) =>
+    [query.rootExecutionId, query.parentExecutionId, query.taskId, query.after?.executionId].every((id) =>
+        id === undefined || isStorableExecutionId(id)
+      )
+      ? storage.listPage(query)
+      : Effect.succeed([]),
+  tree: (id) => (isStorableExecutionId(id) ? storage.tree(id) : Effect.succeed([])),
   apply: (commands) => {
     if (commands.every((c) => isStorableExecutionId(c.executionId))) return storage.apply(commands)
     return Effect.map(storage.apply(commands.filter((c) => isStorableExecutionId(c.executionId))), (applied) => {

@@ -20,14 +20,14 @@ import { ExecutorConfig, type ExecutorSettings } from "../ExecutorConfig.js"
 import * as Ids from "../Ids.js"
 import { Registry } from "../Registry.js"
 import * as RegistryModule from "../Registry.js"
-import { Signals } from "../Signals.js"
+import type { Signals } from "../Signals.js"
 import type { TaskDefinition } from "../TaskDefinition.js"
 import type { TaskExecution } from "../TaskExecution.js"
-import { TaskStorage } from "../TaskStorage.js"
+import type { TaskStorage } from "../TaskStorage.js"
 import * as Arguments from "./Arguments.js"
+import { defectError } from "./Defects.js"
 import * as EnqueueBatch from "./EnqueueBatch.js"
 import {
-  DurableExecutionError,
   DurableExecutionNotFoundError,
   DurableExecutorOptionsError,
   DurableExecutorShutdownError,
@@ -37,6 +37,8 @@ import {
 } from "./errors.js"
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
+import type * as Operations from "./Operations.js"
+import * as Schedules from "./Schedules.js"
 import * as Sequential from "./Sequential.js"
 import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
@@ -48,6 +50,7 @@ import type {
   DurableParentTaskOutput,
   DurableTask,
   DurableTaskEnqueueArguments,
+  DurableTaskEnqueueManyOptions,
   DurableTaskEnqueueOptions,
   DurableTaskHandle,
   DurableTaskOptions
@@ -72,29 +75,16 @@ export type DurableTaskBuilder<TRawInput, TInput> = TaskBuilder.DurableTaskBuild
 
 type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-
-/** A call failed with a defect (a bug): its message, never an Effect internal. */
-const defectError = (cause: Cause.Cause<unknown>): Error => {
-  const defect = Cause.squash(cause)
-  return defect instanceof DurableExecutionError
-    ? defect
-    : new DurableExecutionError(`unexpected error in the durable executor: ${messageOf(defect)}`)
-}
-
 /**
  * The durable executor, as in the seed README.
  *
  * @since 0.1.0
  * @category models
  */
-export class DurableExecutor {
+export class DurableExecutor extends Schedules.DurableScheduling {
   private readonly registry = RegistryModule.make()
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
-  private readonly sequences = new Map<
-    string,
-    { readonly members: ReadonlyArray<DurableTask<any, any>>; readonly task: DurableTask<any, any> }
-  >()
+  private readonly sequences = new Map<string, Sequential.Sequence>()
   private clientPromise: Promise<DurableExecutorModule.ClientService> | undefined
   private waitQueuePromise: Promise<WaitQueue.WaitQueue> | undefined
   private waitQueue: WaitQueue.WaitQueue | undefined
@@ -117,6 +107,7 @@ export class DurableExecutor {
   private readonly values: ReturnType<typeof Serializer.fromOption>
 
   constructor(storage: DurableStorage, options: DurableExecutorOptions = {}) {
+    super()
     if (storage === null || typeof storage !== "object" || !Layer.isLayer((storage as DurableStorage).layer)) {
       throw new DurableExecutorOptionsError(
         "DurableExecutor needs a storage: createInMemoryStorage(), createSqliteStorage(...) or " +
@@ -140,10 +131,7 @@ export class DurableExecutor {
 
   /** Runs `effect` on the runtime, counted in {@link inFlight} until it ends. */
   private exec<A, E>(effect: Effect.Effect<A, E, Services>, signal?: AbortSignal): Promise<Exit.Exit<A, unknown>> {
-    const exit: Promise<Exit.Exit<A, unknown>> = this.runtime.runPromiseExit(
-      effect,
-      signal === undefined ? undefined : { signal }
-    )
+    const exit = this.runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal })
     this.inFlight.add(exit)
     const done = () => void this.inFlight.delete(exit)
     exit.then(done, done)
@@ -169,32 +157,25 @@ export class DurableExecutor {
   }
 
   private client(): Promise<DurableExecutorModule.ClientService> {
-    if (this.clientPromise === undefined) {
-      this.clientPromise = this.run(DurableExecutorModule.makeClient(Effect.sync(() => this.shuttingDown)))
-    }
-    return this.clientPromise
+    return this.clientPromise ??= this.run(DurableExecutorModule.makeClient(Effect.sync(() => this.shuttingDown)))
   }
 
   private waits(): Promise<WaitQueue.WaitQueue> {
-    if (this.waitQueuePromise === undefined) {
-      const registry = this.registry
-      const runFork = (effect: Effect.Effect<void>) => void this.runtime.runFork(effect)
-      const toError = (
-        e: unknown
-      ) => (e instanceof WaitQueue.WaitAborted ? new DurableWaitAbortedError() : fromEngineError(e))
-      this.waitQueuePromise = this.run(Effect.gen(function*() {
-        const storage = yield* TaskStorage
-        const signals = yield* Signals
-        const config = yield* ExecutorConfig
-        return WaitQueue.make({ storage, signals, registry, defaultPollMs: config.pollIntervalMs, runFork, toError })
-      })).then((queue) => (this.waitQueue = queue))
-    }
-    return this.waitQueuePromise
+    const runFork = (effect: Effect.Effect<void>) => void this.runtime.runFork(effect)
+    const toError = (e: unknown) =>
+      e instanceof WaitQueue.WaitAborted ? new DurableWaitAbortedError() : fromEngineError(e)
+    return this.waitQueuePromise ??= this.run(WaitQueue.fromServices(this.registry, runFork, toError))
+      .then((queue) => (this.waitQueue = queue))
   }
 
-  private async getExecution(executionId: string): Promise<TaskExecution> {
+  /** Runs a client call; rejects after shutdown. */
+  private async onClient<A>(f: (client: DurableExecutorModule.ClientService) => Effect.Effect<A, unknown>) {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
-    return this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.get(executionId))))
+    return this.run(Effect.flatMap(Effect.promise(() => this.client()), f))
+  }
+
+  private getExecution(executionId: string): Promise<TaskExecution> {
+    return this.onClient((c) => c.get(executionId))
   }
 
   private wait(executionId: string, options: Arguments.WaitOptions): Promise<TaskExecution> {
@@ -205,10 +186,33 @@ export class DurableExecutor {
   }
 
   private async cancelExecution(executionId: string): Promise<void> {
-    if (this.shuttingDown) throw new DurableExecutorShutdownError()
-    await this.run(Effect.promise(() => this.client()).pipe(Effect.flatMap((c) => c.cancel(executionId))))
+    await this.onClient((c) => c.cancel(executionId))
   }
 
+  /** Executions matching a filter, newest first, a page at a time (README "Operating"). */
+  listExecutions(options?: Operations.DurableListExecutionsOptions): Promise<Operations.DurableExecutionPage> {
+    return this.onClient((c) => c.listExecutions(options))
+  }
+
+  /** How many executions there are per status or per task id. */
+  countExecutions(options: { readonly by: "status" | "taskId" }): Promise<Readonly<Record<string, number>>> {
+    return this.onClient((c) => c.countExecutions(options))
+  }
+
+  /** The tree of a root execution (or the subtree of any execution), with every status. */
+  getExecutionTree(executionId: string): Promise<Operations.DurableExecutionTree> {
+    return this.onClient((c) => c.getExecutionTree(executionId))
+  }
+
+  /** Deletes whole finished trees whose root finished before `finishedBefore`; resolves to the executions deleted. */
+  purgeExecutions(options: Operations.DurablePurgeExecutionsOptions): Promise<number> {
+    return this.onClient((c) => c.purgeExecutions(options))
+  }
+
+  protected scheduling(): Schedules.SchedulingOps {
+    const call: Schedules.SchedulingOps["call"] = (f) => this.client().then((c) => this.run(f(c)))
+    return { registry: this.registry, shuttingDown: this.shuttingDown, call }
+  }
   private register(definition: TaskDefinition): void {
     const result = this.registry.register(definition)
     if (Either.isLeft(result)) throw new DurableTaskDefinitionError(result.left.message)
@@ -307,8 +311,9 @@ export class DurableExecutor {
    */
   async enqueueTask<TInput, TOutput>(
     task: DurableTask<TInput, TOutput>,
-    ...[input, options]: DurableTaskEnqueueArguments<TInput>
-  ): Promise<DurableTaskHandle<TOutput>> {
+    ...args: DurableTaskEnqueueArguments<TInput>
+  ): Promise<DurableTaskHandle<TOutput>>
+  async enqueueTask(task: DurableTask<unknown, unknown>, input?: unknown, options?: DurableTaskEnqueueOptions) {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "enqueueTask")
     // Calls made together (e.g. Promise.all over many enqueueTask) are stored in one transaction.
@@ -319,12 +324,13 @@ export class DurableExecutor {
   /**
    * Validates many inputs of one task and stores their executions in one storage transaction (much
    * faster than one `enqueueTask` each); returns their handles in input order. All or nothing: when
-   * one input is invalid, none is stored.
+   * one input is invalid, none is stored. With `idempotencyKey: (input, index) => key`, an input whose
+   * key is taken gets a handle on the execution holding it.
    */
   async enqueueTasks<TInput, TOutput>(
     task: DurableTask<TInput, TOutput>,
     inputs: Iterable<TInput>,
-    options?: DurableTaskEnqueueOptions
+    options?: DurableTaskEnqueueManyOptions<TInput>
   ): Promise<Array<DurableTaskHandle<TOutput>>> {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "enqueueTasks")

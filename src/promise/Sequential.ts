@@ -13,6 +13,12 @@ import type {
   DurableTaskRunContext
 } from "./types.js"
 
+/** A sequence the executor defined: its members and its root task. @since 0.1.0 @category models */
+export interface Sequence {
+  readonly members: ReadonlyArray<DurableTask<any, any>>
+  readonly task: DurableTask<any, any>
+}
+
 /**
  * The id of the sequence of the tasks with these ids (hashed when it would be too long). @since 0.1.0 @category utils
  */

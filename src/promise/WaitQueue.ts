@@ -15,12 +15,13 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { ExecutionNotFound } from "../EngineError.js"
 import type { ExecutionRow } from "../ExecutionRow.js"
+import { ExecutorConfig } from "../ExecutorConfig.js"
 import * as Waiters from "../internal/Waiters.js"
 import type { RegistryService } from "../Registry.js"
-import type { Signals } from "../Signals.js"
+import { Signals } from "../Signals.js"
 import * as TaskExecution from "../TaskExecution.js"
 import { isFinished } from "../TaskStatus.js"
-import type { TaskStorage } from "../TaskStorage.js"
+import { TaskStorage } from "../TaskStorage.js"
 
 /** A wait ended because its AbortSignal fired. @since 0.1.0 @category errors */
 export class WaitAborted {
@@ -217,3 +218,21 @@ export const make = (args: {
       })
   }
 }
+
+/**
+ * {@link make} over the storage, signals and poll interval of the running services.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromServices = (
+  registry: RegistryService,
+  runFork: (effect: Effect.Effect<void>) => void,
+  toError: (error: unknown) => unknown
+): Effect.Effect<WaitQueue, never, TaskStorage | Signals | ExecutorConfig> =>
+  Effect.gen(function*() {
+    const storage = yield* TaskStorage
+    const signals = yield* Signals
+    const config = yield* ExecutorConfig
+    return make({ storage, signals, registry, defaultPollMs: config.pollIntervalMs, runFork, toError })
+  })

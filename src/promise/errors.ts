@@ -104,6 +104,14 @@ export const fromEngineError = (error: unknown): Error => {
       return new DurableStorageError(message)
     case "ExecutorShutDown":
       return new DurableExecutorShutdownError(message)
+    case "InvalidQuery":
+      return new DurableQueryError(message, (error as { field: string }).field)
+    case "InvalidSchedule":
+      return new DurableScheduleError(message)
+    case "ScheduleNotFound":
+      return new DurableScheduleNotFoundError(message)
+    case "SchedulesUnsupported":
+      return new DurableStorageError(message)
     default:
       return error instanceof Error ? error : new DurableExecutionError(message)
   }
@@ -113,5 +121,39 @@ export const fromEngineError = (error: unknown): Error => {
 export class DurableExecutorOptionsError extends DurableExecutionError {
   constructor(message: string) {
     super(message, false)
+  }
+}
+
+/**
+ * A listing, count, tree or purge was given a bad argument; `field` names it (`limit`, `cursor`,
+ * `status`, `createdAfter`…).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DurableQueryError extends DurableExecutionError {
+  readonly field: string
+  constructor(message: string, field: string) {
+    super(message, false)
+    this.field = field
+  }
+}
+
+/**
+ * A schedule definition is invalid (its id, cron expression, time zone, catch-up mode or task).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DurableScheduleError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false)
+  }
+}
+
+/** No schedule has the given id. @since 0.1.0 @category errors */
+export class DurableScheduleNotFoundError extends DurableExecutionError {
+  constructor(message: string) {
+    super(message, false, "not_found")
   }
 }

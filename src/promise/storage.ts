@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as RcRef from "effect/RcRef"
@@ -12,7 +13,7 @@ import * as PgStorage from "../PgStorage.js"
 import { Signals } from "../Signals.js"
 import * as SignalsModule from "../Signals.js"
 import * as SqliteStorage from "../SqliteStorage.js"
-import { TaskStorage } from "../TaskStorage.js"
+import type { TaskStorage } from "../TaskStorage.js"
 import { DurableExecutorOptionsError } from "./errors.js"
 
 /**
@@ -34,9 +35,9 @@ export interface DurableStorage {
  * @category constructors
  */
 export const createInMemoryStorage = (): DurableStorage => {
-  const storage = MemoryStorage.makeSync()
+  const storage = MemoryStorage.makeContext()
   const signals = SignalsModule.makeHub().service
-  return { kind: "memory", layer: Layer.merge(Layer.succeed(TaskStorage, storage), Layer.succeed(Signals, signals)) }
+  return { kind: "memory", layer: Layer.succeedContext(Context.add(storage, Signals, signals)) }
 }
 
 /**

@@ -96,11 +96,33 @@ export interface DurableParentTaskOptions<TInput, TRunOutput, TOutput> extends D
 /** An execution as `getExecution` returns it. @since 0.1.0 @category models */
 export type DurableTaskExecution<TOutput = unknown> = TaskExecution<TOutput>
 
-/** Per-enqueue overrides. @since 0.1.0 @category models */
+/**
+ * Per-enqueue options: overrides of the task's settings, an idempotency key, and when the first run
+ * may start (at most one of `sleepMsBeforeRun`, `delayMs` and `startAt`). @since 0.1.0 @category models
+ */
 export interface DurableTaskEnqueueOptions {
   readonly timeoutMs?: number | undefined
   readonly retryOptions?: Partial<RetryOptions> | undefined
   readonly sleepMsBeforeRun?: number | undefined
+  /**
+   * The first enqueue with this key creates the execution; every later `enqueueTask` of the same
+   * task with the same key, from any process, returns a handle on that execution, whatever its
+   * status. The first input wins: a later call's input is ignored, not compared. 1 to 255
+   * characters; kept as long as the execution is stored.
+   */
+  readonly idempotencyKey?: string | undefined
+  /** Delay before the first run, instead of the task's `sleepMsBeforeRun`. Stored: a restart keeps it. */
+  readonly delayMs?: number | undefined
+  /** The first run starts at this time, not before (a past time: at once). Stored: a restart keeps it. */
+  readonly startAt?: Date | undefined
+}
+
+/**
+ * Options of `enqueueTasks`: those of `enqueueTask`, with one idempotency key per input, from a
+ * function of the input and its index. @since 0.1.0 @category models
+ */
+export interface DurableTaskEnqueueManyOptions<TInput = any> extends Omit<DurableTaskEnqueueOptions, "idempotencyKey"> {
+  readonly idempotencyKey?: ((input: TInput, index: number) => string) | undefined
 }
 
 /**

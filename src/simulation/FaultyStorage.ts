@@ -8,6 +8,7 @@
  */
 import * as Effect from "effect/Effect"
 import { StorageError } from "../EngineError.js"
+import type { ScheduleStorage } from "../ScheduleStorage.js"
 import type { TaskStorage } from "../TaskStorage.js"
 import type { FaultInjector } from "./Faults.js"
 
@@ -24,13 +25,10 @@ export interface ProcessHandle {
 /** How long the engine's retries of a failed call may take (the finish batcher backs off 20 ms × 2^n, 6 times). */
 const RETRIES_MS = 3_000
 
-/** @since 0.1.0 @category constructors */
-export const make = (
-  inner: TaskStorage["Type"],
-  process: ProcessHandle,
-  faults: FaultInjector
-): TaskStorage["Type"] => {
-  const call = <A, E>(op: string, mutating: boolean, run: Effect.Effect<A, E>): Effect.Effect<A, E | StorageError> =>
+/** One storage call of `process`, faulted as the injector draws. @since 0.1.0 @category constructors */
+export const faultyCall =
+  (process: ProcessHandle, faults: FaultInjector) =>
+  <A, E>(op: string, mutating: boolean, run: Effect.Effect<A, E>): Effect.Effect<A, E | StorageError> =>
     Effect.suspend(() => {
       if (!process.alive) return Effect.interrupt
       const { fault, slowMs } = faults.storageFault(mutating)
@@ -64,6 +62,14 @@ export const make = (
       }
       return slowMs > 0 ? Effect.zipRight(Effect.sleep(slowMs), body) : body
     })
+
+/** @since 0.1.0 @category constructors */
+export const make = (
+  inner: TaskStorage["Type"],
+  process: ProcessHandle,
+  faults: FaultInjector
+): TaskStorage["Type"] => {
+  const call = faultyCall(process, faults)
   return {
     insert: (rows) => call("insert", true, inner.insert(rows)),
     claim: (request) => call("claim", true, inner.claim(request)),
@@ -72,6 +78,30 @@ export const make = (
     get: (id) => call("get", false, inner.get(id)),
     getMany: (ids) => call("getMany", false, inner.getMany(ids)),
     list: (query) => call("list", false, inner.list(query)),
-    nextWake: (taskIds) => call("nextWake", false, inner.nextWake(taskIds))
+    nextWake: (taskIds) => call("nextWake", false, inner.nextWake(taskIds)),
+    listPage: (query) => call("listPage", false, inner.listPage(query)),
+    countBy: (by) => call("countBy", false, inner.countBy(by)),
+    tree: (id) => call("tree", false, inner.tree(id)),
+    purge: (request) => call("purge", true, inner.purge(request))
+  }
+}
+
+/** The schedules of `process`, faulted the same way (a tick's fire too). @since 0.1.0 @category constructors */
+export const schedules = (
+  inner: ScheduleStorage["Type"],
+  process: ProcessHandle,
+  faults: FaultInjector
+): ScheduleStorage["Type"] => {
+  const call = faultyCall(process, faults)
+  return {
+    upsert: (row) => call("upsertSchedule", true, inner.upsert(row)),
+    get: (id) => call("getSchedule", false, inner.get(id)),
+    list: call("listSchedules", false, inner.list),
+    setPaused: (args) => call("setPaused", true, inner.setPaused(args)),
+    remove: (id) => call("removeSchedule", true, inner.remove(id)),
+    due: (args) => call("dueSchedules", false, inner.due(args)),
+    nextTickAt: (taskIds) => call("nextTick", false, inner.nextTickAt(taskIds)),
+    fire: (request) => call("fire", true, inner.fire(request)),
+    changed: inner.changed
   }
 }

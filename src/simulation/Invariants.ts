@@ -17,6 +17,7 @@ import { checkAttemptEnd, checkClaimed, checkInserted } from "./AttemptInvariant
 import type { Coverage } from "./Coverage.js"
 import { deadlineMs, type LivenessBound } from "./Liveness.js"
 import type { CallInfo } from "./Observe.js"
+import { judgePurge } from "./PurgeInvariants.js"
 import { checkRow } from "./RowInvariants.js"
 import { type ActiveRun, RunMonitor } from "./RunMonitor.js"
 import type { Timeline } from "./SimulatedTime.js"
@@ -43,6 +44,8 @@ export class Checker {
   readonly rows = new Map<string, ExecutionRow>()
   readonly violations: Array<string> = []
   readonly unfinished = new Set<string>()
+  /** Executions a purge deleted (a wait on one then finds it gone). */
+  readonly purgedIds = new Set<string>()
   /** True time at which each execution finished. */
   readonly finishedAtMs = new Map<string, number>()
   /** Runs of task functions: starts, ends, and the bounds on runners. */
@@ -52,6 +55,8 @@ export class Checker {
   /** The retry options each task was defined with (by task id); rows of other tasks are judged by their own. */
   retryOf: (taskId: string) => RetryOptions | undefined = () => undefined
   private readonly insertedAtMs = new Map<string, number>()
+  /** The execution holding each idempotency key (task id and key): one execution per key, ever. */
+  private readonly keyHolders = new Map<string, string>()
   private readonly grantedLeases = new Set<string>()
   private readonly lateReported = new Set<string>()
   private liveness: LivenessBound | undefined
@@ -104,6 +109,16 @@ export class Checker {
         this.violation(`insert of ${row.executionId} as ${row.status}, neither ready nor cancelled`)
       }
       checkInserted(row, this.retryOf(row.taskId), this.bad(row))
+      if (row.idempotencyKey !== null) {
+        const identity = `${row.taskId}\u0000${row.idempotencyKey}`
+        const holder = this.keyHolders.get(identity)
+        if (holder !== undefined) {
+          this.violation(
+            `insert of ${row.executionId}: idempotency key ${JSON.stringify(row.idempotencyKey)} of task ` +
+              `${row.taskId} is already held by ${holder} (one execution per key)`
+          )
+        } else this.keyHolders.set(identity, row.executionId)
+      }
       this.coverage.hit(
         row.parentExecutionId === null ? "insert:root" : row.isFinalize ? "insert:finalize" : "insert:child"
       )
@@ -285,6 +300,23 @@ export class Checker {
   }
 
   /** Compares the mirror with the storage's own rows. */
+  /** The ids of every row in the mirror. */
+  known(): ReadonlyArray<string> {
+    return [...this.rows.keys()]
+  }
+
+  /** After a purge: `stored` holds the ids of the mirror's rows still stored; the others were deleted. */
+  purged(stored: ReadonlySet<string>): void {
+    const { deleted, violations } = judgePurge(this.rows, stored)
+    for (const message of violations) this.violation(message)
+    if (deleted.length > 0) this.coverage.hit("transition:purged")
+    for (const id of deleted) {
+      this.rows.delete(id)
+      this.unfinished.delete(id)
+      this.purgedIds.add(id)
+    }
+  }
+
   compareWith(rows: ReadonlyArray<ExecutionRow>): void {
     if (rows.length !== this.rows.size) {
       this.violation(`storage holds ${rows.length} rows, the checker saw ${this.rows.size}`)

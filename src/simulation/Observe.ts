@@ -30,6 +30,10 @@ export interface CommitObserver {
     writes: { readonly updated: ReadonlyArray<ExecutionRow>; readonly inserted: ReadonlyArray<ExecutionRow> },
     result: unknown
   ) => void
+  /** After a purge that deleted rows: the ids of the rows it knew of that are still stored. */
+  readonly purged?: (stored: ReadonlySet<string>) => void
+  /** The ids of every row it knows of. */
+  readonly known?: () => ReadonlyArray<string>
   /** With `readBack`: the rows a transaction wrote, and the same rows read back inside it. */
   readonly readBack?: (written: ReadonlyArray<ExecutionRow>, stored: ReadonlyArray<ExecutionRow>) => void
 }
@@ -57,6 +61,10 @@ export const observe = (
           getMany: tx.getMany,
           dueReady: tx.dueReady,
           expiredRunning: tx.expiredRunning,
+          insertKeyed: (rows) =>
+            Effect.tap(tx.insertKeyed(rows), (taken) => {
+              inserted.push(...(taken.size === 0 ? rows : rows.filter((r) => !taken.has(r.executionId))))
+            }),
           write: (w) => {
             const written = Effect.tap(tx.write(w), () => {
               updated.push(...w.updated)
@@ -77,7 +85,21 @@ export const observe = (
   get: backend.get,
   getMany: backend.getMany,
   list: backend.list,
-  nextWake: backend.nextWake
+  nextWake: backend.nextWake,
+  listPage: backend.listPage,
+  countBy: backend.countBy,
+  tree: backend.tree,
+  // Rows a purge deleted are those the checker knew of that are gone after it.
+  purge: (request) =>
+    Effect.flatMap(backend.purge(request), (result) => {
+      if (result.executions === 0 || checker.known === undefined || checker.purged === undefined) {
+        return Effect.succeed(result)
+      }
+      return Effect.map(backend.getMany(checker.known()), (rows) => {
+        checker.purged?.(new Set(rows.map((r) => r.executionId)))
+        return result
+      })
+    })
 })
 
 /**

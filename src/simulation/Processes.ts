@@ -15,6 +15,7 @@ import * as ExecutorConfigModule from "../ExecutorConfig.js"
 import { Ids } from "../Ids.js"
 import * as RegistryModule from "../Registry.js"
 import { Registry } from "../Registry.js"
+import { ScheduleStorage } from "../ScheduleStorage.js"
 import type * as SignalsModule from "../Signals.js"
 import { Signals } from "../Signals.js"
 import type { TaskDefinition } from "../TaskDefinition.js"
@@ -66,6 +67,8 @@ export interface PoolDeps {
   readonly log: (line: string) => void
   /** Forks a harness fiber (interrupted at the end of the run). */
   readonly forkControl: (effect: Effect.Effect<void>) => void
+  /** The shared schedules, when the run has any. */
+  readonly schedules?: (() => ScheduleStorage["Type"] | undefined) | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -167,13 +170,17 @@ export class ProcessPool {
         },
         cancelDelivered: (ids: ReadonlyArray<string>) => deps.checker.runs.cancelDelivered(id, ids)
       }
-      const context = Context.make(TaskStorage, FaultyStorage.make(storage, process, deps.faults)).pipe(
+      const base = Context.make(TaskStorage, FaultyStorage.make(storage, process, deps.faults)).pipe(
         Context.add(Signals, FaultySignals.make(deps.hub.service, signalsHandle, deps.faults)),
         Context.add(Registry, instrument(RegistryModule.make(deps.definitions), process, deps.checker)),
         Context.add(ExecutorConfig, process.settings),
         Context.add(Ids, deps.ids),
         Context.add(Scope.Scope, scope)
       )
+      const schedules = deps.schedules?.()
+      const context = schedules === undefined
+        ? base
+        : Context.add(base, ScheduleStorage, FaultyStorage.schedules(schedules, process, deps.faults))
       process.executor = yield* Executor.make.pipe(
         Effect.orDie, // the scenario's settings are checked before the run
         Effect.provide(context),

@@ -5,6 +5,7 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import type { CatchUp } from "../CronSchedule.js"
 import type { EnqueueOptions, TaskLike } from "../DurableExecutor.js"
 import type { ExecutionRow } from "../ExecutionRow.js"
 import type { ExecutorSettings } from "../ExecutorConfig.js"
@@ -51,6 +52,23 @@ export interface WaitStep {
   readonly pollIntervalMs?: number
 }
 
+/**
+ * Define a cron schedule at `atMs` (through a client). The schedules are paused when faults stop;
+ * then every tick from the first one up to the schedule's next tick must have exactly one
+ * execution (with `catchUp: "all"`), and every tick execution must be at a tick of its cron.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScheduleStep {
+  readonly atMs: number
+  readonly id: string
+  readonly cron: string
+  readonly catchUp: CatchUp
+  readonly task: TaskLike<any, any>
+  readonly input: unknown
+}
+
 /** A root execution at the end of a run. @since 0.1.0 @category models */
 export interface RootOutcome {
   readonly index: number
@@ -93,6 +111,8 @@ export interface Scenario {
    * (for example `SqliteFile.backend(filename)`). Default: a fresh `MemoryStorage` backend.
    */
   readonly backend?: Effect.Effect<StorageDriver.Backend, unknown, Scope.Scope>
+  /** Cron schedules to define (memory backend only). */
+  readonly schedules?: ReadonlyArray<ScheduleStep>
 }
 
 /** @since 0.1.0 @category models */

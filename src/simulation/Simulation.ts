@@ -37,6 +37,7 @@ import * as Faults from "./Faults.js"
 import { FaultInjector } from "./Faults.js"
 import * as FaultySignals from "./FaultySignals.js"
 import { Checker } from "./Invariants.js"
+import { losingReplies, retried } from "./KeyedEnqueue.js"
 import { observe, withOrigin } from "./Observe.js"
 import * as PlainTime from "./PlainTime.js"
 import { Prng } from "./Prng.js"
@@ -51,6 +52,7 @@ import {
   type Scenario,
   type WaitStep
 } from "./Scenario.js"
+import * as SimSchedules from "./SimSchedules.js"
 import { makeClock, ProcessScheduler, Timeline } from "./SimulatedTime.js"
 import { Trace } from "./Trace.js"
 import { WaitTracker } from "./Waits.js"
@@ -99,6 +101,7 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
   /** The memory backend is built here; another one (`scenario.backend`) at the start of the run. */
   let storage!: TaskStorage["Type"]
   if (scenario.backend === undefined) storage = StorageDriver.make(observe(MemoryStorage.makeBackend(), checker))
+  const schedules = SimSchedules.storageFor(scenario.schedules, storage)
   const backendScope = Effect.runSync(Scope.make())
   const hub = SignalsModule.makeHub()
   const ids = sequentialIds()
@@ -133,7 +136,8 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     watchdog,
     settingsList,
     log,
-    forkControl: (effect) => forkControl(effect)
+    forkControl: (effect) => forkControl(effect),
+    schedules: () => schedules
   })
   checker.runs.health = (id) => pool.health(id)
 
@@ -154,32 +158,38 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
       yield* Scope.close(backendScope, Exit.void)
     })
     const clientRegistry = RegistryModule.make(definitions)
-    const clientOf = (origin: string, signals: Signals["Type"]) =>
+    const clientOf = (origin: string, signals: Signals["Type"], wrap = (s: TaskStorage["Type"]) => s) =>
       DurableExecutor.makeClient(Effect.succeed(false)).pipe(
-        Effect.provide(
-          Context.make(TaskStorage, watchdog.track(withOrigin(storage, origin), origin)).pipe(
+        Effect.provide(SimSchedules.provide(
+          Context.make(TaskStorage, wrap(watchdog.track(withOrigin(storage, origin), origin))).pipe(
             Context.add(Signals, signals),
             Context.add(Registry, clientRegistry),
             Context.add(ExecutorConfig, { ...ExecutorConfigModule.defaults, ...settingsList[0] }),
             Context.add(Ids, ids)
-          )
-        )
+          ),
+          schedules
+        ))
       )
     const client = yield* clientOf("client", hub.service)
     // Waits go through a client of their own, whose wake-ups are lost or duplicated like a process's.
     const waiter = yield* clientOf("waiter", FaultySignals.make(hub.service, { alive: true }, faults))
+    const cron = SimSchedules.harness({ steps: scenario.schedules, schedules, client, checker, log })
 
+    // Keyed enqueues lose replies and are retried with the same key (KeyedEnqueue.ts).
+    const keyedClient = yield* clientOf("client", hub.service, (s) => losingReplies(s, faults, coverage))
     const enqueue = (step: EnqueueStep, index: number): Effect.Effect<void> =>
-      client.enqueue(step.task, step.input, step.options).pipe(
-        Effect.tap((executionId) => {
-          rootIds[index] = executionId
-          log(`enqueue #${index} ${step.task.id} -> ${executionId}`)
-        }),
-        Effect.catchAll((error) =>
-          Effect.sync(() => checker.violation(`enqueue #${index} (${step.task.id}) failed: ${String(error)}`))
-        ),
-        Effect.asVoid
-      )
+      (step.options?.idempotencyKey === undefined
+        ? client.enqueue(step.task, step.input, step.options)
+        : retried(keyedClient.enqueue(step.task, step.input, step.options))).pipe(
+          Effect.tap((executionId) => {
+            rootIds[index] = executionId
+            log(`enqueue #${index} ${step.task.id} -> ${executionId}`)
+          }),
+          Effect.catchAll((error) =>
+            Effect.sync(() => checker.violation(`enqueue #${index} (${step.task.id}) failed: ${String(error)}`))
+          ),
+          Effect.asVoid
+        )
 
     const targetOf = (target: CancelStep["target"]): string | undefined => {
       if ("enqueued" in target) return rootIds[target.enqueued]
@@ -220,6 +230,7 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     )
     for (const step of scenario.cancels ?? []) events.push({ atMs: step.atMs, order: events.length, run: cancel(step) })
     for (const step of scenario.waits ?? []) events.push({ atMs: step.atMs, order: events.length, run: wait(step) })
+    for (const step of cron.events) events.push({ ...step, order: events.length })
     for (const event of plan.events) {
       if (event.atMs <= faultPhaseMs) {
         events.push({ atMs: event.atMs, order: events.length, run: pool.faultEvent(event) })
@@ -246,6 +257,7 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     yield* Effect.sleep(faultPhaseMs)
     faults.enabled = false
     log("faults off")
+    yield* cron.pause
     for (const process of pool.processes) {
       pool.resume(process)
       process.offset.offsetMs = 0
@@ -287,6 +299,7 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     if (Option.isNone(stored)) {
       checker.violation("liveness: the final read of storage did not return within 30 s of simulated time")
     } else checker.compareWith(stored.value)
+    yield* cron.check(checker.rows.values())
     if (checker.violations.length === 0) {
       for (const id of checker.unfinished) checker.violation(`liveness: execution ${id} never finished`)
     }

@@ -43,7 +43,10 @@ export class WaitTracker {
       return wait.pipe(
         Effect.match({
           onSuccess: (execution) => this.resolved(record, execution.status, this.checker.nowMs),
-          onFailure: (error) => this.checker.violation(`wait on ${executionId} failed: ${String(error)}`)
+          onFailure: (error) =>
+            this.checker.purgedIds.has(executionId)
+              ? this.resolved(record, "purged", this.checker.nowMs)
+              : this.checker.violation(`wait on ${executionId} failed: ${String(error)}`)
         })
       )
     })

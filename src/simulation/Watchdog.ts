@@ -44,7 +44,11 @@ export class Watchdog {
       get: (id) => call("get", storage.get(id)),
       getMany: (ids) => call("getMany", storage.getMany(ids)),
       list: (query) => call("list", storage.list(query)),
-      nextWake: (taskIds) => call("nextWake", storage.nextWake(taskIds))
+      nextWake: (taskIds) => call("nextWake", storage.nextWake(taskIds)),
+      listPage: (query) => call("listPage", storage.listPage(query)),
+      countBy: (by) => call("countBy", storage.countBy(by)),
+      tree: (id) => call("tree", storage.tree(id)),
+      purge: (request) => call("purge", storage.purge(request))
     }
   }
 

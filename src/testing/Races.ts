@@ -61,7 +61,8 @@ const rootRows = (roots: ReadonlyArray<RootSpec>, ctx: RaceContext): ReadonlyArr
       spec: { taskId: TASK_IDS[r.task]!, timeoutMs: r.timeoutMs, retry: r.retry, sleepMsBeforeRun: r.sleepMs },
       executionId: ctx.freshId("r"),
       input: r.input,
-      nowMs: ctx.nowMs
+      nowMs: ctx.nowMs,
+      idempotencyKey: r.key ?? null
     })
   )
 

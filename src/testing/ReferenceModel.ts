@@ -17,7 +17,18 @@ import { DuplicateExecution } from "../EngineError.js"
 import type { ExecutionRow } from "../ExecutionRow.js"
 import * as Planner from "../Planner.js"
 import { isFinished } from "../TaskStatus.js"
-import type { ApplyResult, Changes, ClaimRequest, Command, CommandResult, ListQuery } from "../TaskStorage.js"
+import type {
+  ApplyResult,
+  Changes,
+  ClaimRequest,
+  Command,
+  CommandResult,
+  ExecutionQuery,
+  InsertResult,
+  ListQuery,
+  PurgeRequest,
+  PurgeResult
+} from "../TaskStorage.js"
 import { TaskStorage } from "../TaskStorage.js"
 
 const noChanges: Changes = { finished: [], cancelledRunning: [], readyAtMs: null }
@@ -80,13 +91,27 @@ export class ReferenceModel {
     return [...this.rows.values()]
   }
 
-  /** Inserts new roots; the whole batch fails on an id already stored. */
-  insert(rows: ReadonlyArray<ExecutionRow>): { readonly ok: Changes } | { readonly duplicate: string } {
+  /**
+   * Inserts new roots; the whole batch fails on an id already stored. A row whose task id and
+   * idempotency key a stored row (or an earlier row of the batch) has is not stored: its execution
+   * id is that row's.
+   */
+  insert(rows: ReadonlyArray<ExecutionRow>): { readonly ok: InsertResult } | { readonly duplicate: string } {
     const known = rows.find((r) => this.rows.has(r.executionId))
     if (known !== undefined) return { duplicate: known.executionId }
-    if (rows.length === 0) return { ok: noChanges }
-    for (const row of rows) this.rows.set(row.executionId, row)
-    return { ok: { finished: [], cancelledRunning: [], readyAtMs: Math.min(...rows.map((r) => r.startAt)) } }
+    if (rows.length === 0) return { ok: { ...noChanges, executionIds: [] } }
+    const stored: Array<ExecutionRow> = []
+    const executionIds = rows.map((row) => {
+      const holder = row.idempotencyKey === null
+        ? undefined
+        : [...this.rows.values()].find((r) => r.taskId === row.taskId && r.idempotencyKey === row.idempotencyKey)
+      if (holder !== undefined) return holder.executionId
+      this.rows.set(row.executionId, row)
+      stored.push(row)
+      return row.executionId
+    })
+    const readyAtMs = stored.length === 0 ? null : Math.min(...stored.map((r) => r.startAt))
+    return { ok: { finished: [], cancelledRunning: [], readyAtMs, executionIds } }
   }
 
   /**
@@ -173,6 +198,44 @@ export class ReferenceModel {
     )
   }
 
+  /** Every match, sorted newest first (then by execution id, descending), cut at the limit. */
+  listPage(query: ExecutionQuery): ReadonlyArray<ExecutionRow> {
+    const key = (r: ExecutionRow) => [r.createdAt, r.executionId] as const
+    const before = (a: readonly [number, string], b: readonly [number, string]) =>
+      a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])
+    const bounded = (v: number | null, after: number | undefined, beforeMs: number | undefined) =>
+      (after === undefined || (v !== null && v > after)) && (beforeMs === undefined || (v !== null && v < beforeMs))
+    return [...this.rows.values()].filter((r) =>
+      (query.statuses === undefined || query.statuses.includes(r.status)) &&
+      (query.taskId === undefined || r.taskId === query.taskId) &&
+      (query.rootExecutionId === undefined || r.rootExecutionId === query.rootExecutionId) &&
+      (query.parentExecutionId === undefined || r.parentExecutionId === query.parentExecutionId) &&
+      bounded(r.createdAt, query.createdAfter, query.createdBefore) &&
+      bounded(r.finishedAt, query.finishedAfter, query.finishedBefore) &&
+      (query.after === undefined || before(key(r), [query.after.createdAt, query.after.executionId]))
+    ).sort((a, b) => (before(key(a), key(b)) ? 1 : before(key(b), key(a)) ? -1 : 0)).slice(0, query.limit)
+  }
+
+  /** Deletes the oldest finished trees (by their root's finish) without an unfinished execution. */
+  purge(request: PurgeRequest): PurgeResult {
+    const all = [...this.rows.values()]
+    const roots = all.filter((r) =>
+      r.rootExecutionId === null && r.finishedAt !== null && r.finishedAt < request.finishedBefore &&
+      request.statuses.includes(r.status) &&
+      all.every((d) => d.rootExecutionId !== r.executionId || isFinished(d.status))
+    ).sort((a, b) => a.finishedAt! - b.finishedAt!).slice(0, request.limit)
+    let executions = 0
+    for (const root of roots) {
+      for (const r of all) {
+        if (r.executionId === root.executionId || r.rootExecutionId === root.executionId) {
+          this.rows.delete(r.executionId)
+          executions++
+        }
+      }
+    }
+    return { trees: roots.length, executions }
+  }
+
   nextWake(taskIds: ReadonlySet<string>): { readonly readyAtMs: number | null; readonly expiresAtMs: number | null } {
     let readyAtMs: number | null = null
     let expiresAtMs: number | null = null
@@ -201,7 +264,24 @@ export class ReferenceModel {
       get: (id) => Effect.sync(() => this.get(id)),
       getMany: (ids) => Effect.sync(() => ids.flatMap((id) => this.rows.get(id) ?? [])),
       list: (query) => Effect.sync(() => this.matching(query).slice(0, Math.max(0, query.limit))),
-      nextWake: (taskIds) => Effect.sync(() => this.nextWake(taskIds))
+      nextWake: (taskIds) => Effect.sync(() => this.nextWake(taskIds)),
+      listPage: (query) => Effect.sync(() => this.listPage(query)),
+      countBy: (by) =>
+        Effect.sync(() => {
+          const counts: Record<string, number> = {}
+          for (const r of this.rows.values()) {
+            const key = by === "status" ? r.status : r.taskId
+            counts[key] = (counts[key] ?? 0) + 1
+          }
+          return counts
+        }),
+      tree: (id) =>
+        Effect.sync(() => {
+          const root = this.rows.get(id)
+          if (root === undefined || root.rootExecutionId !== null) return []
+          return [root, ...[...this.rows.values()].filter((r) => r.rootExecutionId === id)]
+        }),
+      purge: (request) => Effect.sync(() => this.purge(request))
     })
   }
 }

@@ -50,6 +50,8 @@ export interface RootSpec {
   readonly timeoutMs: number
   readonly sleepMs: number
   readonly retry: RetryOptions
+  /** Its idempotency key (two keys only, so that roots share them). */
+  readonly key?: string | null | undefined
 }
 
 /** A claim's parameters. @since 0.1.0 @category models */
@@ -171,7 +173,8 @@ const roots: fc.Arbitrary<ReadonlyArray<RootSpec>> = fc.array(
     input: jsonText,
     timeoutMs: fc.integer({ min: 1, max: 10_000 }),
     sleepMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5_000 })),
-    retry
+    retry,
+    key: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom("k1", "k2") })
   }),
   { minLength: 1, maxLength: 3 }
 )

@@ -3,7 +3,8 @@
  * a storage under test and to a naive reference model ({@link ReferenceModel}: a map and linear
  * scans, independent of every backend), and compare what each returns and stores after every step.
  *
- * Operations: insert roots (and duplicates), claim (random task ids, limits, lease leeways),
+ * Operations: insert roots (and duplicates, and roots sharing idempotency keys), claim (random task
+ * ids, limits, lease leeways),
  * finish with the current lease and with stale or foreign ones (success with children and a
  * finalize task, failure retryable or not, timeout, release), cancel, expire, and reads (get,
  * getMany, list, nextWake), under a random clock that also jumps backwards; and races
@@ -121,7 +122,8 @@ export const runScenario = (
               spec: { taskId: TASK_IDS[r.task]!, timeoutMs: r.timeoutMs, retry: r.retry, sleepMsBeforeRun: r.sleepMs },
               executionId: `r${counter++}`,
               input: r.input,
-              nowMs
+              nowMs,
+              idempotencyKey: r.key ?? null
             })
           )
           if (step.duplicateRef !== null && known.length > 0) {

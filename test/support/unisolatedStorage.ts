@@ -4,6 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import type { ExecutionRow } from "../../src/ExecutionRow.js"
+import * as RowQuery from "../../src/internal/RowQuery.js"
 import * as StorageDriver from "../../src/StorageDriver.js"
 import type { TaskStorage } from "../../src/TaskStorage.js"
 
@@ -50,6 +51,18 @@ export const unisolated = (yieldsAfter: {
             .sort((a, b) => a.expiresAt! - b.expiresAt!)
             .slice(0, limit)
         ),
+      insertKeyed: (list) =>
+        Effect.sync(() => {
+          const taken = new Map<string, string>()
+          for (const row of list) {
+            const holder = row.idempotencyKey === null ?
+              undefined :
+              [...rows.values()].find((r) => r.taskId === row.taskId && r.idempotencyKey === row.idempotencyKey)
+            if (holder !== undefined) taken.set(row.executionId, holder.executionId)
+            else rows.set(row.executionId, row)
+          }
+          return taken
+        }),
       write: ({ inserted, updated }) =>
         Effect.sync(() => {
           for (const row of [...inserted, ...updated]) rows.set(row.executionId, row)
@@ -68,7 +81,11 @@ export const unisolated = (yieldsAfter: {
             readyAtMs: ready.length === 0 ? null : Math.min(...ready.map((r) => r.startAt)),
             expiresAtMs: running.length === 0 ? null : Math.min(...running.map((r) => r.expiresAt!))
           }
-        })
+        }),
+      listPage: (query) => Effect.sync(() => RowQuery.page(rows.values(), query)),
+      countBy: (by) => Effect.sync(() => RowQuery.countBy(rows.values(), by)),
+      tree: (id) => Effect.sync(() => RowQuery.tree(rows.values(), id)),
+      purge: () => Effect.succeed({ trees: 0, executions: 0 })
     })
   })
 
@@ -90,6 +107,10 @@ export const serialCalls = (make: Effect.Effect<TaskStorage["Type"]>): Effect.Ef
       get: (id) => one(inner.get(id)),
       getMany: (ids) => one(inner.getMany(ids)),
       list: (query) => one(inner.list(query)),
-      nextWake: (taskIds) => one(inner.nextWake(taskIds))
+      nextWake: (taskIds) => one(inner.nextWake(taskIds)),
+      listPage: (query) => one(inner.listPage(query)),
+      countBy: (by) => one(inner.countBy(by)),
+      tree: (id) => one(inner.tree(id)),
+      purge: (request) => one(inner.purge(request))
     }
   })

@@ -45,7 +45,10 @@ export const toExecutionError = (e: unknown): ExecutionError => {
     : typeof e === "string"
     ? e
     : safeString(e)
-  return { errorType: "generic", message: message === "" ? "task failed" : message, isRetryable }
+  const error: ExecutionError = { errorType: "generic", message: message === "" ? "task failed" : message, isRetryable }
+  // The stack goes to the attempt history (the planner bounds it and keeps it out of `error`).
+  const stack = e instanceof Error ? e.stack : undefined
+  return typeof stack === "string" && stack !== "" ? { ...error, stack } : error
 }
 
 const safeString = (e: unknown): string => {

@@ -11,7 +11,10 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { StorageError } from "../../EngineError.js"
 import { migration as createExecutions } from "./migrations/0001_create_executions.js"
+import { migration as idempotencyKeys } from "./migrations/0002_idempotency_keys.js"
+import { migration as attemptsAndQueryIndexes } from "./migrations/0003_attempts_and_query_indexes.js"
 import { migration as traceContext } from "./migrations/0004_trace_context.js"
+import { migration as schedules } from "./migrations/0005_schedules.js"
 import { run, type SqlNames, toStorageError } from "./SqlCommon.js"
 import { withImmediateTransaction } from "./SqliteBackend.js"
 
@@ -21,6 +24,8 @@ export interface MigrationNames {
   readonly table: string
   /** An index name, quoted: `<prefix>executions_<suffix>`. */
   readonly index: (suffix: string) => string
+  /** The schedules table, quoted (and schema-qualified when a schema is set). */
+  readonly schedulesTable: string
 }
 
 /** One migration: its statements on each dialect. @since 0.1.0 */
@@ -35,7 +40,10 @@ export type MigrationRecord = Readonly<Record<string, Migration>>
 /** Every migration of this version. @since 0.1.0 */
 export const MIGRATIONS: MigrationRecord = {
   "0001_create_executions": createExecutions,
-  "0004_trace_context": traceContext
+  "0002_idempotency_keys": idempotencyKeys,
+  "0003_attempts_and_query_indexes": attemptsAndQueryIndexes,
+  "0004_trace_context": traceContext,
+  "0005_schedules": schedules
 }
 
 const KEY = /^(\d+)_([A-Za-z0-9_]+)$/
@@ -75,7 +83,11 @@ export const migrate = (
 ): Effect.Effect<void, StorageError> =>
   Effect.gen(function*() {
     const steps = ordered(record)
-    const ddlNames: MigrationNames = { table: names.table, index: (suffix) => `"${names.indexBase}_${suffix}"` }
+    const ddlNames: MigrationNames = {
+      table: names.table,
+      index: (suffix) => `"${names.indexBase}_${suffix}"`,
+      schedulesTable: names.schedulesTable
+    }
     const migrations = sql.literal(names.migrationsTable)
     const exec = <A>(statement: Effect.Effect<A, unknown>) => run("migrate", statement as Effect.Effect<A, never>)
     const body = Effect.gen(function*() {

@@ -28,6 +28,8 @@ export interface SqlNames {
   readonly schema: string | undefined
   /** A stable 52-bit key for the Postgres advisory lock that serializes migrations. */
   readonly lockKey: number
+  /** The schedules table, quoted (and schema-qualified when a schema is set). */
+  readonly schedulesTable: string
 }
 
 /** 52-bit FNV-1a hash: a stable advisory-lock key that fits a JS number. */
@@ -50,7 +52,8 @@ export const sqlNames = (args: { readonly prefix: string; readonly schema: strin
     migrationsTable: qualify(`${args.prefix}migrations`),
     indexBase: `${args.prefix}executions`,
     schema: args.schema,
-    lockKey: lockKeyOf(`durable-tasks:${args.schema ?? ""}.${args.prefix}`)
+    lockKey: lockKeyOf(`durable-tasks:${args.schema ?? ""}.${args.prefix}`),
+    schedulesTable: qualify(`${args.prefix}schedules`)
   }
 }
 

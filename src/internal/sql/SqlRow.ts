@@ -15,7 +15,13 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
-import { ExecutionErrorSchema, ExecutionRefSchema, type ExecutionRow, TaskSpecSchema } from "../../ExecutionRow.js"
+import {
+  AttemptHistorySchema,
+  ExecutionErrorSchema,
+  ExecutionRefSchema,
+  type ExecutionRow,
+  TaskSpecSchema
+} from "../../ExecutionRow.js"
 import { RetryOptionsSchema } from "../../RetryOptions.js"
 import { TASK_STATUSES } from "../../TaskStatus.js"
 
@@ -88,6 +94,9 @@ export const COLUMN_TABLE = {
   finishedAt: nullable(col("finished_at", "int8", Schema.Int, "often")),
   createdAt: col("created_at", "int8", Schema.Int),
   updatedAt: col("updated_at", "int8", Schema.Int, "often"),
+  idempotencyKey: nullable(col("idempotency_key", "text", Schema.String)),
+  // "rarely": up to 20 attempts with stacks stay out of the narrow update that claims write.
+  attempts: nullable(col("attempts", "json", AttemptHistorySchema, "rarely")),
   traceContext: nullable(col("trace_context", "text", Schema.String))
 } satisfies { readonly [K in keyof ExecutionRow]-?: ColumnDef<ExecutionRow[K]> }
 
@@ -127,6 +136,8 @@ export const onlyHotChanged = (before: ExecutionRow, after: ExecutionRow): boole
   before.children === after.children && before.finalize === after.finalize &&
   before.timeoutMs === after.timeoutMs && before.retry === after.retry &&
   before.sleepMsBeforeRun === after.sleepMsBeforeRun && before.createdAt === after.createdAt &&
+  before.idempotencyKey === after.idempotencyKey &&
+  before.attempts === after.attempts &&
   before.traceContext === after.traceContext
 
 /**
@@ -299,6 +310,8 @@ export const toExecutionRow = (r: StoredRecord): ExecutionRow => ({
   finishedAt: r.finished_at,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  idempotencyKey: r.idempotency_key,
+  attempts: r.attempts,
   traceContext: r.trace_context
 })
 
