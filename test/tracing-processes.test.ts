@@ -5,9 +5,9 @@
  * Every span of both shares the caller's trace id; the root's and the finalize task's run spans are
  * children of the stored enqueue span, the children's run spans children of the root's run span.
  */
-import { spawn } from "node:child_process"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { spawn } from "node:child_process"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import * as DurableExecutor from "../src/DurableExecutor.js"
