@@ -88,8 +88,12 @@ export const make: Effect.Effect<
   const executorId = config.executorId ?? (yield* ids.next("ex_"))
   // Read once too: a run span per attempt only when the executor starts under a tracer that exports.
   const tracer = yield* Tracing.currentTracer
-  const spans = tracer === undefined ? undefined : RunSpan.make(tracer, executorId)
   const plainContext = Option.getOrUndefined(yield* Effect.serviceOption(Tracing.PlainSpanContext))
+  const spans = tracer === undefined
+    ? undefined
+    : plainContext?.direct !== undefined
+    ? RunSpan.makeDirect(plainContext.direct, executorId)
+    : RunSpan.make(tracer, executorId)
   const state = new ExecutorState()
   const scope = yield* Effect.scope
   const loopsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
