@@ -279,7 +279,8 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
           executionId: c.executionId,
           input: c.input,
           nowMs: event.nowMs,
-          parent: { row: waiting, index, isFinalize: false }
+          parent: { row: waiting, index, isFinalize: false },
+          traceContext: c.traceContext
         })
       )
       return step(waiting, inserts)

@@ -44,6 +44,7 @@ import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
 import * as TaskBuilder from "./TaskBuilder.js"
+import * as Tracing from "./Tracing.js"
 import type {
   DurableParentTaskOptions,
   DurableParentTaskOutput,
@@ -65,6 +66,8 @@ export interface DurableExecutorOptions extends Partial<ExecutorSettings> {
   readonly logLevel?: DurableLogLevel | undefined
   /** How task inputs and outputs are stored. Default: lossless (Date, Map, Set, BigInt, …: README "Values"). */
   readonly serializer?: Serializer.DurableSerializer | undefined
+  /** Spans to the global `@opentelemetry/api` tracer provider (README "Observability"). Default false. */
+  readonly tracing?: boolean | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -111,7 +114,7 @@ export class DurableExecutor extends Schedules.DurableScheduling {
           "createPostgresStorage(...)"
       )
     }
-    const { serializer, ...engineOptions } = options
+    const { serializer, tracing, ...engineOptions } = options
     this.values = Serializer.fromOption(serializer)
     const { logLevel, settings } = checkExecutorOptions(engineOptions)
     this.runtime = ManagedRuntime.make(
@@ -120,7 +123,8 @@ export class DurableExecutor extends Schedules.DurableScheduling {
         Layer.succeed(Registry, this.registry),
         Layer.succeed(ExecutorConfig, settings),
         Ids.layerRandom,
-        Logger.minimumLogLevel(logLevel)
+        Logger.minimumLogLevel(logLevel),
+        Tracing.layer(tracing)
       )
     )
   }
@@ -313,7 +317,7 @@ export class DurableExecutor extends Schedules.DurableScheduling {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "enqueueTask")
     // Calls made together (e.g. Promise.all over many enqueueTask) are stored in one transaction.
-    const executionId = await this.enqueues.add({ task, input, options })
+    const executionId = await this.enqueues.add({ task, input, options, parentSpan: Tracing.callerSpan() })
     return Handle.make(this.handleOperations, task.id, executionId)
   }
 
@@ -331,8 +335,10 @@ export class DurableExecutor extends Schedules.DurableScheduling {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "enqueueTasks")
     Arguments.checkInputs(inputs)
+    const parent = Tracing.callerSpan()
     const client = await this.client()
-    const executionIds = await this.run(client.enqueueMany(task, inputs, options))
+    const enqueue = client.enqueueMany(task, inputs, options)
+    const executionIds = await this.run(parent === undefined ? enqueue : Effect.withParentSpan(enqueue, parent))
     return executionIds.map((executionId) => Handle.make<TOutput>(this.handleOperations, task.id, executionId))
   }
 
