@@ -10,6 +10,7 @@ import type { ExecutionError, ExecutionRow, NewChild, TaskSpec } from "./Executi
 import { makeReady } from "./ExecutionRow.js"
 import { recordAttempt } from "./internal/AttemptHistory.js"
 import { childrenOutputsJson, objectJson } from "./internal/ValueJson.js"
+import * as PlannerRetry from "./PlannerRetry.js"
 import * as RetryOptions from "./RetryOptions.js"
 import { isFinished, type TaskStatus } from "./TaskStatus.js"
 
@@ -52,6 +53,7 @@ export type Event =
   }
   | { readonly _tag: "ChildFailed"; readonly nowMs: number; readonly child: ExecutionRow }
   | { readonly _tag: "FinalizeFinished"; readonly nowMs: number; readonly finalize: ExecutionRow }
+  | PlannerRetry.RetryEvent
 
 /** A follow-up event for another row, applied in the same transaction. @since 0.1.0 @category models */
 export interface FollowUp {
@@ -71,7 +73,7 @@ export interface Step {
 /** @since 0.1.0 @category models */
 export interface Rejected {
   readonly _tag: "Rejected"
-  readonly reason: "stale_lease" | "not_due" | "not_running" | "not_ready" | "not_expired"
+  readonly reason: "stale_lease" | "not_due" | "not_running" | "not_ready" | "not_expired" | "not_retryable"
   readonly message: string
 }
 
@@ -93,8 +95,8 @@ const step = (
  * True when the event for `row` needs every child row loaded (the last child succeeded). @since 0.1.0 @category utils
  */
 export const needsChildren = (row: ExecutionRow, event: Event): boolean =>
-  event._tag === "ChildSucceeded" && row.status === "waiting_for_children_tasks" &&
-  row.completedChildren + 1 >= row.children.length
+  event._tag === "Retry" ? PlannerRetry.needsChildren(row) : event._tag === "ChildSucceeded" &&
+    row.status === "waiting_for_children_tasks" && row.completedChildren + 1 >= row.children.length
 
 /** True when a runner holding `leaseId` may write to `row`. @since 0.1.0 @category predicates */
 export const holdsLease = (row: ExecutionRow, leaseId: string): boolean =>
@@ -353,6 +355,8 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         }
       })
     }
+    case "Retry":
+      return PlannerRetry.retry(row, event, afterChildren)
     case "FinalizeFinished": {
       if (row.status !== "waiting_for_finalize_task") return noop
       const f = event.finalize

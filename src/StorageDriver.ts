@@ -148,7 +148,7 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
         continue
       }
       let event = command.event
-      if (Planner.needsChildren(row, event) && event._tag === "ChildSucceeded") {
+      if (Planner.needsChildren(row, event) && (event._tag === "ChildSucceeded" || event._tag === "Retry")) {
         const ids = row.children.map((c) => c.executionId)
         const missing = ids.filter((id) => !overlay.has(id))
         const fetched = missing.length === 0

@@ -38,7 +38,8 @@ import {
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
 import type * as Operations from "./Operations.js"
-import * as Schedules from "./Schedules.js"
+import * as Redrive from "./Redrive.js"
+import type * as Schedules from "./Schedules.js"
 import * as Sequential from "./Sequential.js"
 import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
@@ -81,7 +82,7 @@ type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
  * @since 0.1.0
  * @category models
  */
-export class DurableExecutor extends Schedules.DurableScheduling {
+export class DurableExecutor extends Redrive.DurableRedrive {
   private readonly registry = RegistryModule.make()
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
   private readonly sequences = new Map<string, Sequential.Sequence>()
