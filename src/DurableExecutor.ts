@@ -35,6 +35,7 @@ import * as IdsModule from "./Ids.js"
 import * as EnqueueChecks from "./internal/EnqueueChecks.js"
 import * as EnqueueSpan from "./internal/EnqueueSpan.js"
 import { unknownKeyProblem } from "./internal/OptionKeys.js"
+import * as StorageSpans from "./internal/StorageSpans.js"
 import * as Tracing from "./internal/Tracing.js"
 import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
@@ -144,9 +145,12 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
 > =>
   Effect.gen(function*() {
     const signals = yield* Signals
-    const storage = Changes.publishing(yield* TaskStorage, signals)
+    const published = Changes.publishing(yield* TaskStorage, signals)
     const registry = yield* Registry
     const config = yield* ExecutorConfig
+    const storage = (yield* Tracing.currentTracer) === undefined
+      ? published
+      : StorageSpans.decorate(published, config.traceStorage)
     const ids = yield* Ids
 
     const register = (task: TaskLike<any, any>) => Effect.suspend(() => registry.register(task.definition))

@@ -40,6 +40,7 @@ import * as RunSpan from "./internal/executor/RunSpan.js"
 import { RunTimeouts } from "./internal/executor/RunTimeouts.js"
 import * as ScheduleLoop from "./internal/executor/ScheduleLoop.js"
 import * as MetricsRecorder from "./internal/MetricsRecorder.js"
+import * as StorageSpans from "./internal/StorageSpans.js"
 import * as Tracing from "./internal/Tracing.js"
 import * as Metrics from "./Metrics.js"
 import type * as Planner from "./Planner.js"
@@ -75,7 +76,7 @@ export const make: Effect.Effect<
 > = Effect.gen(function*() {
   const signals = yield* Signals
   // Every write through `storage` publishes its wake-ups (enqueue → claim loops, finish → waiters, cancel → runner).
-  const storage = Changes.publishing(yield* TaskStorage, signals)
+  const published = Changes.publishing(yield* TaskStorage, signals)
   const registry = yield* Registry
   const config = yield* ExecutorConfig
   const ids = yield* Ids
@@ -88,8 +89,13 @@ export const make: Effect.Effect<
   const executorId = config.executorId ?? (yield* ids.next("ex_"))
   // Read once too: a run span per attempt only when the executor starts under a tracer that exports.
   const tracer = yield* Tracing.currentTracer
-  const spans = tracer === undefined ? undefined : RunSpan.make(tracer, executorId)
+  const storage = tracer === undefined ? published : StorageSpans.decorate(published, config.traceStorage)
   const plainContext = Option.getOrUndefined(yield* Effect.serviceOption(Tracing.PlainSpanContext))
+  const spans = tracer === undefined
+    ? undefined
+    : plainContext?.direct !== undefined
+    ? RunSpan.makeDirect(plainContext.direct, executorId)
+    : RunSpan.make(tracer, executorId)
   const state = new ExecutorState()
   const scope = yield* Effect.scope
   const loopsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
@@ -254,7 +260,7 @@ export const make: Effect.Effect<
   if (Option.isSome(schedules)) {
     yield* ScheduleLoop.run({
       state,
-      schedules: schedules.value,
+      schedules: tracer === undefined ? schedules.value : StorageSpans.decorate(schedules.value, config.traceStorage),
       signals,
       registry,
       pollIntervalMs: config.pollIntervalMs

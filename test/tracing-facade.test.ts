@@ -64,6 +64,70 @@ describe("tracing: true", () => {
       .toHaveLength(2)
   })
 
+  it("run spans: a failed attempt is ERROR, then retried; a tree is one trace, children under its run", async () => {
+    const executor = new DurableExecutor(createInMemoryStorage(), { tracing: true, pollIntervalMs: 50 })
+    let calls = 0
+    const flaky = executor.task({
+      id: "flaky_facade",
+      timeoutMs: 1_000,
+      retryOptions: { maxAttempts: 1, baseDelayMs: 1 },
+      run: (_ctx, n: number) => {
+        if (++calls === 1) throw new Error("first try fails")
+        return n
+      }
+    })
+    const leaf = executor.task({ id: "leaf_facade", timeoutMs: 1_000, run: (_ctx, n: number) => n * 2 })
+    const tree = executor.parentTask({
+      id: "tree_facade",
+      timeoutMs: 1_000,
+      runParent: (_ctx, n: number) => ({
+        output: n,
+        childrenTasks: [{ task: leaf, input: 1 }, { task: leaf, input: 2 }]
+      })
+    })
+    await executor.start()
+    let ids: { flaky: string; tree: string }
+    try {
+      const [f, t] = [await executor.enqueueTask(flaky, 7), await executor.enqueueTask(tree, 3)]
+      expect((await f.waitAndGetExecution()).status).toBe("completed")
+      expect((await t.waitAndGetExecution()).status).toBe("completed")
+      ids = { flaky: f.getExecutionId(), tree: t.getExecutionId() }
+    } finally {
+      await executor.shutdown()
+    }
+    const runsOf = (executionId: string) =>
+      tracing.named("durable-tasks.run").filter((s) => s.attributes["durable_tasks.execution_id"] === executionId)
+    const [first, second] = [...runsOf(ids.flaky)].sort((a, b) =>
+      Number(a.attributes["durable_tasks.attempt"]) - Number(b.attributes["durable_tasks.attempt"])
+    )
+    expect(first!.attributes).toMatchObject({
+      "durable_tasks.task_id": "flaky_facade",
+      "durable_tasks.attempt": 0,
+      "durable_tasks.outcome": "failed",
+      "durable_tasks.status": "ready"
+    })
+    expect(first!.attributes["durable_tasks.executor_id"]).toMatch(/^ex_/)
+    expect(first!.status).toEqual({ code: api.SpanStatusCode.ERROR, message: "first try fails" })
+    expect(first!.kind).toBe(api.SpanKind.CONSUMER)
+    expect(second!.attributes).toMatchObject({
+      "durable_tasks.outcome": "succeeded",
+      "durable_tasks.status": "completed"
+    })
+    expect(second!.status.code).not.toBe(api.SpanStatusCode.ERROR)
+    expect(parentIdOf(first!)).toBe(parentIdOf(second!))
+
+    const [root] = runsOf(ids.tree)
+    const leaves = tracing.named("durable-tasks.run").filter((s) =>
+      s.attributes["durable_tasks.task_id"] === "leaf_facade"
+    )
+    expect(root!.attributes["durable_tasks.status"]).toBe("waiting_for_children_tasks")
+    expect(leaves.map(parentIdOf)).toEqual([root!.spanContext().spanId, root!.spanContext().spanId])
+    expect(leaves.map((s) => s.spanContext().traceId)).toEqual([
+      root!.spanContext().traceId,
+      root!.spanContext().traceId
+    ])
+  })
+
   it("without the option, the facade makes no spans", async () => {
     const before = tracing.spans().length
     const executor = new DurableExecutor(createInMemoryStorage(), { pollIntervalMs: 50 })

@@ -27,7 +27,7 @@ export const traced = <A, E, R>(
   Effect.withFiberRuntime((fiber) => {
     if (activeTracer(fiber) === undefined) return body(null)
     return Effect.useSpan(NAME, { kind: "producer", attributes: { [Attributes.taskId]: taskId } }, (span) =>
-      Effect.tap(body(traceparentOf(span)), (a) => {
+      Effect.tap(Effect.withParentSpan(body(traceparentOf(span)), span), (a) => {
         const attributes = attributesOf(a)
         for (const key in attributes) {
           span.attribute(key, attributes[key])

@@ -92,13 +92,41 @@ export const startSpan = (
 }
 
 /**
+ * Spans made straight on a tracer outside Effect (the facade's OpenTelemetry tracer): one call each
+ * to start, set an attribute and end, without an Effect span wrapping each of them (that wrapper cost
+ * three times the OpenTelemetry SDK's own span per trivial execution). A span is an `AnySpan` (its
+ * trace and span ids), so it is the parent of Effect spans and its `traceparent` can be stored.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DirectTracer {
+  /** Starts a span now: a child of the stored `traceparent`, or a root span when there is none. */
+  readonly start: (
+    name: string,
+    kind: "consumer" | "producer",
+    traceContext: string | null,
+    attributes: Readonly<Record<string, string | number>>,
+    startTimeNanos: bigint
+  ) => Tracer.AnySpan
+  /** Sets an attribute of a span `start` made. */
+  readonly attribute: (span: Tracer.AnySpan, key: string, value: string | number) => void
+  /** Ends a span `start` made: status ERROR with `errorMessage` when given, else unset. */
+  readonly end: (span: Tracer.AnySpan, endTimeNanos: bigint, errorMessage: string | undefined) => void
+}
+
+/**
  * Runs plain (fiber-less) task code with a span as its active context, for tracers whose context lives
  * outside Effect (the facade's OpenTelemetry): without it, plain tasks run in a fiber when tracing.
+ * `direct`, when given, makes the engine's run spans without Effect's tracer.
  *
  * @since 0.1.0
  * @category tags
  */
 export class PlainSpanContext extends Context.Tag("durable-tasks/PlainSpanContext")<
   PlainSpanContext,
-  { readonly within: <X>(span: Tracer.AnySpan, f: () => X) => X }
+  {
+    readonly within: <X>(span: Tracer.AnySpan, f: () => X) => X
+    readonly direct?: DirectTracer | undefined
+  }
 >() {}

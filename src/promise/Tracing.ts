@@ -1,20 +1,21 @@
 /**
  * The facade's `tracing: true`: the engine's spans go to the app's global OpenTelemetry tracer
- * provider (`@opentelemetry/api`'s, set by the app's SDK), through `@effect/opentelemetry`. Both are
- * optional peer dependencies, loaded only when tracing is asked for. The caller's active
- * OpenTelemetry span becomes the parent of each enqueue span.
+ * provider (`@opentelemetry/api`'s, set by the app's SDK), through the tracers of `OtelTracer.ts` (not
+ * `@effect/opentelemetry`'s: see there). `@opentelemetry/api` is an optional peer dependency, loaded
+ * only when tracing is asked for. The caller's active OpenTelemetry span becomes the parent of each
+ * enqueue span.
  *
  * @since 0.1.0
  */
 import type * as OtelApi from "@opentelemetry/api"
-import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
 import { createRequire } from "node:module"
 import { PlainSpanContext } from "../internal/Tracing.js"
 import { DurableExecutorOptionsError } from "./errors.js"
+import * as OtelTracer from "./OtelTracer.js"
 
-const PACKAGES = ["@opentelemetry/api", "@effect/opentelemetry"] as const
+const PACKAGES = ["@opentelemetry/api"] as const
 
 /** The OpenTelemetry API, once loaded (the same module instance the app's SDK registered with). */
 let otelApi: typeof OtelApi | undefined
@@ -43,29 +44,12 @@ export const layer = (tracing: unknown, serviceName = "durable-tasks"): Layer.La
   // Loaded now, to read callers' active spans from the first enqueue on: its state (the tracer
   // provider, the context manager) is global, shared with the app's ESM or CommonJS copy.
   otelApi = require("@opentelemetry/api") as typeof OtelApi
-  return Layer.unwrapEffect(Effect.promise(async () => {
-    const [OtelTracer, Resource] = await Promise.all([
-      import("@effect/opentelemetry/Tracer"),
-      import("@effect/opentelemetry/Resource")
-    ])
-    return Layer.merge(
-      OtelTracer.layerGlobal.pipe(Layer.provide(Resource.layer({ serviceName }))),
-      Layer.succeed(PlainSpanContext, { within })
-    )
-  }))
+  const { direct, tracer } = OtelTracer.make(otelApi, serviceName)
+  return Layer.merge(Layer.setTracer(tracer), Layer.succeed(PlainSpanContext, { within, direct }))
 }
 
 /** Calls `f` with `span` as the active OpenTelemetry span (the parent of the task's own spans). */
-const within = <X>(span: Tracer.AnySpan, f: () => X): X => {
-  const api = otelApi!
-  const context = api.trace.setSpanContext(api.context.active(), {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    traceFlags: span.sampled ? api.TraceFlags.SAMPLED : api.TraceFlags.NONE,
-    isRemote: false
-  })
-  return api.context.with(context, f)
-}
+const within = <X>(span: Tracer.AnySpan, f: () => X): X => OtelTracer.within(otelApi!, span, f)
 
 /**
  * The caller's active OpenTelemetry span, as an Effect span (the parent of its enqueue span), when

@@ -23,7 +23,7 @@ export class RunningExecution {
   /** Set once the run ended (or timed out): its deadline no longer matters. */
   settled = false
   /** The attempt's `durable-tasks.run` span, when tracing; ended once its outcome is known. */
-  span: Tracer.Span | undefined = undefined
+  span: Tracer.AnySpan | undefined = undefined
   constructor(
     readonly executionId: string,
     readonly leaseId: string,
