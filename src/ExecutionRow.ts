@@ -108,6 +108,8 @@ export const TaskSpecSchema: Schema.Schema<TaskSpec> = Schema.Struct({
 export interface NewChild extends TaskSpec {
   readonly executionId: string
   readonly input: string | null
+  /** A sleeping task's child: the id a wakeup names (it is inserted sleeping, not ready). */
+  readonly sleepId?: string | undefined
 }
 
 /**
@@ -161,6 +163,11 @@ export interface ExecutionRow {
   readonly idempotencyKey: string | null
   /** The ended attempts; null before the first ends. */
   readonly attempts: AttemptHistory | null
+  /**
+   * A sleeping execution's id, the one a wakeup names (null for every other execution): at most one
+   * row per `(taskId, sleepId)`, kept as long as the row.
+   */
+  readonly sleepId: string | null
 }
 
 /** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
@@ -210,6 +217,31 @@ export const makeReady = (args: {
     createdAt: args.nowMs,
     updatedAt: args.nowMs,
     idempotencyKey: args.idempotencyKey ?? null,
-    attempts: null
+    attempts: null,
+    sleepId: null
   }
 }
+
+/**
+ * A new sleeping row: `running` from its creation, with no lease and no executor (no executor runs
+ * it, none holds a slot for it), its `expiresAt` at `nowMs + timeoutMs`, when the expiry loop ends
+ * it `timed_out` unless a wakeup finished it first. A root's sleep id is also its idempotency key,
+ * so that enqueueing one id twice stores one execution.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSleeping = (args: {
+  readonly spec: TaskSpec
+  readonly executionId: string
+  readonly input: string | null
+  readonly sleepId: string
+  readonly nowMs: number
+  readonly parent?: { readonly row: ExecutionRow; readonly index: number; readonly isFinalize: boolean }
+}): ExecutionRow => ({
+  ...makeReady({ ...args, idempotencyKey: args.parent === undefined ? args.sleepId : null, startAt: args.nowMs }),
+  status: "running",
+  startedAt: args.nowMs,
+  expiresAt: args.nowMs + args.spec.timeoutMs,
+  sleepId: args.sleepId
+})

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import type { ExecutionError, ExecutionRow, NewChild, TaskSpec } from "./ExecutionRow.js"
-import { ATTEMPTS_KEPT, makeReady, STACK_MAX_CHARS } from "./ExecutionRow.js"
+import { ATTEMPTS_KEPT, makeReady, makeSleeping, STACK_MAX_CHARS } from "./ExecutionRow.js"
 import * as RetryOptions from "./RetryOptions.js"
 import { isFinished, type TaskStatus } from "./TaskStatus.js"
 
@@ -50,6 +50,14 @@ export type Event =
   }
   | { readonly _tag: "ChildFailed"; readonly nowMs: number; readonly child: ExecutionRow }
   | { readonly _tag: "FinalizeFinished"; readonly nowMs: number; readonly finalize: ExecutionRow }
+  | {
+    /** A wakeup of a sleeping execution: it completes with `output` or fails with `error`. */
+    readonly _tag: "Wakeup"
+    readonly nowMs: number
+    readonly outcome:
+      | { readonly status: "completed"; readonly output: string | null }
+      | { readonly status: "failed"; readonly error: ExecutionError }
+  }
 
 /** A follow-up event for another row, applied in the same transaction. @since 0.1.0 @category models */
 export interface FollowUp {
@@ -69,7 +77,7 @@ export interface Step {
 /** @since 0.1.0 @category models */
 export interface Rejected {
   readonly _tag: "Rejected"
-  readonly reason: "stale_lease" | "not_due" | "not_running" | "not_ready" | "not_expired"
+  readonly reason: "stale_lease" | "not_due" | "not_running" | "not_ready" | "not_expired" | "not_sleeping"
   readonly message: string
 }
 
@@ -325,7 +333,7 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         updatedAt: event.nowMs
       }
       const inserts = event.children.map((c, index) =>
-        makeReady({
+        (c.sleepId === undefined ? makeReady : sleepingChild(c.sleepId))({
           spec: c,
           executionId: c.executionId,
           input: c.input,
@@ -362,6 +370,7 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
       if (row.expiresAt === null || row.expiresAt > event.nowMs) {
         return reject("not_expired", `the lease of ${row.executionId} lasts until ${String(row.expiresAt)}`)
       }
+      if (row.sleepId !== null) return finish(row, event.nowMs, "timed_out", { error: sleepTimedOut(row) })
       const error: ExecutionError = {
         errorType: "timed_out",
         message: `task '${row.taskId}' lease expired: its executor stopped without finishing the run`,
@@ -373,7 +382,7 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
       if (isFinished(row.status)) return noop
       return finish(row, event.nowMs, "cancelled", {
         error: { errorType: "cancelled", message: event.reason, isRetryable: false },
-        needsPromiseCancellation: row.status === "running"
+        needsPromiseCancellation: row.status === "running" && row.sleepId === null
       })
     }
     case "ChildSucceeded": {
@@ -416,5 +425,26 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         }
       })
     }
+    case "Wakeup": {
+      if (row.sleepId === null) {
+        return reject("not_sleeping", `execution ${row.executionId} of task '${row.taskId}' is not sleeping`)
+      }
+      if (row.status !== "running") {
+        return reject("not_running", `sleeping execution ${row.executionId} already finished as ${row.status}`)
+      }
+      return event.outcome.status === "completed"
+        ? finish(row, event.nowMs, "completed", { output: event.outcome.output })
+        : finish(row, event.nowMs, "failed", { error: { ...event.outcome.error, isRetryable: false } })
+    }
   }
 }
+
+const sleepingChild = (sleepId: string) => (args: Parameters<typeof makeReady>[0]): ExecutionRow =>
+  makeSleeping({ ...args, sleepId })
+
+const sleepTimedOut = (row: ExecutionRow): ExecutionError => ({
+  errorType: "timed_out",
+  message: `sleeping task '${row.taskId}' (sleep id ${JSON.stringify(row.sleepId)}) was not woken up within ` +
+    `${row.timeoutMs}ms`,
+  isRetryable: false
+})

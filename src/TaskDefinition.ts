@@ -74,6 +74,8 @@ export interface TaskDefinition {
    * stored as plain JSON (the Effect API's Schema-encoded values).
    */
   readonly serializer?: ValueSerializer | undefined
+  /** A sleeping task's (`Sleeping.ts`): its executions are woken up, never run; the input is the sleep id. */
+  readonly sleeping?: true | undefined
 }
 
 /**

@@ -16,6 +16,7 @@ import { migration as createExecutions } from "../src/internal/sql/migrations/00
 import { migration as idempotencyKeys } from "../src/internal/sql/migrations/0002_idempotency_keys.js"
 import { migration as attemptsAndQueryIndexes } from "../src/internal/sql/migrations/0003_attempts_and_query_indexes.js"
 import { migration as schedules } from "../src/internal/sql/migrations/0005_schedules.js"
+import { migration as sleepingTasks } from "../src/internal/sql/migrations/0006_sleeping_tasks.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
@@ -170,6 +171,17 @@ describe("migration 5 (schedules)", () => {
   })
 })
 
+describe("migration 6 (sleeping tasks)", () => {
+  it("is frozen", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(sleepingTasks[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("8a7d86501e0fbf179f0abbe4779a6b332540eacaba9f0603c75cd7c6a50366a2")
+    expect(hash("sqlite")).toBe("ef9da6fce9cbe54dec765daf61adef56ba0eb2fddaf8d7b6897e510280d7ebb8")
+    expect(MIGRATIONS["0006_sleeping_tasks"]).toBe(sleepingTasks)
+  })
+})
+
 describe("migration 1", () => {
   it("is frozen: its DDL is the one databases created since 0.1.0 have", () => {
     const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
@@ -182,7 +194,8 @@ describe("migration 1", () => {
       "0001_create_executions",
       "0002_idempotency_keys",
       "0003_attempts_and_query_indexes",
-      "0005_schedules"
+      "0005_schedules",
+      "0006_sleeping_tasks"
     ])
   })
 
@@ -278,8 +291,8 @@ const fromMigration1 = (
 ) =>
   Effect.gen(function*() {
     const names = sqlNames({ prefix: PREFIX, schema: schemaOfDb("old") })
-    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts) are left out.
-    const old = COLUMNS.filter((c) => c.field !== "idempotencyKey" && c.field !== "attempts")
+    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts, 6: sleep_id) are left out.
+    const old = COLUMNS.filter((c) => c.field !== "idempotencyKey" && c.field !== "attempts" && c.field !== "sleepId")
     const row = makeReady({ spec, executionId: "v1", input: "1", nowMs: 1_000 })
     yield* Effect.gen(function*() {
       const sql = (yield* SqlClient.SqlClient).withoutTransforms()

@@ -120,6 +120,7 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
     const executor = new DurableExecutor(makeStorage(), { logLevel: "none" })
     const task = executor.task({ id: "t", timeoutMs: 1_000, run: (_ctx, n: number) => n })
     const builder = executor.validateInput((n: number) => n)
+    const sleeper = executor.sleepingTask<number>({ id: "sleeper", timeoutMs: 1_000 })
     await executor.start()
     const handle = await executor.enqueueTask(task, 1)
     await handle.waitAndGetExecution()
@@ -156,7 +157,12 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       listSchedules: ["refuses", () => executor.listSchedules()],
       pauseSchedule: ["refuses", () => executor.pauseSchedule("s")],
       resumeSchedule: ["refuses", () => executor.resumeSchedule("s")],
-      deleteSchedule: ["refuses", () => executor.deleteSchedule("s")]
+      deleteSchedule: ["refuses", () => executor.deleteSchedule("s")],
+      sleepingTask: ["works", () => executor.sleepingTask({ id: "sleeping-after", timeoutMs: 1_000 })],
+      wakeupSleepingTaskExecution: [
+        "refuses",
+        () => executor.wakeupSleepingTaskExecution(sleeper, "id", { status: "completed", output: 1 })
+      ]
     }
     const handleMembers: { readonly [K in keyof DurableTaskHandle<number>]: Expectation } = {
       getTaskId: ["works", () => handle.getTaskId()],
@@ -203,8 +209,9 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       "scheduling",
       "ops"
     ])
-    // With the inherited ones (the schedule methods).
-    const methods = [DurableExecutor.prototype, Object.getPrototypeOf(DurableExecutor.prototype)].flatMap((p) =>
+    // With the inherited ones (the sleeping-task and schedule methods).
+    const sleeping = Object.getPrototypeOf(DurableExecutor.prototype)
+    const methods = [DurableExecutor.prototype, sleeping, Object.getPrototypeOf(sleeping)].flatMap((p) =>
       Object.getOwnPropertyNames(p).filter((n) => n !== "constructor" && !isPrivate.has(n))
     )
     expect(methods.sort()).toEqual(Object.keys(executorMembers).sort())

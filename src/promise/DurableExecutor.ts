@@ -38,9 +38,10 @@ import {
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
 import type * as Operations from "./Operations.js"
-import * as Schedules from "./Schedules.js"
+import type * as Schedules from "./Schedules.js"
 import * as Sequential from "./Sequential.js"
 import * as Serializer from "./Serializer.js"
+import * as SleepingTasks from "./SleepingTasks.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
 import * as TaskBuilder from "./TaskBuilder.js"
@@ -78,7 +79,7 @@ type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
  * @since 0.1.0
  * @category models
  */
-export class DurableExecutor extends Schedules.DurableScheduling {
+export class DurableExecutor extends SleepingTasks.DurableSleeping {
   private readonly registry = RegistryModule.make()
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
   private readonly sequences = new Map<string, Sequential.Sequence>()

@@ -122,7 +122,8 @@ const prepareChildren = (
       const what = `input of child ${index} (task '${task.id}')`
       const encoded = Serialization.encode(prepared, what, deps.maxSerializedValueBytes, task.serializer)
       if (Either.isLeft(encoded)) return yield* Effect.fail(nonRetryable(encoded.left.message))
-      out.push({ ...task.spec, executionId: executionIds[index]!, input: encoded.right })
+      const made = { ...task.spec, executionId: executionIds[index]!, input: encoded.right }
+      out.push(task.sleeping === true ? { ...made, sleepId: prepared as string } : made)
     }
     return out
   })
