@@ -168,7 +168,29 @@ export interface ExecutionRow {
    * row per `(taskId, sleepId)`, kept as long as the row.
    */
   readonly sleepId: string | null
+  /** A looping execution's limits and how many iterations it started (null for every other execution). */
+  readonly loop: LoopState | null
 }
+
+/**
+ * A looping execution: at most `maxAttempts` iterations, each a child started `sleepMs` after the
+ * previous one completed without being done; `iteration` counts those started.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoopState {
+  readonly maxAttempts: number
+  readonly sleepMs: number
+  readonly iteration: number
+}
+
+/** The stored form of a {@link LoopState}. @since 0.1.0 @category schemas */
+export const LoopStateSchema: Schema.Schema<LoopState> = Schema.Struct({
+  maxAttempts: Schema.Int,
+  sleepMs: Schema.Int,
+  iteration: Schema.Int
+})
 
 /** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
 export const makeReady = (args: {
@@ -218,7 +240,8 @@ export const makeReady = (args: {
     updatedAt: args.nowMs,
     idempotencyKey: args.idempotencyKey ?? null,
     attempts: null,
-    sleepId: null
+    sleepId: null,
+    loop: null
   }
 }
 

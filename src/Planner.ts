@@ -8,6 +8,7 @@
  */
 import type { ExecutionError, ExecutionRow, NewChild, TaskSpec } from "./ExecutionRow.js"
 import { ATTEMPTS_KEPT, makeReady, makeSleeping, STACK_MAX_CHARS } from "./ExecutionRow.js"
+import * as Looping from "./Looping.js"
 import * as RetryOptions from "./RetryOptions.js"
 import { isFinished, type TaskStatus } from "./TaskStatus.js"
 
@@ -30,6 +31,8 @@ export type Event =
     readonly finalize: TaskSpec | null
     /** A parent task: without a finalize task its output is `{ output, childrenOutputs }`, also with no children. */
     readonly isParent?: boolean
+    /** A looping task: its one child is the first iteration (see `Looping.ts`). */
+    readonly loop?: { readonly maxAttempts: number; readonly sleepMs: number } | undefined
   }
   | {
     readonly _tag: "RunFailed"
@@ -327,6 +330,7 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         status: "waiting_for_children_tasks",
         children: event.children.map((c) => ({ taskId: c.taskId, executionId: c.executionId })),
         completedChildren: 0,
+        loop: event.loop === undefined ? row.loop : { ...event.loop, iteration: 1 },
         leaseId: null,
         executorId: null,
         expiresAt: null,
@@ -397,6 +401,7 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         // The driver did not supply every completed child: count only (cannot happen with a correct driver).
         return step(counted)
       }
+      if (row.loop !== null) return Looping.afterIteration(counted, ordered[0]!, event.nowMs, finish)
       return afterChildren(counted, event.nowMs, ordered as ReadonlyArray<ExecutionRow>)
     }
     case "ChildFailed": {

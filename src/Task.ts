@@ -13,6 +13,7 @@ import type { TaskLike } from "./DurableExecutor.js"
 import { InvalidTaskDefinition, InvalidTaskInput } from "./EngineError.js"
 import type { ExecutionRef, TaskSpec } from "./ExecutionRow.js"
 import { describeValue } from "./internal/OptionKeys.js"
+import * as LoopingModule from "./Looping.js"
 import type { RetryOptions } from "./RetryOptions.js"
 import * as SleepingModule from "./Sleeping.js"
 import type { RunInfo, RunResult, TaskDefinition } from "./TaskDefinition.js"
@@ -313,6 +314,36 @@ export const sleeping = <O = unknown, OE = O>(options: SleepingOptions<O, OE>): 
     timeoutMs: options?.timeoutMs,
     encodeOutput: output.encode,
     decodeOutput: output.decode
+  }))
+  return { id: definition.id, definition }
+}
+
+/** @since 0.1.0 @category models */
+export interface LoopingOptions<I, O> {
+  readonly id: string
+  /** Runs until it outputs `{ isDone: true, output }`. */
+  readonly iteration: Task<I, { readonly isDone: boolean; readonly output?: O }>
+  readonly maxAttempts: number
+  readonly sleepMsBetweenIterations: number
+}
+
+/** A looping task's output. @since 0.1.0 @category models */
+export type LoopingOutput<O> = { readonly isSuccess: true; readonly output: O } | { readonly isSuccess: false }
+
+/**
+ * A looping task (README "Looping tasks"): runs `iteration` until it outputs `{ isDone: true,
+ * output }`, at most `maxAttempts` times, sleeping durably between iterations; one execution whose
+ * children are the iterations, one after the other. Throws `InvalidTaskDefinition` for bad options.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const looping = <I, O>(options: LoopingOptions<I, O>): Task<I, LoopingOutput<O>> => {
+  const definition = orThrow(LoopingModule.makeDefinition({
+    id: options?.id,
+    iteration: options?.iteration?.definition,
+    maxAttempts: options?.maxAttempts,
+    sleepMsBetweenIterations: options?.sleepMsBetweenIterations
   }))
   return { id: definition.id, definition }
 }

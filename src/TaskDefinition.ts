@@ -76,6 +76,8 @@ export interface TaskDefinition {
   readonly serializer?: ValueSerializer | undefined
   /** A sleeping task's (`Sleeping.ts`): its executions are woken up, never run; the input is the sleep id. */
   readonly sleeping?: true | undefined
+  /** A looping task's limits (`Looping.ts`): its one child at a time is its iteration. */
+  readonly loop?: { readonly maxAttempts: number; readonly sleepMs: number } | undefined
 }
 
 /**

@@ -171,13 +171,13 @@ describe("migration 5 (schedules)", () => {
   })
 })
 
-describe("migration 6 (sleeping tasks)", () => {
+describe("migration 6 (sleeping and looping tasks)", () => {
   it("is frozen", () => {
     const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
     const hash = (dialect: Dialect) =>
       createHash("sha256").update(sleepingTasks[dialect](names).join(";\n")).digest("hex")
-    expect(hash("pg")).toBe("8a7d86501e0fbf179f0abbe4779a6b332540eacaba9f0603c75cd7c6a50366a2")
-    expect(hash("sqlite")).toBe("ef9da6fce9cbe54dec765daf61adef56ba0eb2fddaf8d7b6897e510280d7ebb8")
+    expect(hash("pg")).toBe("f2100a786e1799252e8c824eb8cab267a712da53cf4d106fc464b681dadb928f")
+    expect(hash("sqlite")).toBe("83f3297e4c1562067caacb1e71c4154022c4d4adf31e047928a191c894ae3550")
     expect(MIGRATIONS["0006_sleeping_tasks"]).toBe(sleepingTasks)
   })
 })
@@ -291,8 +291,10 @@ const fromMigration1 = (
 ) =>
   Effect.gen(function*() {
     const names = sqlNames({ prefix: PREFIX, schema: schemaOfDb("old") })
-    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts, 6: sleep_id) are left out.
-    const old = COLUMNS.filter((c) => c.field !== "idempotencyKey" && c.field !== "attempts" && c.field !== "sleepId")
+    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts, 6: sleep_id, loop) are left out.
+    const old = COLUMNS.filter((c) =>
+      c.field !== "idempotencyKey" && c.field !== "attempts" && c.field !== "sleepId" && c.field !== "loop"
+    )
     const row = makeReady({ spec, executionId: "v1", input: "1", nowMs: 1_000 })
     yield* Effect.gen(function*() {
       const sql = (yield* SqlClient.SqlClient).withoutTransforms()

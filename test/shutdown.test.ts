@@ -162,6 +162,16 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       wakeupSleepingTaskExecution: [
         "refuses",
         () => executor.wakeupSleepingTaskExecution(sleeper, "id", { status: "completed", output: 1 })
+      ],
+      loopingTask: [
+        "works",
+        () =>
+          executor.loopingTask(
+            "loop-after",
+            executor.task({ id: "iteration-after", timeoutMs: 1_000, run: () => ({ isDone: true, output: 1 }) }),
+            3,
+            10
+          )
       ]
     }
     const handleMembers: { readonly [K in keyof DurableTaskHandle<number>]: Expectation } = {

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
+import * as Looping from "../Looping.js"
 import * as Sleeping from "../Sleeping.js"
 import type { TaskExecution } from "../TaskExecution.js"
 import { DurableExecutorShutdownError, DurableTaskDefinitionError } from "./errors.js"
@@ -23,8 +24,13 @@ export interface DurableSleepingTaskOptions {
 /** How a wakeup ends a sleeping execution. @since 0.1.0 @category models */
 export type DurableWakeupResult<TOutput> = Sleeping.WakeupResult<TOutput>
 
+/** A looping task's output. @since 0.1.0 @category models */
+export type DurableLoopingTaskOutput<TOutput> = { readonly isSuccess: true; readonly output: TOutput } | {
+  readonly isSuccess: false
+}
+
 /**
- * The sleeping-task methods of `DurableExecutor`.
+ * The sleeping- and looping-task methods of `DurableExecutor`.
  *
  * @since 0.1.0
  * @category models
@@ -37,6 +43,30 @@ export abstract class DurableSleeping extends Schedules.DurableScheduling {
   sleepingTask<TOutput = unknown>(options: DurableSleepingTaskOptions): DurableTask<string, TOutput> {
     const given = (options ?? {}) as Partial<DurableSleepingTaskOptions>
     const made = Sleeping.makeDefinition({ id: given.id, timeoutMs: given.timeoutMs })
+    if (Either.isLeft(made)) throw new DurableTaskDefinitionError(made.left.message)
+    const registered = this.scheduling().registry.register(made.right)
+    if (Either.isLeft(registered)) throw new DurableTaskDefinitionError(registered.left.message)
+    return { id: made.right.id, definition: made.right }
+  }
+
+  /**
+   * Defines a looping task (README "Looping tasks"): it runs `iterationTask` with its input until
+   * that returns `{ isDone: true, output }`, at most `maxAttempts` times, sleeping durably
+   * `sleepMsBetweenIterations` between iterations; its output is `{ isSuccess: true, output }` or
+   * `{ isSuccess: false }`. One execution whose children are the iterations, one after the other.
+   */
+  loopingTask<TInput, TOutput>(
+    id: string,
+    iterationTask: DurableTask<TInput, { readonly isDone: boolean; readonly output?: TOutput }>,
+    maxAttempts: number,
+    sleepMsBetweenIterations: number
+  ): DurableTask<TInput, DurableLoopingTaskOutput<TOutput>> {
+    const made = Looping.makeDefinition({
+      id,
+      iteration: iterationTask?.definition,
+      maxAttempts,
+      sleepMsBetweenIterations
+    })
     if (Either.isLeft(made)) throw new DurableTaskDefinitionError(made.left.message)
     const registered = this.scheduling().registry.register(made.right)
     if (Either.isLeft(registered)) throw new DurableTaskDefinitionError(registered.left.message)

@@ -239,7 +239,8 @@ export const resultEvent = (
       runOutput: runOutput.right,
       children,
       finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null,
-      isParent: definition.kind === "parentTask"
+      isParent: definition.kind === "parentTask",
+      ...(definition.loop === undefined ? {} : { loop: definition.loop })
     })
     if (result.children.length === 0) return succeeded([])
     return Effect.map(

@@ -20,6 +20,7 @@ import {
   ExecutionErrorSchema,
   ExecutionRefSchema,
   type ExecutionRow,
+  LoopStateSchema,
   TaskSpecSchema
 } from "../../ExecutionRow.js"
 import { RetryOptionsSchema } from "../../RetryOptions.js"
@@ -97,7 +98,8 @@ export const COLUMN_TABLE = {
   idempotencyKey: nullable(col("idempotency_key", "text", Schema.String)),
   // "rarely": up to 20 attempts with stacks stay out of the narrow update that claims write.
   attempts: nullable(col("attempts", "json", AttemptHistorySchema, "rarely")),
-  sleepId: nullable(col("sleep_id", "text", Schema.String))
+  sleepId: nullable(col("sleep_id", "text", Schema.String)),
+  loop: nullable(col("loop", "json", LoopStateSchema, "rarely"))
 } satisfies { readonly [K in keyof ExecutionRow]-?: ColumnDef<ExecutionRow[K]> }
 
 /** A column with its field name. @since 0.1.0 */
@@ -137,7 +139,8 @@ export const onlyHotChanged = (before: ExecutionRow, after: ExecutionRow): boole
   before.timeoutMs === after.timeoutMs && before.retry === after.retry &&
   before.sleepMsBeforeRun === after.sleepMsBeforeRun && before.createdAt === after.createdAt &&
   before.idempotencyKey === after.idempotencyKey &&
-  before.attempts === after.attempts && before.sleepId === after.sleepId
+  before.attempts === after.attempts && before.sleepId === after.sleepId &&
+  before.loop === after.loop
 
 /**
  * Splits a transaction's updated rows into those where only hot columns (status, lease, times,
@@ -311,7 +314,8 @@ export const toExecutionRow = (r: StoredRecord): ExecutionRow => ({
   updatedAt: r.updated_at,
   idempotencyKey: r.idempotency_key,
   attempts: r.attempts,
-  sleepId: r.sleep_id
+  sleepId: r.sleep_id,
+  loop: r.loop
 })
 
 const decoders = {
