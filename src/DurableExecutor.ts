@@ -46,6 +46,7 @@ import { ScheduleStorage } from "./ScheduleStorage.js"
 import * as Serialization from "./Serialization.js"
 import { Signals } from "./Signals.js"
 import * as SignalsModule from "./Signals.js"
+import * as Sleeping from "./Sleeping.js"
 import type { TaskDefinition } from "./TaskDefinition.js"
 import * as TaskDefinitionModule from "./TaskDefinition.js"
 import * as TaskExecution from "./TaskExecution.js"
@@ -78,7 +79,9 @@ export type EnqueueError =
   | ExecutorShutDown
 
 /** The service; its operations on stored executions are in {@link ExecutionQueries}. @since 0.1.0 @category models */
-export interface DurableExecutorService extends ExecutionQueries.Operations, Schedules.ScheduleClient {
+export interface DurableExecutorService
+  extends ExecutionQueries.Operations, Schedules.ScheduleClient, Sleeping.SleepingClient
+{
   readonly executorId: string
   /** Registers a task (and its finalize tasks) so this executor runs it. */
   readonly register: (task: TaskLike<any, any>) => Effect.Effect<void, InvalidTaskDefinition>
@@ -207,7 +210,10 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
 
     /** Stores rows; per row, the id of the execution holding it (another's when its key was taken). */
     const insertRows = (rows: ReadonlyArray<ExecutionRow>) =>
-      Effect.map(storage.insert(rows), (result) => result.executionIds)
+      Effect.map(
+        storage.insert(rows.map((r) => Sleeping.rootRow(registry.get(r.taskId), r))),
+        (result) => result.executionIds
+      )
 
     const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
       EnqueueSpan.traced(task.id, (traceContext) =>
@@ -356,7 +362,8 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       get,
       wait,
       cancel,
-      ...ExecutionQueries.make(storage, registry)
+      ...ExecutionQueries.make(storage, registry),
+      ...Sleeping.makeClient({ storage, registry, register, maxSerializedValueBytes: config.maxSerializedValueBytes })
     }
   })
 

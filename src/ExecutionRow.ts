@@ -110,6 +110,8 @@ export interface NewChild extends TaskSpec {
   readonly input: string | null
   /** The W3C `traceparent` the child's runs continue (the parent's run span); else the parent's own. */
   readonly traceContext?: string | null | undefined
+  /** A sleeping task's child: the id a wakeup names (it is inserted sleeping, not ready). */
+  readonly sleepId?: string | undefined
 }
 
 /**
@@ -168,7 +170,34 @@ export interface ExecutionRow {
    * their parent's), so that its runs, in any process, continue that trace; null when untraced.
    */
   readonly traceContext: string | null
+  /**
+   * A sleeping execution's id, the one a wakeup names (null for every other execution): at most one
+   * row per `(taskId, sleepId)`, kept as long as the row.
+   */
+  readonly sleepId: string | null
+  /** A looping execution's limits and how many iterations it started (null for every other execution). */
+  readonly loop: LoopState | null
 }
+
+/**
+ * A looping execution: at most `maxAttempts` iterations, each a child started `sleepMs` after the
+ * previous one completed without being done; `iteration` counts those started.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoopState {
+  readonly maxAttempts: number
+  readonly sleepMs: number
+  readonly iteration: number
+}
+
+/** The stored form of a {@link LoopState}. @since 0.1.0 @category schemas */
+export const LoopStateSchema: Schema.Schema<LoopState> = Schema.Struct({
+  maxAttempts: Schema.Int,
+  sleepMs: Schema.Int,
+  iteration: Schema.Int
+})
 
 /** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
 export const makeReady = (args: {
@@ -220,6 +249,32 @@ export const makeReady = (args: {
     updatedAt: args.nowMs,
     idempotencyKey: args.idempotencyKey ?? null,
     attempts: null,
-    traceContext: args.traceContext ?? parent?.traceContext ?? null
+    traceContext: args.traceContext ?? parent?.traceContext ?? null,
+    sleepId: null,
+    loop: null
   }
 }
+
+/**
+ * A new sleeping row: `running` from its creation, with no lease and no executor (no executor runs
+ * it, none holds a slot for it), its `expiresAt` at `nowMs + timeoutMs`, when the expiry loop ends
+ * it `timed_out` unless a wakeup finished it first. A root's sleep id is also its idempotency key,
+ * so that enqueueing one id twice stores one execution.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSleeping = (args: {
+  readonly spec: TaskSpec
+  readonly executionId: string
+  readonly input: string | null
+  readonly sleepId: string
+  readonly nowMs: number
+  readonly parent?: { readonly row: ExecutionRow; readonly index: number; readonly isFinalize: boolean }
+}): ExecutionRow => ({
+  ...makeReady({ ...args, idempotencyKey: args.parent === undefined ? args.sleepId : null, startAt: args.nowMs }),
+  status: "running",
+  startedAt: args.nowMs,
+  expiresAt: args.nowMs + args.spec.timeoutMs,
+  sleepId: args.sleepId
+})

@@ -25,7 +25,8 @@ import { TaskStorage } from "./TaskStorage.js"
 export const makeBackend = (): StorageDriver.Backend => {
   const rows = new Map<string, ExecutionRow>()
   const readyByTask = new Map<string, Heap<string>>()
-  const expiries = new Heap<{ readonly id: string; readonly leaseId: string }>()
+  // A sleeping execution is running without a lease (null): its expiry is its timeout.
+  const expiries = new Heap<{ readonly id: string; readonly leaseId: string | null }>()
   /** Execution id by idempotency identity (task id and key); rows are never deleted, nor are keys. */
   const byKey = new Map<string, string>()
   let seq = 0
@@ -50,7 +51,7 @@ export const makeBackend = (): StorageDriver.Backend => {
         readyByTask.set(row.taskId, heap)
       }
       heap.push({ key: row.startAt, seq: seq++, value: row.executionId })
-    } else if (row.status === "running" && row.expiresAt !== null && row.leaseId !== null) {
+    } else if (row.status === "running" && row.expiresAt !== null) {
       expiries.push({ key: row.expiresAt, seq: seq++, value: { id: row.executionId, leaseId: row.leaseId } })
     }
   }
@@ -153,6 +154,7 @@ export const makeBackend = (): StorageDriver.Backend => {
           if (query.status !== undefined && row.status !== query.status) continue
           if (query.taskId !== undefined && row.taskId !== query.taskId) continue
           if (query.rootExecutionId !== undefined && row.rootExecutionId !== query.rootExecutionId) continue
+          if (query.sleepId !== undefined && row.sleepId !== query.sleepId) continue
           out.push(row)
         }
         return out

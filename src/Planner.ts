@@ -7,9 +7,10 @@
  * @since 0.1.0
  */
 import type { ExecutionError, ExecutionRow, NewChild, TaskSpec } from "./ExecutionRow.js"
-import { makeReady } from "./ExecutionRow.js"
+import { makeReady, makeSleeping } from "./ExecutionRow.js"
 import { recordAttempt } from "./internal/AttemptHistory.js"
 import { childrenOutputsJson, objectJson } from "./internal/ValueJson.js"
+import * as Looping from "./Looping.js"
 import * as PlannerRetry from "./PlannerRetry.js"
 import * as RetryOptions from "./RetryOptions.js"
 import { isFinished, type TaskStatus } from "./TaskStatus.js"
@@ -33,6 +34,8 @@ export type Event =
     readonly finalize: TaskSpec | null
     /** A parent task: without a finalize task its output is `{ output, childrenOutputs }`, also with no children. */
     readonly isParent?: boolean
+    /** A looping task: its one child is the first iteration (see `Looping.ts`). */
+    readonly loop?: { readonly maxAttempts: number; readonly sleepMs: number } | undefined
   }
   | {
     readonly _tag: "RunFailed"
@@ -54,6 +57,14 @@ export type Event =
   | { readonly _tag: "ChildFailed"; readonly nowMs: number; readonly child: ExecutionRow }
   | { readonly _tag: "FinalizeFinished"; readonly nowMs: number; readonly finalize: ExecutionRow }
   | PlannerRetry.RetryEvent
+  | {
+    /** A wakeup of a sleeping execution: it completes with `output` or fails with `error`. */
+    readonly _tag: "Wakeup"
+    readonly nowMs: number
+    readonly outcome:
+      | { readonly status: "completed"; readonly output: string | null }
+      | { readonly status: "failed"; readonly error: ExecutionError }
+  }
 
 /** A follow-up event for another row, applied in the same transaction. @since 0.1.0 @category models */
 export interface FollowUp {
@@ -73,7 +84,14 @@ export interface Step {
 /** @since 0.1.0 @category models */
 export interface Rejected {
   readonly _tag: "Rejected"
-  readonly reason: "stale_lease" | "not_due" | "not_running" | "not_ready" | "not_expired" | "not_retryable"
+  readonly reason:
+    | "stale_lease"
+    | "not_due"
+    | "not_running"
+    | "not_ready"
+    | "not_expired"
+    | "not_retryable"
+    | "not_sleeping"
   readonly message: string
 }
 
@@ -270,13 +288,14 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         status: "waiting_for_children_tasks",
         children: event.children.map((c) => ({ taskId: c.taskId, executionId: c.executionId })),
         completedChildren: 0,
+        loop: event.loop === undefined ? row.loop : { ...event.loop, iteration: 1 },
         leaseId: null,
         executorId: null,
         expiresAt: null,
         updatedAt: event.nowMs
       }
       const inserts = event.children.map((c, index) =>
-        makeReady({
+        (c.sleepId === undefined ? makeReady : sleepingChild(c.sleepId))({
           spec: c,
           executionId: c.executionId,
           input: c.input,
@@ -314,6 +333,7 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
       if (row.expiresAt === null || row.expiresAt > event.nowMs) {
         return reject("not_expired", `the lease of ${row.executionId} lasts until ${String(row.expiresAt)}`)
       }
+      if (row.sleepId !== null) return finish(row, event.nowMs, "timed_out", { error: sleepTimedOut(row) })
       const error: ExecutionError = {
         errorType: "timed_out",
         message: `task '${row.taskId}' lease expired: its executor stopped without finishing the run`,
@@ -325,7 +345,7 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
       if (isFinished(row.status)) return noop
       return finish(row, event.nowMs, "cancelled", {
         error: { errorType: "cancelled", message: event.reason, isRetryable: false },
-        needsPromiseCancellation: row.status === "running"
+        needsPromiseCancellation: row.status === "running" && row.sleepId === null
       })
     }
     case "ChildSucceeded": {
@@ -340,6 +360,7 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         // The driver did not supply every completed child: count only (cannot happen with a correct driver).
         return step(counted)
       }
+      if (row.loop !== null) return Looping.afterIteration(counted, ordered[0]!, event.nowMs, finish)
       return afterChildren(counted, event.nowMs, ordered as ReadonlyArray<ExecutionRow>)
     }
     case "ChildFailed": {
@@ -370,5 +391,26 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         }
       })
     }
+    case "Wakeup": {
+      if (row.sleepId === null) {
+        return reject("not_sleeping", `execution ${row.executionId} of task '${row.taskId}' is not sleeping`)
+      }
+      if (row.status !== "running") {
+        return reject("not_running", `sleeping execution ${row.executionId} already finished as ${row.status}`)
+      }
+      return event.outcome.status === "completed"
+        ? finish(row, event.nowMs, "completed", { output: event.outcome.output })
+        : finish(row, event.nowMs, "failed", { error: { ...event.outcome.error, isRetryable: false } })
+    }
   }
 }
+
+const sleepingChild = (sleepId: string) => (args: Parameters<typeof makeReady>[0]): ExecutionRow =>
+  makeSleeping({ ...args, sleepId })
+
+const sleepTimedOut = (row: ExecutionRow): ExecutionError => ({
+  errorType: "timed_out",
+  message: `sleeping task '${row.taskId}' (sleep id ${JSON.stringify(row.sleepId)}) was not woken up within ` +
+    `${row.timeoutMs}ms`,
+  isRetryable: false
+})

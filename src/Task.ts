@@ -13,7 +13,9 @@ import type { TaskLike } from "./DurableExecutor.js"
 import { InvalidTaskDefinition, InvalidTaskInput } from "./EngineError.js"
 import type { ExecutionRef, TaskSpec } from "./ExecutionRow.js"
 import { describeValue } from "./internal/OptionKeys.js"
+import * as LoopingModule from "./Looping.js"
 import type { RetryOptions } from "./RetryOptions.js"
+import * as SleepingModule from "./Sleeping.js"
 import type { RunInfo, RunResult, TaskDefinition } from "./TaskDefinition.js"
 import * as TaskDefinitionModule from "./TaskDefinition.js"
 
@@ -278,4 +280,70 @@ export const parent = <
       : buildFinalize(options.id, options.finalize, finalizeInputCodec(input, runOutput))
   }
   return { id: options.id, definition }
+}
+
+/** @since 0.1.0 @category models */
+export interface SleepingOptions<O, OE> {
+  readonly id: string
+  /** How long an execution sleeps before it ends `timed_out` if no wakeup came. */
+  readonly timeoutMs: number
+  /** Schema of the output a wakeup gives. */
+  readonly output?: Schema.Schema<O, OE>
+}
+
+/**
+ * A sleeping task (README "Sleeping tasks"): its input is the id a wakeup names; no executor runs
+ * it. `DurableExecutor.wakeup(task, id, { status: "completed", output })` ends it (once), or it ends
+ * `timed_out` after `timeoutMs`. Throws `InvalidTaskDefinition` for bad options.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sleeping = <O = unknown, OE = O>(options: SleepingOptions<O, OE>): Task<string, O> => {
+  if (options !== null && typeof options === "object" && options.output !== undefined) {
+    if (!Schema.isSchema(options.output)) {
+      throw new InvalidTaskDefinition({
+        taskId: String(options.id),
+        message: `task '${String(options.id)}': output must be an effect Schema, got ${describeValue(options.output)}`
+      })
+    }
+  }
+  const output = codecOf(options?.output)
+  const definition = orThrow(SleepingModule.makeDefinition({
+    id: options?.id,
+    timeoutMs: options?.timeoutMs,
+    encodeOutput: output.encode,
+    decodeOutput: output.decode
+  }))
+  return { id: definition.id, definition }
+}
+
+/** @since 0.1.0 @category models */
+export interface LoopingOptions<I, O> {
+  readonly id: string
+  /** Runs until it outputs `{ isDone: true, output }`. */
+  readonly iteration: Task<I, { readonly isDone: boolean; readonly output?: O }>
+  readonly maxAttempts: number
+  readonly sleepMsBetweenIterations: number
+}
+
+/** A looping task's output. @since 0.1.0 @category models */
+export type LoopingOutput<O> = { readonly isSuccess: true; readonly output: O } | { readonly isSuccess: false }
+
+/**
+ * A looping task (README "Looping tasks"): runs `iteration` until it outputs `{ isDone: true,
+ * output }`, at most `maxAttempts` times, sleeping durably between iterations; one execution whose
+ * children are the iterations, one after the other. Throws `InvalidTaskDefinition` for bad options.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const looping = <I, O>(options: LoopingOptions<I, O>): Task<I, LoopingOutput<O>> => {
+  const definition = orThrow(LoopingModule.makeDefinition({
+    id: options?.id,
+    iteration: options?.iteration?.definition,
+    maxAttempts: options?.maxAttempts,
+    sleepMsBetweenIterations: options?.sleepMsBetweenIterations
+  }))
+  return { id: definition.id, definition }
 }

@@ -74,6 +74,10 @@ export interface TaskDefinition {
    * stored as plain JSON (the Effect API's Schema-encoded values).
    */
   readonly serializer?: ValueSerializer | undefined
+  /** A sleeping task's (`Sleeping.ts`): its executions are woken up, never run; the input is the sleep id. */
+  readonly sleeping?: true | undefined
+  /** A looping task's limits (`Looping.ts`): its one child at a time is its iteration. */
+  readonly loop?: { readonly maxAttempts: number; readonly sleepMs: number } | undefined
 }
 
 /**

@@ -87,7 +87,8 @@ const orRaw = (effect: Effect.Effect<unknown, unknown>, raw: unknown) => Effect.
 /** Decodes the final output of `definition` (a finalize task's output, or the parent wrapper). */
 const decodeFinal = (definition: TaskDefinition | undefined, raw: unknown): Effect.Effect<unknown> => {
   if (definition === undefined) return Effect.succeed(raw)
-  if (definition.kind === "task") return orRaw(definition.decodeOutput(raw), raw)
+  // A looping task's output is its own (`{ isSuccess, output }`), not a parent's wrapper.
+  if (definition.kind === "task" || definition.loop !== undefined) return orRaw(definition.decodeOutput(raw), raw)
   if (definition.finalize !== undefined) return decodeFinal(definition.finalize, raw)
   if (typeof raw !== "object" || raw === null) return Effect.succeed(raw)
   const wrapper = raw as { output?: unknown; childrenOutputs?: unknown }

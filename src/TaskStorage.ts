@@ -74,6 +74,8 @@ export interface ListQuery {
   readonly taskId?: string
   readonly rootExecutionId?: string
   readonly limit: number
+  /** A sleeping execution's id (with `taskId`: the one execution holding it, by the unique index). */
+  readonly sleepId?: string
 }
 
 /**

@@ -17,6 +17,7 @@ import { migration as idempotencyKeys } from "../src/internal/sql/migrations/000
 import { migration as attemptsAndQueryIndexes } from "../src/internal/sql/migrations/0003_attempts_and_query_indexes.js"
 import { migration as traceContext } from "../src/internal/sql/migrations/0004_trace_context.js"
 import { migration as schedules } from "../src/internal/sql/migrations/0005_schedules.js"
+import { migration as sleepingTasks } from "../src/internal/sql/migrations/0006_sleeping_tasks.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
@@ -171,6 +172,17 @@ describe("migration 5 (schedules)", () => {
   })
 })
 
+describe("migration 6 (sleeping and looping tasks)", () => {
+  it("is frozen", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(sleepingTasks[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("f2100a786e1799252e8c824eb8cab267a712da53cf4d106fc464b681dadb928f")
+    expect(hash("sqlite")).toBe("83f3297e4c1562067caacb1e71c4154022c4d4adf31e047928a191c894ae3550")
+    expect(MIGRATIONS["0006_sleeping_tasks"]).toBe(sleepingTasks)
+  })
+})
+
 describe("migration 1", () => {
   it("is frozen: its DDL is the one databases created since 0.1.0 have", () => {
     const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
@@ -184,7 +196,8 @@ describe("migration 1", () => {
       "0002_idempotency_keys",
       "0003_attempts_and_query_indexes",
       "0004_trace_context",
-      "0005_schedules"
+      "0005_schedules",
+      "0006_sleeping_tasks"
     ])
   })
 
@@ -288,8 +301,9 @@ const fromMigration1 = (
 ) =>
   Effect.gen(function*() {
     const names = sqlNames({ prefix: PREFIX, schema: schemaOfDb("old") })
-    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts, 4: trace_context) are left out.
-    const added: ReadonlyArray<string> = ["idempotencyKey", "attempts", "traceContext"]
+    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts, 4: trace_context,
+    // 6: sleep_id, loop) are left out.
+    const added: ReadonlyArray<string> = ["idempotencyKey", "attempts", "traceContext", "sleepId", "loop"]
     const old = COLUMNS.filter((c) => !added.includes(c.field))
     const row = makeReady({ spec, executionId: "v1", input: "1", nowMs: 1_000 })
     yield* Effect.gen(function*() {

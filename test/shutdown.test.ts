@@ -120,6 +120,7 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
     const executor = new DurableExecutor(makeStorage(), { logLevel: "none" })
     const task = executor.task({ id: "t", timeoutMs: 1_000, run: (_ctx, n: number) => n })
     const builder = executor.validateInput((n: number) => n)
+    const sleeper = executor.sleepingTask<number>({ id: "sleeper", timeoutMs: 1_000 })
     await executor.start()
     const handle = await executor.enqueueTask(task, 1)
     await handle.waitAndGetExecution()
@@ -159,7 +160,22 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       deleteSchedule: ["refuses", () => executor.deleteSchedule("s")],
       retryExecution: ["refuses", () => executor.retryExecution(handle.getExecutionId())],
       retryExecutions: ["refuses", () => executor.retryExecutions()],
-      cancelExecutions: ["refuses", () => executor.cancelExecutions()]
+      cancelExecutions: ["refuses", () => executor.cancelExecutions()],
+      sleepingTask: ["works", () => executor.sleepingTask({ id: "sleeping-after", timeoutMs: 1_000 })],
+      wakeupSleepingTaskExecution: [
+        "refuses",
+        () => executor.wakeupSleepingTaskExecution(sleeper, "id", { status: "completed", output: 1 })
+      ],
+      loopingTask: [
+        "works",
+        () =>
+          executor.loopingTask(
+            "loop-after",
+            executor.task({ id: "iteration-after", timeoutMs: 1_000, run: () => ({ isDone: true, output: 1 }) }),
+            3,
+            10
+          )
+      ]
     }
     const handleMembers: { readonly [K in keyof DurableTaskHandle<number>]: Expectation } = {
       getTaskId: ["works", () => handle.getTaskId()],
@@ -207,9 +223,10 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       "ops",
       "redrive"
     ])
-    // With the inherited ones (the retry and redrive methods, the schedule methods).
+    // With the inherited ones (the retry and redrive, sleeping-task and schedule methods).
     const redrive = Object.getPrototypeOf(DurableExecutor.prototype)
-    const methods = [DurableExecutor.prototype, redrive, Object.getPrototypeOf(redrive)].flatMap((p) =>
+    const sleeping = Object.getPrototypeOf(redrive)
+    const methods = [DurableExecutor.prototype, redrive, sleeping, Object.getPrototypeOf(sleeping)].flatMap((p) =>
       Object.getOwnPropertyNames(p).filter((n) => n !== "constructor" && !isPrivate.has(n))
     )
     expect(methods.sort()).toEqual(Object.keys(executorMembers).sort())

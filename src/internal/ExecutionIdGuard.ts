@@ -50,7 +50,8 @@ export const guardExecutionIds = (storage: TaskStorage["Type"]): TaskStorage["Ty
   ) => (ids.every(isStorableExecutionId) ? storage.getMany(ids) : storage.getMany(ids.filter(isStorableExecutionId))),
   list: (query) =>
     (query.rootExecutionId === undefined || isStorableExecutionId(query.rootExecutionId)) &&
-      (query.taskId === undefined || isStorableExecutionId(query.taskId))
+      (query.taskId === undefined || isStorableExecutionId(query.taskId)) &&
+      (query.sleepId === undefined || isStorableExecutionId(query.sleepId))
       ? storage.list(query)
       : Effect.succeed([]),
   listPage: (query) =>

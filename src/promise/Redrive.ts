@@ -9,7 +9,7 @@ import type { ExecutionFilter } from "../ExecutionQueries.js"
 import type { CancelCounts, RetryCounts } from "../ExecutionRedrive.js"
 import type { TaskExecution } from "../TaskExecution.js"
 import { DurableExecutorShutdownError } from "./errors.js"
-import { DurableScheduling } from "./Schedules.js"
+import { DurableSleeping } from "./SleepingTasks.js"
 
 /** The filter of `retryExecutions` and `cancelExecutions`: `listExecutions`' without a page. @since 0.1.0 */
 export type DurableExecutionFilter = ExecutionFilter
@@ -26,7 +26,7 @@ export type DurableCancelCounts = CancelCounts
  * @since 0.1.0
  * @category models
  */
-export abstract class DurableRedrive extends DurableScheduling {
+export abstract class DurableRedrive extends DurableSleeping {
   private redrive() {
     const ops = this.scheduling()
     if (ops.shuttingDown) throw new DurableExecutorShutdownError()

@@ -194,7 +194,8 @@ export class ReferenceModel {
     return [...this.rows.values()].filter((r) =>
       (query.status === undefined || r.status === query.status) &&
       (query.taskId === undefined || r.taskId === query.taskId) &&
-      (query.rootExecutionId === undefined || r.rootExecutionId === query.rootExecutionId)
+      (query.rootExecutionId === undefined || r.rootExecutionId === query.rootExecutionId) &&
+      (query.sleepId === undefined || r.sleepId === query.sleepId)
     )
   }
 

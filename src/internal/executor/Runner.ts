@@ -122,7 +122,8 @@ const prepareChildren = (
       const what = `input of child ${index} (task '${task.id}')`
       const encoded = Serialization.encode(prepared, what, deps.maxSerializedValueBytes, task.serializer)
       if (Either.isLeft(encoded)) return yield* Effect.fail(nonRetryable(encoded.left.message))
-      out.push({ ...task.spec, executionId: executionIds[index]!, input: encoded.right })
+      const made = { ...task.spec, executionId: executionIds[index]!, input: encoded.right }
+      out.push(task.sleeping === true ? { ...made, sleepId: prepared as string } : made)
     }
     return out
   })
@@ -238,7 +239,8 @@ export const resultEvent = (
       runOutput: runOutput.right,
       children,
       finalize: definition.kind === "parentTask" && definition.finalize !== undefined ? definition.finalize.spec : null,
-      isParent: definition.kind === "parentTask"
+      isParent: definition.kind === "parentTask",
+      ...(definition.loop === undefined ? {} : { loop: definition.loop })
     })
     if (result.children.length === 0) return succeeded([])
     return Effect.map(

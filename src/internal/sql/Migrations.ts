@@ -15,6 +15,7 @@ import { migration as idempotencyKeys } from "./migrations/0002_idempotency_keys
 import { migration as attemptsAndQueryIndexes } from "./migrations/0003_attempts_and_query_indexes.js"
 import { migration as traceContext } from "./migrations/0004_trace_context.js"
 import { migration as schedules } from "./migrations/0005_schedules.js"
+import { migration as sleepingTasks } from "./migrations/0006_sleeping_tasks.js"
 import { run, type SqlNames, toStorageError } from "./SqlCommon.js"
 import { withImmediateTransaction } from "./SqliteBackend.js"
 
@@ -43,7 +44,8 @@ export const MIGRATIONS: MigrationRecord = {
   "0002_idempotency_keys": idempotencyKeys,
   "0003_attempts_and_query_indexes": attemptsAndQueryIndexes,
   "0004_trace_context": traceContext,
-  "0005_schedules": schedules
+  "0005_schedules": schedules,
+  "0006_sleeping_tasks": sleepingTasks
 }
 
 const KEY = /^(\d+)_([A-Za-z0-9_]+)$/

@@ -305,6 +305,7 @@ const makeWith = (
     if (query.status !== undefined) where.push(sql`status = ${query.status}`)
     if (query.taskId !== undefined) where.push(sql`task_id = ${query.taskId}`)
     if (query.rootExecutionId !== undefined) where.push(sql`root_execution_id = ${query.rootExecutionId}`)
+    if (query.sleepId !== undefined) where.push(sql`sleep_id = ${query.sleepId}`)
     const limit = Math.max(0, Math.floor(query.limit))
     return rows("list", sql`SELECT ${columns} FROM ${table} WHERE ${sql.and(where)} ORDER BY seq LIMIT ${limit}`)
   }

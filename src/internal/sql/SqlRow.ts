@@ -20,6 +20,7 @@ import {
   ExecutionErrorSchema,
   ExecutionRefSchema,
   type ExecutionRow,
+  LoopStateSchema,
   TaskSpecSchema
 } from "../../ExecutionRow.js"
 import { RetryOptionsSchema } from "../../RetryOptions.js"
@@ -97,7 +98,9 @@ export const COLUMN_TABLE = {
   idempotencyKey: nullable(col("idempotency_key", "text", Schema.String)),
   // "rarely": up to 20 attempts with stacks stay out of the narrow update that claims write.
   attempts: nullable(col("attempts", "json", AttemptHistorySchema, "rarely")),
-  traceContext: nullable(col("trace_context", "text", Schema.String))
+  traceContext: nullable(col("trace_context", "text", Schema.String)),
+  sleepId: nullable(col("sleep_id", "text", Schema.String)),
+  loop: nullable(col("loop", "json", LoopStateSchema, "rarely"))
 } satisfies { readonly [K in keyof ExecutionRow]-?: ColumnDef<ExecutionRow[K]> }
 
 /** A column with its field name. @since 0.1.0 */
@@ -138,7 +141,9 @@ export const onlyHotChanged = (before: ExecutionRow, after: ExecutionRow): boole
   before.sleepMsBeforeRun === after.sleepMsBeforeRun && before.createdAt === after.createdAt &&
   before.idempotencyKey === after.idempotencyKey &&
   before.attempts === after.attempts &&
-  before.traceContext === after.traceContext
+  before.traceContext === after.traceContext &&
+  before.sleepId === after.sleepId &&
+  before.loop === after.loop
 
 /**
  * Splits a transaction's updated rows into those where only hot columns (status, lease, times,
@@ -312,7 +317,9 @@ export const toExecutionRow = (r: StoredRecord): ExecutionRow => ({
   updatedAt: r.updated_at,
   idempotencyKey: r.idempotency_key,
   attempts: r.attempts,
-  traceContext: r.trace_context
+  traceContext: r.trace_context,
+  sleepId: r.sleep_id,
+  loop: r.loop
 })
 
 const decoders = {
