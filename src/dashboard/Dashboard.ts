@@ -196,13 +196,14 @@ cancelled.</div><a href="${back}">Back to the list</a>`
       ["GET", "/api/executions/:id/tree", "read", api.tree],
       ["POST", "/api/executions/:id/cancel", "action", api.cancel]
     ]
-    return table.map(([method, path, kind, handler]) =>
+    const routes = table.map(([method, path, kind, handler]) =>
       HttpLayerRouter.route(
         method,
         `${view.prefix}${path}` as HttpLayerRouter.PathInput,
         guard(settings, kind, handler)
       )
     )
+    return routes
   })
 
 /**
