@@ -39,7 +39,7 @@ export const execution = (view: View, e: TaskExecution, children: ReadonlyArray<
 ${fact("task", html`<span class="mono">${e.taskId}</span>`)}${fact("created", time(e.createdAt))}
 ${fact("start at", time(e.startAt))}${fact("started", time(e.startedAt))}${fact("finished", time(e.finishedAt))}
 ${fact("updated", time(e.updatedAt))}${e.expiresAt ? fact("lease expires", time(e.expiresAt)) : ""}
-${fact("executor", e.executorId ?? "—")}${
+${fact("executor", e.executorId ?? e.attempts[e.attempts.length - 1]?.executorId ?? "—")}${
     fact("attempts", `${e.attemptCount} (retries left: ${Math.max(0, e.retryOptions.maxAttempts - e.retryAttempts)})`)
   }${fact("timeout", `${e.timeoutMs} ms`)}
 ${e.rootTaskExecution ? fact("root", executionLink(view, e.rootTaskExecution.executionId)) : ""}
