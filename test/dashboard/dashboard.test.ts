@@ -120,6 +120,12 @@ describe("dashboard in chromium", () => {
     expect(stack).toContain("dashboard.test.ts")
     expect(await page.locator("table.attempts tbody tr").count()).toBe(1)
     await page.screenshot({ path: path.join(shots, "execution-failed.png"), fullPage: true })
+    await page.fill("header input[name=id]", ` ${ids.echo} `)
+    await page.click("header button")
+    expect(await page.locator("#execution-id").textContent()).toBe(ids.echo)
+    await page.fill("header input[name=id]", "te_nope")
+    await page.click("header button")
+    expect(await page.locator("main .error").textContent()).toBe("task execution te_nope not found")
     await page.close()
   })
 
@@ -239,5 +245,24 @@ describe("dashboard in chromium", () => {
     } finally {
       await readOnly.stop()
     }
+  })
+
+  it("cancels every unfinished execution matching a filter, after a confirm step", async () => {
+    const waiting = await run((dx) => dx.enqueueMany(slow, [undefined, undefined, undefined], { delayMs: 600_000 }))
+    const before = await run((dx) => dx.listExecutions({ status: "ready", taskId: "slow" }))
+    expect(before.executions.length).toBeGreaterThanOrEqual(3)
+    const page = await signedIn()
+    await page.goto(`${origin}/executions?status=ready&task=slow`)
+    expect(await page.locator("table.executions tr[data-id]").count()).toBe(before.executions.length)
+    await page.click("text=Cancel all matching")
+    expect(await page.locator(".notice").textContent()).toContain(`${before.executions.length} unfinished now`)
+    expect((await run((dx) => dx.get(waiting[0]!))).status).toBe("ready")
+    await page.click("#confirm")
+    expect(await page.locator("#result").textContent()).toContain(
+      `${before.executions.length} of ${before.executions.length} unfinished executions`
+    )
+    for (const id of waiting) expect((await run((dx) => dx.get(id))).status).toBe("cancelled")
+    expect((await run((dx) => dx.listExecutions({ status: "ready" }))).executions).toEqual([])
+    await page.close()
   })
 })
