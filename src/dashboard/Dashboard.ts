@@ -104,7 +104,7 @@ export const routes = (options: Options) =>
             limit: 50,
             ...(filters.cursor ? { cursor: filters.cursor } : {})
           })
-          const tasks = Object.keys((yield* data.overview).byTask).sort()
+          const tasks = yield* data.taskIds
           return {
             title: "Executions",
             head: html`${Pages.filterForm(view, filters, tasks)}${Pages.selectionActions(view, filters)}`,

@@ -34,6 +34,8 @@ export type ReadError = InvalidQuery | StorageError
 export interface Data {
   readonly overview: Effect.Effect<Overview, ReadError>
   readonly list: (options: ListExecutionsOptions) => Effect.Effect<ExecutionPage, ReadError>
+  /** The task ids that have executions. */
+  readonly taskIds: Effect.Effect<ReadonlyArray<string>, ReadError>
   readonly execution: (id: string) => Effect.Effect<{
     readonly execution: TaskExecution
     readonly children: ReadonlyArray<TaskExecution>
@@ -133,6 +135,7 @@ export const make: Effect.Effect<Data, never, TaskStorage | Signals> = Effect.ge
       }
     }),
     list: (options) => client.listExecutions(options),
+    taskIds: Effect.map(client.countExecutions({ by: "taskId" }), (counts) => Object.keys(counts).sort()),
     execution: (id) =>
       Effect.gen(function*() {
         const execution = yield* client.get(id)

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import "../internal/EffectVersion.js" // first: names an unsupported effect version
 export * as ApiSchema from "./ApiSchema.js"
 export * as Auth from "./Auth.js"
 export * as Dashboard from "./Dashboard.js"
