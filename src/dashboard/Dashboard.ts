@@ -189,6 +189,7 @@ cancelled.</div><a href="${back}">Back to the list</a>`
       ["POST", "/actions/cancel-matching", "action", actions.cancelMatching],
       ["GET", "/assets/dashboard.js", "read", asset(script, "text/javascript; charset=utf-8")],
       ["GET", "/assets/dashboard.css", "read", asset(css, "text/css; charset=utf-8")],
+      ["GET", "/favicon.ico", "read", Effect.succeed(HttpServerResponse.empty({ status: 204 }))],
       ["GET", "/api/overview", "read", api.overview],
       ["GET", "/api/executions", "read", api.executions],
       ["POST", "/api/executions/cancel", "action", api.cancelMatching],

@@ -40,6 +40,7 @@ const run = <A, E>(f: (dx: DurableExecutor.DurableExecutorService) => Effect.Eff
 let browser: Browser
 let served: Served
 let origin: string
+const pageErrors: Array<string> = []
 let ids: { boom: string; echo: string; xss: string; slow: string; family: string }
 const shots = screenshotsDir()
 
@@ -53,6 +54,8 @@ const waitFor = async (check: () => Promise<boolean>, what: string, timeoutMs = 
 
 const signedIn = async (url = served.url): Promise<Page> => {
   const page = await browser.newPage()
+  page.on("pageerror", (e) => pageErrors.push(String(e)))
+  page.on("console", (m) => pageErrors.push(`console ${m.type()}: ${m.text()}`))
   await page.goto(url)
   return page
 }
@@ -80,6 +83,11 @@ afterAll(async () => {
 })
 
 describe("dashboard in chromium", () => {
+  afterAll(() => {
+    // no script error, no CSP violation, no failed resource in any page
+    expect(pageErrors).toEqual([])
+  })
+
   it("binds loopback and prints its URL with a random token once", () => {
     const url = new URL(served.url)
     expect(url.hostname).toBe("127.0.0.1")
@@ -126,6 +134,7 @@ describe("dashboard in chromium", () => {
     await page.fill("header input[name=id]", "te_nope")
     await page.click("header button")
     expect(await page.locator("main .error").textContent()).toBe("task execution te_nope not found")
+    expect(pageErrors.pop()).toContain("status of 404") // the not-found page itself
     await page.close()
   })
 
