@@ -53,4 +53,5 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 .legend .started { color: #4f73c9; } .legend .finished { color: #2f9a52; }
 .actions { display: flex; gap: .6em; margin: .6em 0; }
 .muted { color: var(--muted); }
+.tree .focus > summary, .tree .leaf.focus { font-weight: 600; }
 `
