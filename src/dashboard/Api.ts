@@ -43,6 +43,7 @@ export const answer = <R>(
         return fail(404, `no execution ${e.executionId}`)
       case "InvalidQuery":
       case "BadFilter":
+      case "ExecutionNotRetryable":
         return fail(400, e.message)
       case "ParseError":
       case "RequestError":
@@ -102,6 +103,10 @@ export const handlers = (data: Data): Record<string, Handler> => ({
   })),
   cancel: answer(Effect.gen(function*() {
     const execution = yield* data.cancel(yield* idParam)
+    return yield* HttpServerResponse.schemaJson(ExecutionDetail)(detailOf(execution))
+  })),
+  retry: answer(Effect.gen(function*() {
+    const execution = yield* data.retry(yield* idParam)
     return yield* HttpServerResponse.schemaJson(ExecutionDetail)(detailOf(execution))
   })),
   cancelMatching: answer(Effect.gen(function*() {

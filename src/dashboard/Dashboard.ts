@@ -150,6 +150,25 @@ unfinished execution under it?`,
         yield* data.cancel(id)
         return HttpServerResponse.redirect(href(view, "/execution", { id }), { status: 303 })
       }).pipe(Effect.catchAll((e) => errorPage(view, e))),
+      retry: Effect.gen(function*() {
+        const body = yield* form
+        const id = body.get("id") ?? ""
+        if (body.get("confirm") !== "1") {
+          const { execution } = yield* data.execution(id)
+          return yield* htmlResponse(page(view, {
+            title: "Retry?",
+            body: ExecutionPages.confirm(view, {
+              action: "retry",
+              what: html`Run <span class="mono">${id}</span> (${execution.taskId}, ${execution.status}) again, with a
+fresh retry budget?`,
+              fields: { id },
+              back: href(view, "/execution", { id })
+            })
+          }))
+        }
+        yield* data.retry(id)
+        return HttpServerResponse.redirect(href(view, "/execution", { id }), { status: 303 })
+      }).pipe(Effect.catchAll((e) => errorPage(view, e))),
       cancelMatching: Effect.gen(function*() {
         const filters = Filters.fromParams(yield* form)
         const options = yield* Api.optionsOf(filters)
@@ -187,6 +206,7 @@ cancelled.</div><a href="${back}">Back to the list</a>`
       ["GET", "/tree", "read", pages.tree],
       ["POST", "/actions/cancel", "action", actions.cancel],
       ["POST", "/actions/cancel-matching", "action", actions.cancelMatching],
+      ["POST", "/actions/retry", "action", actions.retry],
       ["GET", "/assets/dashboard.js", "read", asset(script, "text/javascript; charset=utf-8")],
       ["GET", "/assets/dashboard.css", "read", asset(css, "text/css; charset=utf-8")],
       ["GET", "/favicon.ico", "read", Effect.succeed(HttpServerResponse.empty({ status: 204 }))],
@@ -195,7 +215,8 @@ cancelled.</div><a href="${back}">Back to the list</a>`
       ["POST", "/api/executions/cancel", "action", api.cancelMatching],
       ["GET", "/api/executions/:id", "read", api.execution],
       ["GET", "/api/executions/:id/tree", "read", api.tree],
-      ["POST", "/api/executions/:id/cancel", "action", api.cancel]
+      ["POST", "/api/executions/:id/cancel", "action", api.cancel],
+      ["POST", "/api/executions/:id/retry", "action", api.retry]
     ]
     const routes = table.map(([method, path, kind, handler]) =>
       HttpLayerRouter.route(

@@ -43,6 +43,8 @@ export interface Data {
   /** The whole tree the execution belongs to, from its root. */
   readonly tree: (id: string) => Effect.Effect<TaskExecutionTree, ExecutionNotFound | ReadError>
   readonly cancel: (id: string) => Effect.Effect<TaskExecution, ExecutionNotFound | StorageError>
+  /** Runs an execution that finished without success again (same id, fresh retry budget). */
+  readonly retry: (id: string) => ReturnType<DurableExecutor.ClientService["retryExecution"]>
   /** Cancels every unfinished execution matching the filter; how many matched and how many were cancelled. */
   readonly cancelMatching: (
     options: ListExecutionsOptions
@@ -148,6 +150,7 @@ export const make: Effect.Effect<Data, never, TaskStorage | Signals> = Effect.ge
       }),
     tree: (id) => Effect.flatMap(client.get(id), (e) => client.getExecutionTree(rootOf(e))),
     cancel: (id) => client.cancel(id),
+    retry: (id) => client.retryExecution(id),
     cancelMatching
   }
 })

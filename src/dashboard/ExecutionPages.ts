@@ -25,10 +25,16 @@ const stackOf = (e: TaskExecution): string | undefined => {
 const fact = (name: string, value: Part) => html`<dt>${name}</dt><dd>${value}</dd>`
 
 /** The actions on one execution (none when read-only or finished). @since 0.1.0 @category pages */
-export const actions = (view: View, e: TaskExecution): Html =>
-  view.readOnly || isFinished(e.status) ? html`` : html`<form class="actions" method="post"
-action="${href(view, "/actions/cancel")}"><input type="hidden" name="id" value="${e.executionId}">
-<button class="danger" type="submit" id="cancel">Cancel…</button></form>`
+export const actions = (view: View, e: TaskExecution): Html => {
+  if (view.readOnly) return html``
+  const form = (action: string, label: string) =>
+    html`<form class="actions" method="post" action="${href(view, `/actions/${action}`)}">
+<input type="hidden" name="id" value="${e.executionId}">
+<button class="danger" type="submit" id="${action}">${label}</button>
+</form>`
+  if (!isFinished(e.status)) return form("cancel", "Cancel…")
+  return failed(e) || e.status === "cancelled" ? form("retry", "Retry…") : html``
+}
 
 /** The live part of an execution's page. @since 0.1.0 @category pages */
 export const execution = (view: View, e: TaskExecution, children: ReadonlyArray<TaskExecution>): Html => {

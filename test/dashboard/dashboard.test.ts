@@ -24,6 +24,13 @@ const boom = Task.make({
 })
 const echo = Task.make({ id: "echo", timeoutMs: 5_000, run: (input: unknown) => Effect.succeed({ echoed: input }) })
 const slow = Task.make({ id: "slow", timeoutMs: 120_000, run: () => Effect.as(Effect.sleep("100 seconds"), "late") })
+let flakyRuns = 0
+const flaky = Task.make({
+  id: "flaky",
+  timeoutMs: 5_000,
+  run: () =>
+    Effect.suspend(() => (++flakyRuns === 1 ? Effect.fail(new Error("first run fails")) : Effect.succeed("ok")))
+})
 const family = Task.parent({
   id: "family",
   timeoutMs: 5_000,
@@ -33,7 +40,7 @@ const family = Task.parent({
 
 const tmp = tempDir()
 const filename = path.join(tmp.dir, "dashboard.db")
-const runtime = executorRuntime(filename, [boom, echo, slow, family])
+const runtime = executorRuntime(filename, [boom, echo, slow, family, flaky])
 const run = <A, E>(f: (dx: DurableExecutor.DurableExecutorService) => Effect.Effect<A, E>) =>
   runtime.runPromise(Effect.flatMap(DurableExecutor.DurableExecutor, f))
 
@@ -254,6 +261,23 @@ describe("dashboard in chromium", () => {
     } finally {
       await readOnly.stop()
     }
+  })
+
+  it("retries a failed execution after a confirm step and shows it complete, live", async () => {
+    const id = await run((dx) => Effect.flatMap(dx.enqueue(flaky, undefined), (id) => Effect.as(dx.wait(id), id)))
+    const page = await signedIn()
+    await page.goto(`${origin}/execution?id=${id}`)
+    expect(await page.locator("main .status").first().textContent()).toBe("failed")
+    await page.click("#retry")
+    expect(await page.locator("h1").textContent()).toBe("Retry?")
+    await page.click("#confirm")
+    await page.waitForFunction(() => document.querySelector("main .status")?.textContent === "completed", undefined, {
+      timeout: 5_000
+    })
+    expect(await page.locator("#output").textContent()).toContain("\"ok\"")
+    expect(await page.locator("table.attempts tbody tr").count()).toBe(2)
+    await page.screenshot({ path: path.join(shots, "execution-retried.png"), fullPage: true })
+    await page.close()
   })
 
   it("cancels every unfinished execution matching a filter, after a confirm step", async () => {
