@@ -161,6 +161,10 @@ export interface ExecutionRow {
   readonly idempotencyKey: string | null
   /** The ended attempts; null before the first ends. */
   readonly attempts: AttemptHistory | null
+  /** Claim order among due ready executions: higher first (0 by default; children get their parent's). */
+  readonly priority: number
+  /** The key a task's `concurrency.perKey` limit counts by; null without one (children, finalize tasks). */
+  readonly concurrencyKey: string | null
 }
 
 /** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
@@ -174,6 +178,10 @@ export const makeReady = (args: {
   readonly idempotencyKey?: string | null | undefined
   /** When the first run may start, instead of `nowMs + spec.sleepMsBeforeRun` (a root's delay or start time). */
   readonly startAt?: number | undefined
+  /** A root's priority (default 0; a child or finalize execution gets its parent's). */
+  readonly priority?: number | undefined
+  /** A root's concurrency key. */
+  readonly concurrencyKey?: string | null | undefined
 }): ExecutionRow => {
   const parent = args.parent?.row
   return {
@@ -210,6 +218,8 @@ export const makeReady = (args: {
     createdAt: args.nowMs,
     updatedAt: args.nowMs,
     idempotencyKey: args.idempotencyKey ?? null,
-    attempts: null
+    attempts: null,
+    priority: args.priority ?? parent?.priority ?? 0,
+    concurrencyKey: args.concurrencyKey ?? null
   }
 }

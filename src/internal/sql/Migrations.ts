@@ -14,6 +14,7 @@ import { migration as createExecutions } from "./migrations/0001_create_executio
 import { migration as idempotencyKeys } from "./migrations/0002_idempotency_keys.js"
 import { migration as attemptsAndQueryIndexes } from "./migrations/0003_attempts_and_query_indexes.js"
 import { migration as schedules } from "./migrations/0005_schedules.js"
+import { migration as flowControl } from "./migrations/0007_flow_control.js"
 import { run, type SqlNames, toStorageError } from "./SqlCommon.js"
 import { withImmediateTransaction } from "./SqliteBackend.js"
 
@@ -41,7 +42,8 @@ export const MIGRATIONS: MigrationRecord = {
   "0001_create_executions": createExecutions,
   "0002_idempotency_keys": idempotencyKeys,
   "0003_attempts_and_query_indexes": attemptsAndQueryIndexes,
-  "0005_schedules": schedules
+  "0005_schedules": schedules,
+  "0007_flow_control": flowControl
 }
 
 const KEY = /^(\d+)_([A-Za-z0-9_]+)$/

@@ -96,7 +96,9 @@ export const COLUMN_TABLE = {
   updatedAt: col("updated_at", "int8", Schema.Int, "often"),
   idempotencyKey: nullable(col("idempotency_key", "text", Schema.String)),
   // "rarely": up to 20 attempts with stacks stay out of the narrow update that claims write.
-  attempts: nullable(col("attempts", "json", AttemptHistorySchema, "rarely"))
+  attempts: nullable(col("attempts", "json", AttemptHistorySchema, "rarely")),
+  priority: col("priority", "int4", Schema.Int),
+  concurrencyKey: nullable(col("concurrency_key", "text", Schema.String))
 } satisfies { readonly [K in keyof ExecutionRow]-?: ColumnDef<ExecutionRow[K]> }
 
 /** A column with its field name. @since 0.1.0 */
@@ -136,7 +138,8 @@ export const onlyHotChanged = (before: ExecutionRow, after: ExecutionRow): boole
   before.timeoutMs === after.timeoutMs && before.retry === after.retry &&
   before.sleepMsBeforeRun === after.sleepMsBeforeRun && before.createdAt === after.createdAt &&
   before.idempotencyKey === after.idempotencyKey &&
-  before.attempts === after.attempts
+  before.attempts === after.attempts && before.priority === after.priority &&
+  before.concurrencyKey === after.concurrencyKey
 
 /**
  * Splits a transaction's updated rows into those where only hot columns (status, lease, times,
@@ -309,7 +312,9 @@ export const toExecutionRow = (r: StoredRecord): ExecutionRow => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   idempotencyKey: r.idempotency_key,
-  attempts: r.attempts
+  attempts: r.attempts,
+  priority: r.priority,
+  concurrencyKey: r.concurrency_key
 })
 
 const decoders = {
