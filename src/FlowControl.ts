@@ -51,7 +51,7 @@ const limitRange = { min: 1, max: MAX_LIMIT, integer: true }
 
 /**
  * Checks a task's `concurrency` option (undefined: no limits). `limit` and `perKey` are integers from
- * 1; at least one is given; `key` is a function and needs `perKey`.
+ * 1; at least one is given.
  *
  * @since 0.1.0
  * @category validation
@@ -59,7 +59,7 @@ const limitRange = { min: 1, max: MAX_LIMIT, integer: true }
 export const validate = (
   taskId: string,
   options: unknown
-): Either.Either<ConcurrencyOptions | undefined, InvalidTaskDefinition> => {
+): Either.Either<FlowLimits | undefined, InvalidTaskDefinition> => {
   if (options === undefined) return Either.right(undefined)
   const where = `task '${taskId}': concurrency`
   const invalid = (message: string) =>
@@ -67,18 +67,14 @@ export const validate = (
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     return invalid(`must be an object, got ${describeValue(options)}`)
   }
-  const unknownKey = unknownKeyProblem(options, ["limit", "perKey", "key"], where)
+  const unknownKey = unknownKeyProblem(options, ["limit", "perKey"], where)
   if (unknownKey !== undefined) return Either.left(new InvalidTaskDefinition({ taskId, message: unknownKey }))
-  const { key, limit, perKey } = options as Record<string, unknown>
+  const { limit, perKey } = options as Record<string, unknown>
   if (limit === undefined && perKey === undefined) return invalid("needs limit or perKey")
   const problem = (limit === undefined ? undefined : numberProblem("limit", limit, limitRange)) ??
     (perKey === undefined ? undefined : numberProblem("perKey", perKey, limitRange))
   if (problem !== undefined) return invalid(problem)
-  if (key !== undefined && typeof key !== "function") {
-    return invalid(`key must be a function, got ${describeValue(key)}`)
-  }
-  if (key !== undefined && perKey === undefined) return invalid("key needs perKey")
-  return Either.right(options as ConcurrencyOptions)
+  return Either.right({ limit: limit as number | undefined, perKey: perKey as number | undefined })
 }
 
 /**
