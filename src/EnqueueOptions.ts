@@ -31,6 +31,10 @@ export interface EnqueueOptions {
   readonly delayMs?: number | undefined
   /** The first run starts at this time, not before (a time in the past: at once). Stored. */
   readonly startAt?: Date | undefined
+  /** Claim order among due ready executions: higher first; an integer, 0 by default (stored). */
+  readonly priority?: number | undefined
+  /** The key the task's `concurrency.perKey` limit counts by (1 to 255 characters; stored). */
+  readonly concurrencyKey?: string | undefined
 }
 
 /**

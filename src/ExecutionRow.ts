@@ -177,6 +177,10 @@ export interface ExecutionRow {
   readonly sleepId: string | null
   /** A looping execution's limits and how many iterations it started (null for every other execution). */
   readonly loop: LoopState | null
+  /** Claim order among due ready executions: higher first (0 by default; children get their parent's). */
+  readonly priority: number
+  /** The key a task's `concurrency.perKey` limit counts by; null without one (children, finalize tasks). */
+  readonly concurrencyKey: string | null
 }
 
 /**
@@ -212,6 +216,10 @@ export const makeReady = (args: {
   readonly startAt?: number | undefined
   /** The trace to continue; by default the parent's, or none. */
   readonly traceContext?: string | null | undefined
+  /** A root's priority (default 0; a child or finalize execution gets its parent's). */
+  readonly priority?: number | undefined
+  /** A root's concurrency key. */
+  readonly concurrencyKey?: string | null | undefined
 }): ExecutionRow => {
   const parent = args.parent?.row
   return {
@@ -251,7 +259,9 @@ export const makeReady = (args: {
     attempts: null,
     traceContext: args.traceContext ?? parent?.traceContext ?? null,
     sleepId: null,
-    loop: null
+    loop: null,
+    priority: args.priority ?? parent?.priority ?? 0,
+    concurrencyKey: args.concurrencyKey ?? null
   }
 }
 

@@ -8,6 +8,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ExecutionRow } from "./ExecutionRow.js"
+import * as FlowControl from "./FlowControl.js"
 import { Heap } from "./internal/executor/Heap.js"
 import * as RowQuery from "./internal/RowQuery.js"
 import * as MemoryScheduleStorage from "./MemoryScheduleStorage.js"
@@ -24,7 +25,8 @@ import { TaskStorage } from "./TaskStorage.js"
  */
 export const makeBackend = (): StorageDriver.Backend => {
   const rows = new Map<string, ExecutionRow>()
-  const readyByTask = new Map<string, Heap<string>>()
+  /** Ready rows per task id, one heap per priority (`startAt` order within one). */
+  const readyByTask = new Map<string, Map<number, Heap<string>>>()
   // A sleeping execution is running without a lease (null): its expiry is its timeout.
   const expiries = new Heap<{ readonly id: string; readonly leaseId: string | null }>()
   /** Execution id by idempotency identity (task id and key); rows are never deleted, nor are keys. */
@@ -36,19 +38,22 @@ export const makeBackend = (): StorageDriver.Backend => {
     const row = rows.get(id)
     return row !== undefined && row.status === "ready" && row.startAt === startAt
   }
-  /** The task's heap with stale entries dropped from its top. */
-  const cleanTop = (taskId: string): Heap<string> | undefined => {
-    const heap = readyByTask.get(taskId)
-    if (heap === undefined) return undefined
+  /** The heap with stale entries dropped from its top. */
+  const cleanTop = (heap: Heap<string>): Heap<string> => {
     for (let top = heap.peek(); top !== undefined && !isLiveReady(top.value, top.key); top = heap.peek()) heap.pop()
     return heap
   }
   const index = (row: ExecutionRow): void => {
     if (row.status === "ready") {
-      let heap = readyByTask.get(row.taskId)
+      let heaps = readyByTask.get(row.taskId)
+      if (heaps === undefined) {
+        heaps = new Map()
+        readyByTask.set(row.taskId, heaps)
+      }
+      let heap = heaps.get(row.priority)
       if (heap === undefined) {
         heap = new Heap()
-        readyByTask.set(row.taskId, heap)
+        heaps.set(row.priority, heap)
       }
       heap.push({ key: row.startAt, seq: seq++, value: row.executionId })
     } else if (row.status === "running" && row.expiresAt !== null) {
@@ -81,13 +86,22 @@ export const makeBackend = (): StorageDriver.Backend => {
         const taken = new Set<string>()
         while (out.length < limit) {
           let best: Heap<string> | undefined
+          let bestPriority = 0
           for (const taskId of taskIds) {
-            const heap = cleanTop(taskId)
-            const top = heap?.peek()
-            if (top === undefined || top.key > nowMs) continue
-            const bestTop = best?.peek()
-            if (bestTop === undefined || top.key < bestTop.key || (top.key === bestTop.key && top.seq < bestTop.seq)) {
-              best = heap
+            const heaps = readyByTask.get(taskId)
+            if (heaps === undefined) continue
+            for (const [priority, heap] of heaps) {
+              const top = cleanTop(heap).peek()
+              if (top === undefined || top.key > nowMs) continue
+              const bestTop = best?.peek()
+              if (
+                bestTop === undefined || priority > bestPriority ||
+                (priority === bestPriority &&
+                  (top.key < bestTop.key || (top.key === bestTop.key && top.seq < bestTop.seq)))
+              ) {
+                best = heap
+                bestPriority = priority
+              }
             }
           }
           const entry = best?.pop()
@@ -98,6 +112,8 @@ export const makeBackend = (): StorageDriver.Backend => {
         }
         return out
       }),
+    // A scan of every row: limited tasks only pay for it (the SQL backends read through indexes).
+    dueReadyFlow: (args) => Effect.sync(() => FlowControl.scanForClaim(rows.values(), args)),
     expiredRunning: ({ limit, nowMs }) =>
       Effect.sync(() => {
         const out: Array<ExecutionRow> = []
@@ -163,8 +179,10 @@ export const makeBackend = (): StorageDriver.Backend => {
       Effect.sync(() => {
         let readyAtMs: number | null = null
         for (const taskId of taskIds) {
-          const top = cleanTop(taskId)?.peek()
-          if (top !== undefined && (readyAtMs === null || top.key < readyAtMs)) readyAtMs = top.key
+          for (const heap of readyByTask.get(taskId)?.values() ?? []) {
+            const top = cleanTop(heap).peek()
+            if (top !== undefined && (readyAtMs === null || top.key < readyAtMs)) readyAtMs = top.key
+          }
         }
         cleanExpiries()
         return { readyAtMs, expiresAtMs: expiries.peek()?.key ?? null }

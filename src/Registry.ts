@@ -7,6 +7,7 @@ import * as Context from "effect/Context"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import { InvalidTaskDefinition } from "./EngineError.js"
+import type { FlowLimits } from "./FlowControl.js"
 import type { TaskDefinition } from "./TaskDefinition.js"
 
 /** @since 0.1.0 @category models */
@@ -16,6 +17,8 @@ export interface RegistryService {
   readonly get: (taskId: string) => TaskDefinition | undefined
   /** The registered ids (a live view). */
   readonly taskIds: ReadonlySet<string>
+  /** The concurrency limits of the registered ids that declare them (a live view). */
+  readonly flow: ReadonlyMap<string, FlowLimits>
 }
 
 /** @since 0.1.0 @category tags */
@@ -25,6 +28,7 @@ export class Registry extends Context.Tag("durable-tasks/Registry")<Registry, Re
 export const make = (initial: ReadonlyArray<TaskDefinition> = []): RegistryService => {
   const byId = new Map<string, TaskDefinition>()
   const taskIds = new Set<string>()
+  const flow = new Map<string, FlowLimits>()
   const register = (definition: TaskDefinition): Either.Either<void, InvalidTaskDefinition> => {
     const chain: Array<TaskDefinition> = []
     for (let d: TaskDefinition | undefined = definition; d !== undefined; d = d.finalize) chain.push(d)
@@ -42,6 +46,7 @@ export const make = (initial: ReadonlyArray<TaskDefinition> = []): RegistryServi
     for (const d of chain) {
       byId.set(d.id, d)
       taskIds.add(d.id)
+      if (d.flow !== undefined) flow.set(d.id, d.flow)
     }
     return Either.void
   }
@@ -49,7 +54,7 @@ export const make = (initial: ReadonlyArray<TaskDefinition> = []): RegistryServi
     const result = register(d)
     if (Either.isLeft(result)) throw result.left
   }
-  return { register, get: (id) => byId.get(id), taskIds }
+  return { register, get: (id) => byId.get(id), taskIds, flow }
 }
 
 /** A registry with these definitions. @since 0.1.0 @category layers */

@@ -9,10 +9,12 @@
 import * as Effect from "effect/Effect"
 import { DuplicateExecution, type StorageError } from "./EngineError.js"
 import type { ExecutionRow } from "./ExecutionRow.js"
+import * as FlowControl from "./FlowControl.js"
+import type { Candidate, FlowLimits, RunningCounts } from "./FlowControl.js"
 import { guardExecutionIds } from "./internal/ExecutionIdGuard.js"
 import * as Planner from "./Planner.js"
 import { isFinished } from "./TaskStatus.js"
-import type { ApplyResult, Changes, Command, CommandResult, InsertResult } from "./TaskStorage.js"
+import type { ApplyResult, Changes, ClaimRequest, Command, CommandResult, InsertResult } from "./TaskStorage.js"
 import { TaskStorage } from "./TaskStorage.js"
 
 /** Row access inside one transaction. @since 0.1.0 @category models */
@@ -27,7 +29,10 @@ export interface Transaction {
    * row by row.
    */
   readonly prefetch?: (executionIds: ReadonlyArray<string>) => Effect.Effect<void, StorageError>
-  /** Due ready rows of these task ids, oldest `startAt` first, locked for this transaction. */
+  /**
+   * Due ready rows of these task ids in claim order (`FlowControl.claimOrder`),
+   * locked for this transaction.
+   */
   readonly dueReady: (args: {
     readonly nowMs: number
     readonly limit: number
@@ -52,6 +57,22 @@ export interface Transaction {
   readonly insertKeyed: (
     rows: ReadonlyArray<ExecutionRow>
   ) => Effect.Effect<ReadonlyMap<string, string>, StorageError>
+  /**
+   * A limited task's claim: its running counts, and due ready rows of it, locked and ranked, that hold
+   * every row {@link FlowControl.admit} would take within `slots` under `limits` (per key with free
+   * slots, its first free rows in claim order, ranked by their place; at most the task's free slots).
+   * Reading them also keeps the counts true until this transaction ends: no other claim of the task
+   * counts meanwhile (Postgres: a transaction lock per task id; SQLite and memory: the single writer).
+   */
+  readonly dueReadyFlow: (args: {
+    readonly nowMs: number
+    readonly taskId: string
+    readonly limits: FlowLimits
+    readonly slots: number
+  }) => Effect.Effect<
+    { readonly candidates: ReadonlyArray<Candidate>; readonly running: RunningCounts },
+    StorageError
+  >
   /** Writes the transaction's changes: updated rows replace stored ones, inserted rows are new. */
   readonly write: (args: {
     readonly updated: ReadonlyArray<ExecutionRow>
@@ -198,6 +219,39 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
   })
 
 /**
+ * The rows a claim takes: without limited task ids, the first due ones; with some, every limited
+ * task's candidates (task ids in order, so that Postgres takes their locks in one order) and the
+ * other tasks' first due rows, chosen by {@link FlowControl.admit} with the counts read here.
+ */
+const dueOf = (tx: Transaction, request: ClaimRequest): Effect.Effect<ReadonlyArray<ExecutionRow>, StorageError> => {
+  const flow = request.flow
+  const limited = flow === undefined || flow.size === 0
+    ? []
+    : Array.from(request.taskIds).filter((id) => flow.has(id)).sort()
+  if (limited.length === 0) return tx.dueReady({ nowMs: request.nowMs, limit: request.limit, taskIds: request.taskIds })
+  return Effect.gen(function*() {
+    const candidates: Array<Candidate> = []
+    const counts = new Map<string, RunningCounts>()
+    for (const taskId of limited) {
+      const read = yield* tx.dueReadyFlow({
+        nowMs: request.nowMs,
+        taskId,
+        limits: flow!.get(taskId)!,
+        slots: request.limit
+      })
+      for (const row of read.candidates) candidates.push(row)
+      counts.set(taskId, read.running)
+    }
+    if (limited.length < request.taskIds.size) {
+      const taskIds = new Set(Array.from(request.taskIds).filter((id) => !flow!.has(id)))
+      const due = yield* tx.dueReady({ nowMs: request.nowMs, limit: request.limit, taskIds })
+      for (const row of due) candidates.push({ row, rank: 0 })
+    }
+    return FlowControl.admit(candidates, request.limit, flow, (taskId) => counts.get(taskId)!)
+  })
+}
+
+/**
  * Builds the {@link TaskStorage} port from a backend.
  *
  * @since 0.1.0
@@ -228,7 +282,7 @@ export const make = (backend: Backend): TaskStorage["Type"] =>
         Effect.succeed([]) :
         backend.transaction((tx) =>
           Effect.gen(function*() {
-            const due = yield* tx.dueReady({ nowMs: request.nowMs, limit: request.limit, taskIds: request.taskIds })
+            const due = yield* dueOf(tx, request)
             const claimed: Array<ExecutionRow> = []
             for (const row of due) {
               const outcome = Planner.transition(row, {

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { InvalidTaskDefinition, type InvalidTaskInput } from "./EngineError.js"
 import type { ExecutionError, ExecutionRef, TaskSpec } from "./ExecutionRow.js"
+import type { FlowLimits } from "./FlowControl.js"
 import { numberProblem } from "./internal/NumberOption.js"
 import { describeValue, unknownKeyProblem } from "./internal/OptionKeys.js"
 import * as RetryOptions from "./RetryOptions.js"
@@ -78,6 +79,8 @@ export interface TaskDefinition {
   readonly sleeping?: true | undefined
   /** A looping task's limits (`Looping.ts`): its one child at a time is its iteration. */
   readonly loop?: { readonly maxAttempts: number; readonly sleepMs: number } | undefined
+  /** The task's concurrency limits, enforced by the storage's claims (`FlowControl`). */
+  readonly flow?: FlowLimits | undefined
 }
 
 /**

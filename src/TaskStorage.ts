@@ -9,6 +9,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { DuplicateExecution, StorageError } from "./EngineError.js"
 import type { ExecutionRow } from "./ExecutionRow.js"
+import type { FlowLimits } from "./FlowControl.js"
 import type { Event, Rejected } from "./Planner.js"
 import type { TaskStatus } from "./TaskStatus.js"
 
@@ -54,6 +55,11 @@ export interface ClaimRequest {
   /** Fresh per call; each lease id is `${claimId}:${executionId}`. */
   readonly claimId: string
   readonly leaseLeewayMs: number
+  /**
+   * The limits of the task ids that declare them (`FlowControl`): the claim starts no execution that
+   * would put more than `limit` of its task, or `perKey` of its task and key, running in the storage.
+   */
+  readonly flow?: ReadonlyMap<string, FlowLimits> | undefined
 }
 
 /**
@@ -90,7 +96,10 @@ export class TaskStorage extends Context.Tag("durable-tasks/TaskStorage")<TaskSt
    * Atomic across concurrent callers (SQL: a unique index decides, not a read before the write).
    */
   readonly insert: (rows: ReadonlyArray<ExecutionRow>) => Effect.Effect<InsertResult, StorageError | DuplicateExecution>
-  /** Claims up to `limit` due `ready` executions of the given task ids, oldest `startAt` first. */
+  /**
+   * Claims up to `limit` due `ready` executions of the given task ids, highest `priority` first, then
+   * oldest `startAt`, within the `flow` limits (counting running executions in the same transaction).
+   */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<ExecutionRow>, StorageError>
   /** Applies events (finishes, cancels, releases) in one transaction, with all their consequences. */
   readonly apply: (commands: ReadonlyArray<Command>) => Effect.Effect<ApplyResult, StorageError>

@@ -18,6 +18,7 @@ import { migration as attemptsAndQueryIndexes } from "../src/internal/sql/migrat
 import { migration as traceContext } from "../src/internal/sql/migrations/0004_trace_context.js"
 import { migration as schedules } from "../src/internal/sql/migrations/0005_schedules.js"
 import { migration as sleepingTasks } from "../src/internal/sql/migrations/0006_sleeping_tasks.js"
+import { migration as flowControl } from "../src/internal/sql/migrations/0007_flow_control.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
 import * as SqlStorage from "../src/SqlStorage.js"
@@ -183,6 +184,17 @@ describe("migration 6 (sleeping and looping tasks)", () => {
   })
 })
 
+describe("migration 7 (flow control)", () => {
+  it("is frozen", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(flowControl[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("abf9c3e9321d5dad02a5a17888f12e6a1a61aa6532ac4f501389ddb36a8ff41b")
+    expect(hash("sqlite")).toBe("8d031463bead5c58a6a6bbb09b8fc62ea777423c03cec17693388918492dea72")
+    expect(MIGRATIONS["0007_flow_control"]).toBe(flowControl)
+  })
+})
+
 describe("migration 1", () => {
   it("is frozen: its DDL is the one databases created since 0.1.0 have", () => {
     const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
@@ -197,7 +209,8 @@ describe("migration 1", () => {
       "0003_attempts_and_query_indexes",
       "0004_trace_context",
       "0005_schedules",
-      "0006_sleeping_tasks"
+      "0006_sleeping_tasks",
+      "0007_flow_control"
     ])
   })
 
@@ -302,8 +315,16 @@ const fromMigration1 = (
   Effect.gen(function*() {
     const names = sqlNames({ prefix: PREFIX, schema: schemaOfDb("old") })
     // The columns of migration 1: those added since (2: idempotency_key, 3: attempts, 4: trace_context,
-    // 6: sleep_id, loop) are left out.
-    const added: ReadonlyArray<string> = ["idempotencyKey", "attempts", "traceContext", "sleepId", "loop"]
+    // 6: sleep_id, loop, 7: priority, concurrency_key) are left out.
+    const added: ReadonlyArray<string> = [
+      "idempotencyKey",
+      "attempts",
+      "traceContext",
+      "sleepId",
+      "loop",
+      "priority",
+      "concurrencyKey"
+    ]
     const old = COLUMNS.filter((c) => !added.includes(c.field))
     const row = makeReady({ spec, executionId: "v1", input: "1", nowMs: 1_000 })
     yield* Effect.gen(function*() {

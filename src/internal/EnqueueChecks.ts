@@ -9,6 +9,7 @@ import * as Either from "effect/Either"
 import { InvalidTaskDefinition } from "../EngineError.js"
 import { MAX_DELAY_MS, MAX_IDEMPOTENCY_KEY_LENGTH } from "../EnqueueOptions.js"
 import { type ExecutionRow, makeReady, type TaskSpec } from "../ExecutionRow.js"
+import { MAX_PRIORITY, MIN_PRIORITY } from "../FlowControl.js"
 import * as TaskDefinition from "../TaskDefinition.js"
 import { numberProblem } from "./NumberOption.js"
 import { describeValue, unknownKeyProblem } from "./OptionKeys.js"
@@ -19,7 +20,9 @@ export const ENQUEUE_KEYS: ReadonlyArray<string> = [
   "idempotencyKey",
   "delayMs",
   "delay",
-  "startAt"
+  "startAt",
+  "priority",
+  "concurrencyKey"
 ]
 
 /** The keys that each set when the first run starts: at most one may be given. */
@@ -31,6 +34,10 @@ export interface Resolved {
   readonly idempotencyKey: string | null
   /** The first run's start time (`startAt`), when given as a time rather than a delay. */
   readonly startAtMs: number | undefined
+  /** Claim order among due executions (higher first); 0 by default. */
+  readonly priority?: number | undefined
+  /** The key the task's `concurrency.perKey` counts by. */
+  readonly concurrencyKey?: string | null | undefined
 }
 
 /** A message naming what is wrong with an idempotency key, or undefined. */
@@ -46,6 +53,7 @@ export const idempotencyKeyProblem = (key: unknown): string | undefined => {
 }
 
 const delayRange = { min: 0, max: MAX_DELAY_MS, integer: false }
+const priorityRange = { min: MIN_PRIORITY, max: MAX_PRIORITY, integer: true }
 
 /** The delay in ms (rounded up: a delay is never shortened), or a message. */
 const delayMsOf = (name: "delayMs" | "delay", value: unknown): Either.Either<number, string> => {
@@ -80,7 +88,18 @@ export const resolve = (spec: TaskSpec, options: unknown): Either.Either<Resolve
   }
   const unknownKey = unknownKeyProblem(options, ENQUEUE_KEYS, where)
   if (unknownKey !== undefined) return invalid(unknownKey)
-  const { delay, delayMs, idempotencyKey, startAt, ...overrides } = options as Record<string, unknown>
+  const { concurrencyKey, delay, delayMs, idempotencyKey, priority, startAt, ...overrides } = options as Record<
+    string,
+    unknown
+  >
+  if (priority !== undefined) {
+    const problem = numberProblem("priority", priority, priorityRange)
+    if (problem !== undefined) return invalid(`${where}: ${problem}`)
+  }
+  if (concurrencyKey !== undefined) {
+    const problem = idempotencyKeyProblem(concurrencyKey)
+    if (problem !== undefined) return invalid(`${where}: ${problem.replaceAll("idempotencyKey", "concurrencyKey")}`)
+  }
   const given = TIMING_KEYS.filter((k) => (options as Record<string, unknown>)[k] !== undefined)
   if (given.length > 1) return invalid(`${where}: give at most one of ${given.join(", ")}, got ${given.length}`)
   if (idempotencyKey !== undefined) {
@@ -102,7 +121,9 @@ export const resolve = (spec: TaskSpec, options: unknown): Either.Either<Resolve
   return Either.map(TaskDefinition.overrideSpec(spec, overrides), (overridden) => ({
     spec: sleepMs === undefined ? overridden : { ...overridden, sleepMsBeforeRun: sleepMs },
     idempotencyKey: (idempotencyKey as string | undefined) ?? null,
-    startAtMs
+    startAtMs,
+    priority: priority as number | undefined,
+    concurrencyKey: (concurrencyKey as string | undefined) ?? null
   }))
 }
 
@@ -131,7 +152,17 @@ export const rowOf = (
   traceContext: string | null = null
 ): ExecutionRow => {
   const { spec, startAt } = timing(resolved, nowMs)
-  return makeReady({ spec, executionId, input, nowMs, startAt, idempotencyKey, traceContext })
+  return makeReady({
+    spec,
+    executionId,
+    input,
+    nowMs,
+    startAt,
+    idempotencyKey,
+    traceContext,
+    priority: resolved.priority,
+    concurrencyKey: resolved.concurrencyKey
+  })
 }
 
 /** A batch's key function (`idempotencyKey` of `enqueueMany`), checked, and its other options. */

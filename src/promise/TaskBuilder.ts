@@ -9,6 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { InvalidTaskInput } from "../EngineError.js"
+import * as FlowControl from "../FlowControl.js"
 import type { RegistryService } from "../Registry.js"
 import type { TaskDefinition } from "../TaskDefinition.js"
 import * as TaskDefinitionModule from "../TaskDefinition.js"
@@ -50,9 +51,9 @@ export const functionValidator = (fn: (input: any) => unknown): Validator => (ta
 export const schemaValidator = (schema: StandardSchemaV1<any, any>): Validator => SchemaInput.fromStandardSchema(schema)
 
 /** The keys of `task` options. @since 0.1.0 @category validation */
-export const TASK_KEYS = [...TaskDefinitionModule.SPEC_KEYS, "run"]
+export const TASK_KEYS = [...TaskDefinitionModule.SPEC_KEYS, "run", "concurrency"]
 /** The keys of `parentTask` options. @since 0.1.0 @category validation */
-export const PARENT_TASK_KEYS = [...TaskDefinitionModule.SPEC_KEYS, "runParent", "finalizeTask"]
+export const PARENT_TASK_KEYS = [...TaskDefinitionModule.SPEC_KEYS, "runParent", "finalizeTask", "concurrency"]
 
 /** Whether task options are a parent task's (a finalize task may be either kind). */
 const isParentOptions = (options: unknown): boolean =>
@@ -83,8 +84,11 @@ export const buildDefinition = (
     kind === "parentTask" ? "runParent" : "run"
   )
   if (notAFunction !== undefined) throw new DurableTaskDefinitionError(notAFunction.message)
+  const flow = FlowControl.validate(spec.taskId, (options as { concurrency?: unknown }).concurrency)
+  if (Either.isLeft(flow)) throw new DurableTaskDefinitionError(flow.left.message)
   const input = validator?.(spec.taskId)
   const common = {
+    flow: flow.right,
     id: spec.taskId,
     spec,
     prepareInput: input?.prepareInput ?? Effect.succeed,

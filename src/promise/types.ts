@@ -42,6 +42,8 @@ export interface DurableTaskCommonOptions {
   readonly retryOptions?: Partial<RetryOptions> | undefined
   /** Delay before the first run (durable: no executor slot is held). Default 0. */
   readonly sleepMsBeforeRun?: number | undefined
+  /** Limits enforced in storage across every executor: `limit` running, `perKey` running per concurrency key. */
+  readonly concurrency?: { readonly limit?: number; readonly perKey?: number } | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -115,6 +117,10 @@ export interface DurableTaskEnqueueOptions {
   readonly delayMs?: number | undefined
   /** The first run starts at this time, not before (a past time: at once). Stored: a restart keeps it. */
   readonly startAt?: Date | undefined
+  /** Claim order among due ready executions: higher first; an integer, 0 by default (stored). */
+  readonly priority?: number | undefined
+  /** The key the task's `concurrency.perKey` limit counts by (1 to 255 characters; stored). */
+  readonly concurrencyKey?: string | undefined
 }
 
 /**

@@ -99,6 +99,7 @@ export const instrument = (inner: RegistryService, process: InstrumentedProcess,
       const definition = inner.get(taskId)
       return definition === undefined ? undefined : wrap(definition)
     },
-    taskIds: inner.taskIds
+    taskIds: inner.taskIds,
+    flow: inner.flow
   }
 }

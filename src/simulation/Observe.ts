@@ -60,6 +60,7 @@ export const observe = (
           get: tx.get,
           getMany: tx.getMany,
           dueReady: tx.dueReady,
+          dueReadyFlow: tx.dueReadyFlow,
           expiredRunning: tx.expiredRunning,
           insertKeyed: (rows) =>
             Effect.tap(tx.insertKeyed(rows), (taken) => {

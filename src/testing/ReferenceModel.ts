@@ -15,6 +15,7 @@
 import * as Effect from "effect/Effect"
 import { DuplicateExecution } from "../EngineError.js"
 import type { ExecutionRow } from "../ExecutionRow.js"
+import * as FlowControl from "../FlowControl.js"
 import * as Planner from "../Planner.js"
 import { isFinished } from "../TaskStatus.js"
 import type {
@@ -33,7 +34,7 @@ import { TaskStorage } from "../TaskStorage.js"
 
 const noChanges: Changes = { finished: [], cancelledRunning: [], readyAtMs: null }
 
-/** Ready rows of these task ids due at `nowMs`, oldest `startAt` first (ties in insertion order). */
+/** Ready rows of these task ids due at `nowMs`: highest priority, then oldest `startAt` (ties: insertion order). */
 export const dueRows = (
   rows: ReadonlyMap<string, ExecutionRow>,
   nowMs: number,
@@ -41,7 +42,7 @@ export const dueRows = (
 ): Array<ExecutionRow> =>
   [...rows.values()]
     .filter((r) => r.status === "ready" && taskIds.has(r.taskId) && r.startAt <= nowMs)
-    .sort((a, b) => a.startAt - b.startAt)
+    .sort((a, b) => b.priority - a.priority || a.startAt - b.startAt)
 
 /** Running rows whose lease lapsed at or before `nowMs`, earliest expiry first. */
 export const expiredRows = (rows: ReadonlyMap<string, ExecutionRow>, nowMs: number): Array<ExecutionRow> =>
@@ -124,7 +125,26 @@ export class ReferenceModel {
   ): ReadonlyArray<ExecutionRow> {
     if (request.limit <= 0 || request.taskIds.size === 0) return []
     const claimed: Array<ExecutionRow> = []
-    for (const row of choose(dueRows(this.rows, request.nowMs, request.taskIds))) {
+    const flow = request.flow
+    const limited = flow === undefined ? [] : [...request.taskIds].filter((id) => flow.has(id))
+    // With limits: every due row ranked (its place among its key's due rows under perKey), then the rule.
+    const chosen = limited.length === 0
+      ? choose(dueRows(this.rows, request.nowMs, request.taskIds))
+      : FlowControl.admit(
+        dueRows(this.rows, request.nowMs, request.taskIds).filter((r) => !flow!.has(r.taskId)).map((row) => ({
+          row,
+          rank: 0
+        })).concat(
+          limited.flatMap((taskId) =>
+            FlowControl.scanForClaim(this.rows.values(), { nowMs: request.nowMs, taskId, limits: flow!.get(taskId)! })
+              .candidates
+          )
+        ),
+        request.limit,
+        flow,
+        (taskId) => FlowControl.countRunning(this.rows.values(), taskId)
+      )
+    for (const row of chosen) {
       const outcome = Planner.transition(row, {
         _tag: "Claim",
         nowMs: request.nowMs,

@@ -4,6 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import type { ExecutionRow } from "../../src/ExecutionRow.js"
+import * as FlowControl from "../../src/FlowControl.js"
 import * as RowQuery from "../../src/internal/RowQuery.js"
 import * as StorageDriver from "../../src/StorageDriver.js"
 import type { TaskStorage } from "../../src/TaskStorage.js"
@@ -40,10 +41,11 @@ export const unisolated = (yieldsAfter: {
         Effect.suspend(() => {
           const due = [...rows.values()]
             .filter((r) => r.status === "ready" && taskIds.has(r.taskId) && r.startAt <= nowMs)
-            .sort((a, b) => a.startAt - b.startAt)
+            .sort(FlowControl.claimOrder)
             .slice(0, limit)
           return pause(due, yieldsAfter.dueRows === true)
         }),
+      dueReadyFlow: (args) => Effect.sync(() => FlowControl.scanForClaim(rows.values(), args)),
       expiredRunning: ({ limit, nowMs }) =>
         Effect.sync(() =>
           [...rows.values()]

@@ -44,7 +44,8 @@ export const run = (args: {
         taskIds: args.registry.taskIds,
         executorId: args.executorId,
         claimId,
-        leaseLeewayMs: args.leaseLeewayMs
+        leaseLeewayMs: args.leaseLeewayMs,
+        flow: args.registry.flow.size === 0 ? undefined : args.registry.flow
       }).pipe(
         Effect.catchAll((error) =>
           Effect.as(Effect.logWarning("durable-tasks: claim failed; retrying after the poll interval", error), [])

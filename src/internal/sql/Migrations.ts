@@ -16,6 +16,7 @@ import { migration as attemptsAndQueryIndexes } from "./migrations/0003_attempts
 import { migration as traceContext } from "./migrations/0004_trace_context.js"
 import { migration as schedules } from "./migrations/0005_schedules.js"
 import { migration as sleepingTasks } from "./migrations/0006_sleeping_tasks.js"
+import { migration as flowControl } from "./migrations/0007_flow_control.js"
 import { run, type SqlNames, toStorageError } from "./SqlCommon.js"
 import { withImmediateTransaction } from "./SqliteBackend.js"
 
@@ -45,7 +46,8 @@ export const MIGRATIONS: MigrationRecord = {
   "0003_attempts_and_query_indexes": attemptsAndQueryIndexes,
   "0004_trace_context": traceContext,
   "0005_schedules": schedules,
-  "0006_sleeping_tasks": sleepingTasks
+  "0006_sleeping_tasks": sleepingTasks,
+  "0007_flow_control": flowControl
 }
 
 const KEY = /^(\d+)_([A-Za-z0-9_]+)$/

@@ -27,6 +27,7 @@ import type * as StorageDriver from "../../StorageDriver.js"
 import { isFinished, TASK_STATUSES } from "../../TaskStatus.js"
 import type { ExecutionQuery, ListQuery, PurgeRequest } from "../../TaskStorage.js"
 import { inSqlTransaction, rows as decodedRows, run, type SqlNames, transaction, wake } from "./SqlCommon.js"
+import * as SqlFlow from "./SqlFlow.js"
 import * as SqliteBackend from "./SqliteBackend.js"
 import {
   type Column,
@@ -192,11 +193,13 @@ export const make = (
           makeWith(sql, table, sqliteParts(sql, table, names.table), {
             withTransaction: SqliteBackend.withImmediateTransaction(sql),
             topLevel: groupCommit
-          })
+          }, names.table)
       ),
     // Postgres: SqlStorage accepts Postgres and SQLite clients only.
     orElse: () =>
-      Effect.succeed(makeWith(sql, table, pgParts(sql, table, names.table), { withTransaction: sql.withTransaction }))
+      Effect.succeed(
+        makeWith(sql, table, pgParts(sql, table, names.table), { withTransaction: sql.withTransaction }, names.table)
+      )
   })
 }
 
@@ -206,7 +209,8 @@ const makeWith = (
   sql: SqlClient.SqlClient,
   table: Fragment,
   parts: DialectParts,
-  transactions: Pick<Parameters<typeof transaction>[0], "withTransaction" | "topLevel">
+  transactions: Pick<Parameters<typeof transaction>[0], "withTransaction" | "topLevel">,
+  tableName = ""
 ): StorageDriver.Backend => {
   const rows = (op: string, statement: Parameters<typeof decodedRows>[2]) => decodedRows(parts.dialect, op, statement)
   const columns = sql.literal(SELECT_LIST)
@@ -216,6 +220,7 @@ const makeWith = (
   const noLock = sql.literal("")
   const updateHot = parts.update(HOT_COLUMNS)
   const updateFull = parts.update(COLUMNS)
+  const dueReadyFlow = SqlFlow.make({ ...parts, sql, table, tableName, columns, rows })
 
   const makeTransaction = (): StorageDriver.Transaction => {
     /** Rows read in this transaction that no other transaction can change before it ends. */
@@ -249,10 +254,12 @@ const makeWith = (
             "claim",
             sql`SELECT ${columns} FROM ${table}
               WHERE status = 'ready' AND ${parts.anyOf("task_id", Array.from(taskIds))}
-              AND start_at <= ${nowMs} ORDER BY start_at, execution_id LIMIT ${limit}${parts.skipLocked}`
+              AND start_at <= ${nowMs} ORDER BY priority DESC, start_at, execution_id LIMIT ${limit}${parts.skipLocked}`
           ),
           remember(true)
         ),
+      dueReadyFlow: (args) =>
+        Effect.tap(dueReadyFlow(args), (read) => remember(true)(read.candidates.map((c) => c.row))),
       expiredRunning: ({ limit, nowMs }) =>
         Effect.map(
           rows(

@@ -100,7 +100,9 @@ export const COLUMN_TABLE = {
   attempts: nullable(col("attempts", "json", AttemptHistorySchema, "rarely")),
   traceContext: nullable(col("trace_context", "text", Schema.String)),
   sleepId: nullable(col("sleep_id", "text", Schema.String)),
-  loop: nullable(col("loop", "json", LoopStateSchema, "rarely"))
+  loop: nullable(col("loop", "json", LoopStateSchema, "rarely")),
+  priority: col("priority", "int4", Schema.Int),
+  concurrencyKey: nullable(col("concurrency_key", "text", Schema.String))
 } satisfies { readonly [K in keyof ExecutionRow]-?: ColumnDef<ExecutionRow[K]> }
 
 /** A column with its field name. @since 0.1.0 */
@@ -143,7 +145,9 @@ export const onlyHotChanged = (before: ExecutionRow, after: ExecutionRow): boole
   before.attempts === after.attempts &&
   before.traceContext === after.traceContext &&
   before.sleepId === after.sleepId &&
-  before.loop === after.loop
+  before.loop === after.loop &&
+  before.priority === after.priority &&
+  before.concurrencyKey === after.concurrencyKey
 
 /**
  * Splits a transaction's updated rows into those where only hot columns (status, lease, times,
@@ -319,7 +323,9 @@ export const toExecutionRow = (r: StoredRecord): ExecutionRow => ({
   attempts: r.attempts,
   traceContext: r.trace_context,
   sleepId: r.sleep_id,
-  loop: r.loop
+  loop: r.loop,
+  priority: r.priority,
+  concurrencyKey: r.concurrency_key
 })
 
 const decoders = {
