@@ -2,7 +2,9 @@
  * The package as a user gets it: `npm run build`, `npm pack`, then the tarball installed into a fresh
  * folder with the README's install line (`npm install durable-tasks effect@3`: the `@effect/sql*`
  * peers come in as npm installs peers) and nothing from this repository. There, all four entry points
- * load as ES modules and with `require()`, tasks run on memory and on a SQLite file, and a strict
+ * load as ES modules and with `require()`, tasks run on memory and on a SQLite file, the `durable-tasks`
+ * bin lists that file's executions through `npx` (its @effect/cli dependencies came with the package;
+ * @effect/platform-node is not needed and not installed), and a strict
  * NodeNext `tsc` without `skipLibCheck` checks a file that imports them all (test/package/consumer/).
  * Two more folders show what `npm install durable-tasks effect` (npm's latest effect, 4.x) and
  * `npm install durable-tasks effect@4` do.
@@ -62,6 +64,7 @@ const version = (dir: string, pkg: string): string =>
     .version
 
 let tarball = ""
+let sqliteFile = ""
 let installEffectLatest: Output
 let installEffect4: Output
 const timings: Record<string, number> = {}
@@ -125,6 +128,11 @@ describe("the packed package, installed in a fresh folder", () => {
       ["@effect/sql", "@effect/sql-pg", "@effect/sql-sqlite-node", "effect"]
     )
     expect(version(app, "effect")).toMatch(/^3\./)
+    // the bin's own: regular dependencies, so that `npx durable-tasks` works after `npm install durable-tasks`
+    expect(manifest.bin).toEqual({ "durable-tasks": "dist/src/cli/main.js" })
+    expect(Object.keys(manifest.dependencies)).toEqual(
+      expect.arrayContaining(["@effect/cli", "@effect/platform", "@effect/printer", "@effect/printer-ansi"])
+    )
     for (const unused of ["@effect/platform-node", "@effect/platform-node-shared"]) {
       expect(fs.existsSync(path.join(app, "node_modules", unused))).toBe(false)
     }
@@ -137,8 +145,24 @@ describe("the packed package, installed in a fresh folder", () => {
       sqlite: { status: "completed", output: "Hello, world!" },
       effect: 42,
       simulation: { ok: true, output: 4 },
-      conformance: "function"
+      conformance: "function",
+      sqliteFile: expect.any(String)
     })
+    sqliteFile = JSON.parse(output.stdout).sqliteFile
+  })
+
+  it("runs the durable-tasks bin with npx (its dependencies came with the package) on that SQLite file", async () => {
+    const help = ok(await sh(app, "npx", ["--no-install", "durable-tasks", "--help"]), "npx durable-tasks --help")
+    expect(help.stdout).toContain("list")
+    const listed = ok(
+      await sh(app, "npx", ["--no-install", "durable-tasks", "list", "--json", "--db", `sqlite:${sqliteFile}`]),
+      "npx durable-tasks list"
+    )
+    const page = JSON.parse(listed.stdout) as { executions: Array<{ taskId: string; status: string }> }
+    expect(page.executions.map((e) => [e.taskId, e.status])).toEqual([["greet", "completed"]])
+    const bad = await sh(app, "npx", ["--no-install", "durable-tasks", "stats", "--db", "sqlite:missing.db"])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr.trim()).toMatch(/^durable-tasks: SQLite file .*missing\.db does not exist$/)
   })
 
   it("loads all four entry points and package.json with require()", async () => {
