@@ -10,7 +10,9 @@
  *
  * @since 0.1.0
  */
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -85,25 +87,42 @@ export const describe = (spec: DatabaseSpec): string =>
 
 const storageFailure = (e: { readonly message: string }) => failure(oneLine(e.message))
 
+/** The innermost cause's message (a SqlError's is generic: "Failed to execute statement"). */
+const messageOf = (error: unknown): string => {
+  let root = error
+  for (let depth = 0; depth < 4; depth++) {
+    const cause = typeof root === "object" && root !== null ? (root as { readonly cause?: unknown }).cause : undefined
+    if (cause === undefined || cause === null) break
+    root = cause
+  }
+  return root instanceof Error ? root.message : String(root)
+}
+
 const tableOf = (options: StorageOptions) => `${options.tablePrefix ?? SqlStorage.DEFAULT_TABLE_PREFIX}executions`
 
 const missingTables = (spec: DatabaseSpec, options: StorageOptions) =>
   failure(`${describe(spec)} has no durable-tasks tables (no table ${tableOf(options)}): is --db right?`)
 
+/** Opens the file read-only (nothing is written, not even a journal mode) to look for the table. */
 const checkSqlite = (spec: DatabaseSpec & { _tag: "sqlite" }, options: StorageOptions) =>
   Effect.gen(function*() {
     const stat = fs.statSync(spec.filename, { throwIfNoEntry: false })
     if (stat === undefined) return yield* failure(`SQLite file ${spec.filename} does not exist`)
     if (!stat.isFile()) return yield* failure(`SQLite file ${spec.filename} is not a file`)
-    const context = yield* Layer.build(SqliteStorage.layerClient({ filename: spec.filename }))
-    const sql = Context.get(context, SqlClient.SqlClient)
-    const rows = yield* sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master
-      WHERE type = 'table' AND name = ${tableOf(options)}`
-    if (Number(rows[0]?.n ?? 0) === 0) return yield* missingTables(spec, options)
-  }).pipe(
-    Effect.scoped,
-    Effect.catchTags({ StorageError: storageFailure, SqlError: (e) => Effect.fail(failure(oneLine(e.message))) })
-  )
+    const tables = yield* Effect.gen(function*() {
+      const client = SqliteClient.layer({ filename: spec.filename, readonly: true, disableWAL: true })
+      const sql = Context.get(yield* Layer.build(client), SqlClient.SqlClient)
+      const rows = yield* sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master
+        WHERE type = 'table' AND name = ${tableOf(options)}`
+      return Number(rows[0]?.n ?? 0)
+    }).pipe(
+      Effect.scoped,
+      Effect.catchAllCause((cause) =>
+        Effect.fail(failure(oneLine(`SQLite file ${spec.filename}: ${messageOf(Cause.squash(cause))}`)))
+      )
+    )
+    if (tables === 0) return yield* missingTables(spec, options)
+  })
 
 const checkPostgres = (spec: DatabaseSpec, options: StorageOptions) =>
   Effect.gen(function*() {
