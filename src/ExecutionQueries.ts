@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { ExecutionNotFound, InvalidQuery, type StorageError } from "./EngineError.js"
+import { ExecutionNotFound, type ExecutionNotRetryable, InvalidQuery, type StorageError } from "./EngineError.js"
+import * as ExecutionRedrive from "./ExecutionRedrive.js"
 import type { ExecutionRow } from "./ExecutionRow.js"
 import * as ExecutionTree from "./ExecutionTree.js"
 import { describeValue } from "./internal/OptionKeys.js"
@@ -57,6 +58,15 @@ export interface PurgeExecutionsOptions {
 /** A tree of executions with their statuses. @since 0.1.0 @category models */
 export type TaskExecutionTree = ExecutionTree.ExecutionTreeNode<TaskExecution.TaskExecution>
 
+/**
+ * The filter of {@link Operations.retryExecutions} and {@link Operations.cancelExecutions}: the
+ * listing's filter, without its page (`limit`, `cursor`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ExecutionFilter = Omit<ListExecutionsOptions, "limit" | "cursor">
+
 /** Errors of the operations. @since 0.1.0 @category errors */
 export type OperationError = InvalidQuery | StorageError
 
@@ -74,6 +84,17 @@ export interface Operations {
   ) => Effect.Effect<TaskExecutionTree, ExecutionNotFound | OperationError>
   /** Deletes whole finished trees (in batches); returns how many executions were deleted. */
   readonly purgeExecutions: (options: PurgeExecutionsOptions) => Effect.Effect<number, OperationError>
+  /**
+   * Runs an execution that finished without success again, under the same id, with a fresh retry
+   * budget: only its unsuccessful descendants run again, and its ancestors re-open. Returns it re-opened.
+   */
+  readonly retryExecution: (
+    executionId: string
+  ) => Effect.Effect<TaskExecution.TaskExecution, ExecutionNotFound | ExecutionNotRetryable | OperationError>
+  /** Retries every execution the filter matches (default: every one finished without success), in batches. */
+  readonly retryExecutions: (filter?: ExecutionFilter) => Effect.Effect<ExecutionRedrive.RetryCounts, OperationError>
+  /** Cancels every execution the filter matches (default: every unfinished one), with its subtree, in batches. */
+  readonly cancelExecutions: (filter?: ExecutionFilter) => Effect.Effect<ExecutionRedrive.CancelCounts, OperationError>
 }
 
 /** Default and largest page size. @since 0.1.0 @category constants */
@@ -192,6 +213,15 @@ export const purgeAll = (
     }
   })
 
+/** The storage query of a bulk filter, checked (no page: `limit` and `cursor` are refused). */
+const filterQuery = (filter: ExecutionFilter | undefined): Effect.Effect<ExecutionQuery, InvalidQuery> => {
+  if (filter !== undefined && filter !== null && typeof filter === "object") {
+    const paged = ["limit", "cursor"].find((k) => k in filter)
+    if (paged !== undefined) return refuse(paged, "is not a filter of a bulk operation (it takes every match)")
+  }
+  return toQuery(filter)
+}
+
 /** The operations over a storage; executions shown with the registry's codecs. @since 0.1.0 @category constructors */
 export const make = (storage: TaskStorage["Type"], registry: RegistryService): Operations => {
   const view = (row: ExecutionRow) => TaskExecution.fromRow(row, registry)
@@ -230,6 +260,15 @@ export const make = (storage: TaskStorage["Type"], registry: RegistryService): O
         if (finishedBefore === undefined) return yield* refuse("finishedBefore", "is required")
         const statuses = yield* statusesOf(options.status, [...FINISHED_STATUSES])
         return yield* purgeAll(storage, finishedBefore, statuses ?? [...FINISHED_STATUSES])
-      })
+      }),
+    retryExecution: (executionId) =>
+      Effect.gen(function*() {
+        yield* idOf("executionId", executionId)
+        yield* ExecutionRedrive.retryOne(storage, executionId)
+        const row = yield* storage.get(executionId)
+        return yield* row === undefined ? new ExecutionNotFound({ executionId }) : view(row)
+      }),
+    retryExecutions: (filter) => Effect.flatMap(filterQuery(filter), (q) => ExecutionRedrive.retryAll(storage, q)),
+    cancelExecutions: (filter) => Effect.flatMap(filterQuery(filter), (q) => ExecutionRedrive.cancelAll(storage, q))
   }
 }

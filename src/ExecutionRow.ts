@@ -108,6 +108,8 @@ export const TaskSpecSchema: Schema.Schema<TaskSpec> = Schema.Struct({
 export interface NewChild extends TaskSpec {
   readonly executionId: string
   readonly input: string | null
+  /** The W3C `traceparent` the child's runs continue (the parent's run span); else the parent's own. */
+  readonly traceContext?: string | null | undefined
 }
 
 /**
@@ -161,6 +163,11 @@ export interface ExecutionRow {
   readonly idempotencyKey: string | null
   /** The ended attempts; null before the first ends. */
   readonly attempts: AttemptHistory | null
+  /**
+   * The W3C `traceparent` of the span that enqueued it (children and finalize executions inherit
+   * their parent's), so that its runs, in any process, continue that trace; null when untraced.
+   */
+  readonly traceContext: string | null
 }
 
 /** A new ready row for a root, child or finalize execution. @since 0.1.0 @category constructors */
@@ -174,6 +181,8 @@ export const makeReady = (args: {
   readonly idempotencyKey?: string | null | undefined
   /** When the first run may start, instead of `nowMs + spec.sleepMsBeforeRun` (a root's delay or start time). */
   readonly startAt?: number | undefined
+  /** The trace to continue; by default the parent's, or none. */
+  readonly traceContext?: string | null | undefined
 }): ExecutionRow => {
   const parent = args.parent?.row
   return {
@@ -210,6 +219,7 @@ export const makeReady = (args: {
     createdAt: args.nowMs,
     updatedAt: args.nowMs,
     idempotencyKey: args.idempotencyKey ?? null,
-    attempts: null
+    attempts: null,
+    traceContext: args.traceContext ?? parent?.traceContext ?? null
   }
 }

@@ -17,6 +17,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Changes from "./Changes.js"
@@ -31,11 +32,17 @@ import { ExecutorState, RunningExecution } from "./internal/executor/ExecutorSta
 import * as FinishBatcher from "./internal/executor/FinishBatcher.js"
 import * as ExpireLoop from "./internal/executor/LeaseExpiryLoop.js"
 import * as LeaseWatchLoop from "./internal/executor/LeaseWatchLoop.js"
+import * as Loop from "./internal/executor/Loop.js"
 import * as PlainRunner from "./internal/executor/PlainRunner.js"
 import * as RetentionLoop from "./internal/executor/RetentionLoop.js"
 import * as Runner from "./internal/executor/Runner.js"
+import * as RunSpan from "./internal/executor/RunSpan.js"
 import { RunTimeouts } from "./internal/executor/RunTimeouts.js"
 import * as ScheduleLoop from "./internal/executor/ScheduleLoop.js"
+import * as MetricsRecorder from "./internal/MetricsRecorder.js"
+import * as StorageSpans from "./internal/StorageSpans.js"
+import * as Tracing from "./internal/Tracing.js"
+import * as Metrics from "./Metrics.js"
 import type * as Planner from "./Planner.js"
 import { Registry } from "./Registry.js"
 import { ScheduleStorage } from "./ScheduleStorage.js"
@@ -69,7 +76,7 @@ export const make: Effect.Effect<
 > = Effect.gen(function*() {
   const signals = yield* Signals
   // Every write through `storage` publishes its wake-ups (enqueue → claim loops, finish → waiters, cancel → runner).
-  const storage = Changes.publishing(yield* TaskStorage, signals)
+  const published = Changes.publishing(yield* TaskStorage, signals)
   const registry = yield* Registry
   const config = yield* ExecutorConfig
   const ids = yield* Ids
@@ -80,6 +87,15 @@ export const make: Effect.Effect<
   // Read once: the engine's per-execution debug logs cost nothing unless the level is debug when it starts.
   const debug = LogLevel.lessThanEqual(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
   const executorId = config.executorId ?? (yield* ids.next("ex_"))
+  // Read once too: a run span per attempt only when the executor starts under a tracer that exports.
+  const tracer = yield* Tracing.currentTracer
+  const storage = tracer === undefined ? published : StorageSpans.decorate(published, config.traceStorage)
+  const plainContext = Option.getOrUndefined(yield* Effect.serviceOption(Tracing.PlainSpanContext))
+  const spans = tracer === undefined
+    ? undefined
+    : plainContext?.direct !== undefined
+    ? RunSpan.makeDirect(plainContext.direct, executorId)
+    : RunSpan.make(tracer, executorId)
   const state = new ExecutorState()
   const scope = yield* Effect.scope
   const loopsScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
@@ -102,30 +118,57 @@ export const make: Effect.Effect<
     state.idleWakeup.notify()
   }
 
+  /** The attempt ended: its metrics, and its span ended (undefined: interrupted, nothing recorded). */
+  const ended = (
+    entry: RunningExecution,
+    row: ExecutionRow,
+    event: Planner.Event | undefined
+  ): Planner.Event | undefined => {
+    const nowMs = clock.unsafeCurrentTimeMillis()
+    MetricsRecorder.attemptEnded(row.taskId, RunSpan.outcomeOf(event), nowMs - (entry.deadlineMs - row.timeoutMs))
+    const span = entry.span
+    if (span === undefined || spans === undefined) return event
+    entry.span = undefined
+    spans.end(span, row, event, clock.unsafeCurrentTimeNanos())
+    return event === undefined ? undefined : spans.withChildrenTrace(span, event)
+  }
+
   /** Queues the outcome to record; the slot stays taken until the batcher wrote it. */
-  const record = (entry: RunningExecution, row: ExecutionRow, event: Planner.Event): void => {
+  const record = (entry: RunningExecution, row: ExecutionRow, outcome: Planner.Event): void => {
+    const event = ended(entry, row, outcome)!
     if (debug) runFork(ExecutionLog.outcome(row, event))
     batcher.offer({ executionId: row.executionId, event }, () => release(entry))
   }
 
   /** After an interruption: records a timed-out attempt when the timeout caused it, else nothing. */
   const interrupted = (entry: RunningExecution, row: ExecutionRow, nowMs: number): void => {
-    if (entry.timedOut) record(entry, row, Runner.timedOut(row, nowMs))
-    else release(entry)
+    if (entry.timedOut) return record(entry, row, Runner.timedOut(row, nowMs))
+    ended(entry, row, undefined)
+    release(entry)
   }
 
   /** The runner's fiber (Effect tasks): run, then queue the outcome. */
-  const runner = (entry: RunningExecution, row: ExecutionRow): Effect.Effect<void> =>
-    Effect.onExit(Runner.outcome(deps, row, { onRunEnded: () => timeouts.settle(entry) }), (exit) => {
+  const runner = (entry: RunningExecution, row: ExecutionRow): Effect.Effect<void> => {
+    const run = Runner.outcome(deps, row, { onRunEnded: () => timeouts.settle(entry) })
+    // The task's own spans are children of the run span.
+    return Effect.onExit(entry.span === undefined ? run : Effect.withParentSpan(run, entry.span), (exit) => {
       if (Exit.isSuccess(exit)) return Effect.sync(() => record(entry, row, exit.value))
       if (Cause.isInterruptedOnly(exit.cause)) {
         return Effect.map(Clock.currentTimeMillis, (nowMs) => interrupted(entry, row, nowMs))
       }
       return Effect.zipRight(
         Effect.logError("durable-tasks: a runner failed unexpectedly; its lease will lapse", exit.cause),
-        Effect.sync(() => release(entry))
+        Effect.sync(() => {
+          ended(entry, row, undefined)
+          release(entry)
+        })
       )
-    }).pipe(Effect.asVoid)
+    }).pipe(
+      Effect.asVoid,
+      // The engine's logs of this run and the task's own Effect logs carry the execution.
+      Effect.annotateLogs({ executionId: row.executionId, taskId: row.taskId, attempt: row.retryAttempts })
+    )
+  }
 
   // Runners are root fibers on the executor's runtime: forking them from a loop's fiber costs
   // several times more (the fiber refs are forked each time). They are kept in a FiberSet (the same
@@ -146,7 +189,10 @@ export const make: Effect.Effect<
         onFailure: (cause) =>
           Effect.zipRight(
             Effect.logError("durable-tasks: a runner failed unexpectedly; its lease will lapse", cause),
-            Effect.sync(() => release(entry))
+            Effect.sync(() => {
+              ended(entry, row, undefined)
+              release(entry)
+            })
           )
       }))
     },
@@ -158,11 +204,17 @@ export const make: Effect.Effect<
     Effect.sync(() => {
       const entry = new RunningExecution(row.executionId, row.leaseId ?? "", nowMs + row.timeoutMs)
       if (debug) runFork(ExecutionLog.claimed(row, executorId))
+      MetricsRecorder.started(row, nowMs)
       state.running.set(row.executionId, entry)
       timeouts.add(entry)
       const definition = registry.get(row.taskId)
-      if (PlainRunner.canRunPlain(definition)) plain.start(entry, row, definition)
-      // Interruptible whatever the caller's region (the claim loop starts runners in an uninterruptible step).
+      if (spans !== undefined) entry.span = spans.start(row, clock.unsafeCurrentTimeNanos())
+      const span = entry.span
+      // When tracing, a plain task runs in its run span's context: set by `PlainSpanContext` when the app
+      // provides one (the facade's OpenTelemetry), else by a fiber (the tracer's own context hook).
+      if (PlainRunner.canRunPlain(definition) && (span === undefined || plainContext !== undefined)) {
+        plain.start(entry, row, definition, span === undefined ? undefined : (f) => plainContext!.within(span, f))
+      } // Interruptible whatever the caller's region (the claim loop starts runners in an uninterruptible step).
       else entry.fiber = runFork(Effect.interruptible(runner(entry, row)))
     })
   yield* signals.subscribe({
@@ -191,6 +243,15 @@ export const make: Effect.Effect<
   )
   yield* LeaseWatchLoop.run({ state, storage, pollIntervalMs: config.pollIntervalMs }).pipe(Effect.forkIn(loopsScope))
   yield* timeouts.run.pipe(Effect.forkIn(loopsScope))
+  const runningGauge = Metric.tagged(Metrics.running, "executor_id", executorId)
+  yield* Loop.run(
+    "metrics",
+    Effect.zipRight(
+      Effect.suspend(() => Metric.set(runningGauge, state.running.size)),
+      Effect.as(Effect.sleep(config.pollIntervalMs), true)
+    ),
+    config.pollIntervalMs
+  ).pipe(Effect.forkIn(loopsScope))
   if (config.retention !== undefined) {
     yield* RetentionLoop.run({ state, storage, retention: config.retention }).pipe(Effect.forkIn(loopsScope))
   }
@@ -199,7 +260,7 @@ export const make: Effect.Effect<
   if (Option.isSome(schedules)) {
     yield* ScheduleLoop.run({
       state,
-      schedules: schedules.value,
+      schedules: tracer === undefined ? schedules.value : StorageSpans.decorate(schedules.value, config.traceStorage),
       signals,
       registry,
       pollIntervalMs: config.pollIntervalMs

@@ -40,6 +40,11 @@ export interface ExecutorSettings {
    * `unsuccessfulMs` ago. Default: kept forever (a kind left out is kept forever too).
    */
   readonly retention: RetentionSettings | undefined
+  /**
+   * A debug option: when tracing, each storage call is a `durable-tasks.storage.<method>` span, with
+   * the SQL driver's spans under it. Default false: storage calls make no spans.
+   */
+  readonly traceStorage: boolean
 }
 
 /** @since 0.1.0 @category models */
@@ -58,7 +63,8 @@ export const defaults: ExecutorSettings = {
   maxSerializedValueBytes: 1_048_576,
   maxChildrenPerParent: 1_000,
   finishBatchSize: 256,
-  retention: undefined
+  retention: undefined,
+  traceStorage: false
 }
 
 /** The setting names. @since 0.1.0 @category constants */
@@ -120,6 +126,9 @@ export const validate = (s: ExecutorSettings): string | undefined => {
     int("pollIntervalMs", 1, 3_600_000) ?? int("shutdownGracePeriodMs", 0, 86_400_000) ??
     int("maxSerializedValueBytes", 16, 1_073_741_824) ?? int("maxChildrenPerParent", 1, 100_000) ??
     int("finishBatchSize", 1, 10_000) ?? retentionProblem(s.retention) ??
+    (typeof s.traceStorage === "boolean"
+      ? undefined
+      : `traceStorage must be a boolean, got ${describeValue(s.traceStorage)}`) ??
     (s.executorId !== undefined && (typeof s.executorId !== "string" || !/^[A-Za-z0-9_.:-]{1,128}$/.test(s.executorId))
       ? `executorId must be 1 to 128 characters of letters, digits, _ . : -, got ${describeValue(s.executorId)}`
       : undefined)
@@ -200,8 +209,9 @@ export const config = (options?: ExecutorOptions): Effect.Effect<ExecutorSetting
     if (Either.isLeft(base)) return yield* new InvalidExecutorConfig({ message: base.left })
     const read = Config.all({
       executorId: Config.option(Config.string(constantCase("executorId"))),
+      traceStorage: Config.option(Config.boolean(constantCase("traceStorage"))),
       ...Object.fromEntries(
-        settingNames.filter((n) => n !== "executorId" && n !== "retention").map((
+        settingNames.filter((n) => n !== "executorId" && n !== "retention" && n !== "traceStorage").map((
           n
         ) => [n, Config.option(Config.integer(constantCase(n)))])
       )

@@ -148,6 +148,8 @@ export const make = (options: Options): Effect.Effect<Signals["Type"], never, Pg
     yield* Queue.takeBetween(outbox, 1, 10_000).pipe(
       Effect.flatMap((chunk) => send(Array.from(chunk))),
       Effect.forever,
+      // Wake-ups of many writes at once: no root span per batch of notifies.
+      Effect.withTracerEnabled(false),
       Effect.forkScoped
     )
     // At scope close, send what is still queued (before the pool closes).

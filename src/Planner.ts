@@ -7,7 +7,10 @@
  * @since 0.1.0
  */
 import type { ExecutionError, ExecutionRow, NewChild, TaskSpec } from "./ExecutionRow.js"
-import { ATTEMPTS_KEPT, makeReady, STACK_MAX_CHARS } from "./ExecutionRow.js"
+import { makeReady } from "./ExecutionRow.js"
+import { recordAttempt } from "./internal/AttemptHistory.js"
+import { childrenOutputsJson, objectJson } from "./internal/ValueJson.js"
+import * as PlannerRetry from "./PlannerRetry.js"
 import * as RetryOptions from "./RetryOptions.js"
 import { isFinished, type TaskStatus } from "./TaskStatus.js"
 
@@ -50,6 +53,7 @@ export type Event =
   }
   | { readonly _tag: "ChildFailed"; readonly nowMs: number; readonly child: ExecutionRow }
   | { readonly _tag: "FinalizeFinished"; readonly nowMs: number; readonly finalize: ExecutionRow }
+  | PlannerRetry.RetryEvent
 
 /** A follow-up event for another row, applied in the same transaction. @since 0.1.0 @category models */
 export interface FollowUp {
@@ -69,7 +73,7 @@ export interface Step {
 /** @since 0.1.0 @category models */
 export interface Rejected {
   readonly _tag: "Rejected"
-  readonly reason: "stale_lease" | "not_due" | "not_running" | "not_ready" | "not_expired"
+  readonly reason: "stale_lease" | "not_due" | "not_running" | "not_ready" | "not_expired" | "not_retryable"
   readonly message: string
 }
 
@@ -91,32 +95,12 @@ const step = (
  * True when the event for `row` needs every child row loaded (the last child succeeded). @since 0.1.0 @category utils
  */
 export const needsChildren = (row: ExecutionRow, event: Event): boolean =>
-  event._tag === "ChildSucceeded" && row.status === "waiting_for_children_tasks" &&
-  row.completedChildren + 1 >= row.children.length
+  event._tag === "Retry" ? PlannerRetry.needsChildren(row) : event._tag === "ChildSucceeded" &&
+    row.status === "waiting_for_children_tasks" && row.completedChildren + 1 >= row.children.length
 
 /** True when a runner holding `leaseId` may write to `row`. @since 0.1.0 @category predicates */
 export const holdsLease = (row: ExecutionRow, leaseId: string): boolean =>
   row.status === "running" && row.leaseId === leaseId
-
-/** JSON text for `{ key: value, ... }` from already-serialized values (null column = omitted). */
-const objectJson = (fields: ReadonlyArray<readonly [string, string | null]>): string => {
-  let out = "{"
-  let first = true
-  for (const [key, value] of fields) {
-    if (value === null) continue
-    out += (first ? "" : ",") + JSON.stringify(key) + ":" + value
-    first = false
-  }
-  return out + "}"
-}
-
-const childrenOutputsJson = (children: ReadonlyArray<ExecutionRow>): string =>
-  "[" + children.map((c) =>
-    objectJson([["taskId", JSON.stringify(c.taskId)], ["executionId", JSON.stringify(c.executionId)], [
-      "output",
-      c.output
-    ]])
-  ).join(",") + "]"
 
 /** The parent's own notification when `row` reaches a finished status. */
 const closure = (row: ExecutionRow, nowMs: number): ReadonlyArray<FollowUp> => {
@@ -238,42 +222,6 @@ const failAttempt = (row: ExecutionRow, nowMs: number, error: ExecutionError, fi
   return finish(row, nowMs, finalStatus, { error })
 }
 
-/** The error without its stack (a row's `error` and `prevError` keep none; the attempt history does). */
-const withoutStack = (error: ExecutionError | null): ExecutionError | null => {
-  if (error === null || error.stack === undefined) return error
-  const { stack: _, ...rest } = error
-  return rest
-}
-
-/**
- * `after`, the row a running `before` became when its attempt ended, with that attempt recorded: it
- * started at the claim (a running row is written by nothing but its claim until its attempt ends,
- * so its `updatedAt` is the claim's time), ran on `before.executorId`, and ended as `after.status`.
- */
-const endAttempt = (before: ExecutionRow, after: ExecutionRow, event: Event): ExecutionRow => {
-  const raw = event._tag === "RunFailed" ? event.error : after.status === "ready" ? after.prevError : after.error
-  const error = raw === null || raw.stack === undefined || raw.stack.length <= STACK_MAX_CHARS
-    ? raw
-    : { ...raw, stack: raw.stack.slice(0, STACK_MAX_CHARS) }
-  const total = (before.attempts?.total ?? 0) + 1
-  const attempt = {
-    attempt: total,
-    startedAt: before.updatedAt,
-    finishedAt: event.nowMs,
-    executorId: before.executorId,
-    status: after.status,
-    ...(error === null ? {} : { error })
-  }
-  const kept = before.attempts?.recent ?? []
-  const recent = kept.length < ATTEMPTS_KEPT ? [...kept, attempt] : [...kept.slice(1 - ATTEMPTS_KEPT), attempt]
-  return {
-    ...after,
-    error: withoutStack(after.error),
-    prevError: withoutStack(after.prevError),
-    attempts: { total, recent }
-  }
-}
-
 /**
  * The transition function: `(row, event) → step | rejection`. A step that ends a running row's
  * attempt (its run succeeded, failed or timed out, its lease expired, it was cancelled) records the
@@ -288,7 +236,10 @@ export const transition = (row: ExecutionRow, event: Event): Step | Rejected => 
     row.status !== "running" || event._tag === "Release" || outcome._tag !== "Step" || outcome.row === undefined ||
     outcome.row.status === "running"
   ) return outcome
-  return { ...outcome, row: endAttempt(row, outcome.row, event) }
+  return {
+    ...outcome,
+    row: recordAttempt(row, outcome.row, event.nowMs, event._tag === "RunFailed" ? event.error : undefined)
+  }
 }
 
 const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
@@ -330,7 +281,8 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
           executionId: c.executionId,
           input: c.input,
           nowMs: event.nowMs,
-          parent: { row: waiting, index, isFinalize: false }
+          parent: { row: waiting, index, isFinalize: false },
+          traceContext: c.traceContext
         })
       )
       return step(waiting, inserts)
@@ -403,6 +355,8 @@ const transitionOf = (row: ExecutionRow, event: Event): Step | Rejected => {
         }
       })
     }
+    case "Retry":
+      return PlannerRetry.retry(row, event, afterChildren)
     case "FinalizeFinished": {
       if (row.status !== "waiting_for_finalize_task") return noop
       const f = event.finalize

@@ -148,7 +148,7 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
         continue
       }
       let event = command.event
-      if (Planner.needsChildren(row, event) && event._tag === "ChildSucceeded") {
+      if (Planner.needsChildren(row, event) && (event._tag === "ChildSucceeded" || event._tag === "Retry")) {
         const ids = row.children.map((c) => c.executionId)
         const missing = ids.filter((id) => !overlay.has(id))
         const fetched = missing.length === 0
@@ -177,20 +177,24 @@ const applyIn = (tx: Transaction, commands: ReadonlyArray<Command>): Effect.Effe
     const updated: Array<ExecutionRow> = []
     const insertedRows: Array<ExecutionRow> = []
     const finished: Array<string> = []
+    const finishedRows: Array<ExecutionRow> = []
     const cancelledRunning: Array<string> = []
     let readyAtMs: number | null = null
     for (const [id, row] of overlay) {
       const before = original.get(id)
       if (inserted.has(id)) insertedRows.push(row)
       else updated.push(row)
-      if (isFinished(row.status) && (before === undefined || !isFinished(before.status))) finished.push(id)
+      if (isFinished(row.status) && (before === undefined || !isFinished(before.status))) {
+        finished.push(id)
+        finishedRows.push(row)
+      }
       if (row.status === "cancelled" && before?.status === "running") cancelledRunning.push(id)
       if (row.status === "ready" && before?.status !== "ready") {
         readyAtMs = readyAtMs === null ? row.startAt : Math.min(readyAtMs, row.startAt)
       }
     }
     yield* tx.write({ updated, inserted: insertedRows })
-    return { results, changes: { finished, cancelledRunning, readyAtMs } }
+    return { results, changes: { finished, cancelledRunning, readyAtMs, insertedRows, finishedRows } }
   })
 
 /**

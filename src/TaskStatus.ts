@@ -33,3 +33,14 @@ export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>([
 
 /** True for a finished (absorbing) status. @since 0.1.0 @category predicates */
 export const isFinished = (status: TaskStatus): boolean => FINISHED_STATUSES.has(status)
+
+/**
+ * Finished statuses other than `completed`: an execution in one of them can be retried.
+ * @since 0.1.0 @category models
+ */
+export const UNSUCCESSFUL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(
+  [...FINISHED_STATUSES].filter((s) => s !== "completed")
+)
+
+/** True for a status that finished without success. @since 0.1.0 @category predicates */
+export const isUnsuccessful = (status: TaskStatus): boolean => UNSUCCESSFUL_STATUSES.has(status)

@@ -33,6 +33,10 @@ export interface Changes {
   readonly cancelledRunning: ReadonlyArray<string>
   /** Earliest `startAt` among rows that became ready, or null. */
   readonly readyAtMs: number | null
+  /** Optional, for metrics: the rows inserted (children, finalize executions). */
+  readonly insertedRows?: ReadonlyArray<ExecutionRow> | undefined
+  /** Optional, for metrics: the rows of {@link finished}. */
+  readonly finishedRows?: ReadonlyArray<ExecutionRow> | undefined
 }
 
 /** @since 0.1.0 @category models */

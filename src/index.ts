@@ -14,6 +14,7 @@ export type {
   DurableListExecutionsOptions,
   DurablePurgeExecutionsOptions
 } from "./promise/Operations.js"
+export type { DurableCancelCounts, DurableExecutionFilter, DurableRetryCounts } from "./promise/Redrive.js"
 export type { DurableSchedule, DurableScheduleOptions } from "./promise/Schedules.js"
 export { defaultSerializer, type DurableSerializer } from "./promise/Serializer.js"
 export type { StandardSchemaV1 } from "./promise/StandardSchema.js"

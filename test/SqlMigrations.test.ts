@@ -15,6 +15,7 @@ import { migrate, type Migration, type MigrationRecord, MIGRATIONS } from "../sr
 import { migration as createExecutions } from "../src/internal/sql/migrations/0001_create_executions.js"
 import { migration as idempotencyKeys } from "../src/internal/sql/migrations/0002_idempotency_keys.js"
 import { migration as attemptsAndQueryIndexes } from "../src/internal/sql/migrations/0003_attempts_and_query_indexes.js"
+import { migration as traceContext } from "../src/internal/sql/migrations/0004_trace_context.js"
 import { migration as schedules } from "../src/internal/sql/migrations/0005_schedules.js"
 import { sqlNames } from "../src/internal/sql/SqlCommon.js"
 import { COLUMNS, paramsOf } from "../src/internal/sql/SqlRow.js"
@@ -182,6 +183,7 @@ describe("migration 1", () => {
       "0001_create_executions",
       "0002_idempotency_keys",
       "0003_attempts_and_query_indexes",
+      "0004_trace_context",
       "0005_schedules"
     ])
   })
@@ -205,6 +207,14 @@ describe("migration 1", () => {
       "DROP INDEX IF EXISTS \"s\".\"i_status\"",
       "DROP INDEX IF EXISTS \"s\".\"i_root\""
     ])
+  })
+
+  it("migration 4 (trace context) is frozen too", () => {
+    const names = { table: "\"t\"", index: (suffix: string) => `"i_${suffix}"`, schedulesTable: "\"s\"" }
+    const hash = (dialect: Dialect) =>
+      createHash("sha256").update(traceContext[dialect](names).join(";\n")).digest("hex")
+    expect(hash("pg")).toBe("f3dbbde15dc6b688d68521249fd87e6f44c4671916cf35ae3b42a9b0fc0911f2")
+    expect(hash("sqlite")).toBe("d9479f132185c895f70b33e208ee7ffeb5dca6b7c7f5986e572aa30b7a5bc9ba")
   })
 
   it("SQLite: creates one column per entry of the column table", async () => {
@@ -267,9 +277,9 @@ describe("upgrading a database at migration 1", () => {
 })
 
 /**
- * Database at migration 1 only, with a row written as 0.1.0 wrote it (no idempotency_key column);
- * then `SqlStorage.make` applies migration 2: the row reads back with no key, keys work, and the
- * schema is a fresh database's.
+ * Database at migration 1 only, with a row written as 0.1.0 wrote it (no idempotency_key, attempts or
+ * trace_context column); then `SqlStorage.make` applies migrations 2 to 5: the row reads back with no
+ * key and no trace context, keys work, and the schema is a fresh database's.
  */
 const fromMigration1 = (
   dialect: Dialect,
@@ -278,8 +288,9 @@ const fromMigration1 = (
 ) =>
   Effect.gen(function*() {
     const names = sqlNames({ prefix: PREFIX, schema: schemaOfDb("old") })
-    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts) are left out.
-    const old = COLUMNS.filter((c) => c.field !== "idempotencyKey" && c.field !== "attempts")
+    // The columns of migration 1: those added since (2: idempotency_key, 3: attempts, 4: trace_context) are left out.
+    const added: ReadonlyArray<string> = ["idempotencyKey", "attempts", "traceContext"]
+    const old = COLUMNS.filter((c) => !added.includes(c.field))
     const row = makeReady({ spec, executionId: "v1", input: "1", nowMs: 1_000 })
     yield* Effect.gen(function*() {
       const sql = (yield* SqlClient.SqlClient).withoutTransforms()
@@ -299,6 +310,7 @@ const fromMigration1 = (
     }).pipe(Effect.scoped, Effect.provide(client("old")))
     expect(read).toEqual([row])
     expect(read[0]!.idempotencyKey).toBeNull()
+    expect(read[0]!.traceContext).toBeNull()
     expect(again.executionIds).toEqual(["v2"])
     yield* Effect.scoped(SqlStorage.make({ schema: schemaOfDb("fresh") })).pipe(Effect.provide(client("fresh")))
     expect(yield* Effect.provide(schemaOf(dialect, schemaOfDb("old")), client("old"))).toEqual(
@@ -306,8 +318,8 @@ const fromMigration1 = (
     )
   })
 
-describe("migration 2 on a database at migration 1", () => {
-  it("SQLite: old rows have no key; keys then work; the schema is a fresh database's", async () => {
+describe("migrations 2 to 5 on a database at migration 1", () => {
+  it("SQLite: old rows have no key nor trace context; keys then work; the schema is a fresh database's", async () => {
     const tmp = tempDir()
     try {
       await Effect.runPromise(fromMigration1(
@@ -320,7 +332,7 @@ describe("migration 2 on a database at migration 1", () => {
     }
   })
 
-  it("Postgres: old rows have no key; keys then work; the schema is a fresh database's", async () => {
+  it("Postgres: old rows have no key nor trace context; keys then work; the schema is a fresh database's", async () => {
     const names = { old: uniqueName("m2_old"), fresh: uniqueName("m2_fresh") }
     schemas.push(names.old, names.fresh)
     await Effect.runPromise(fromMigration1("pg", () => pgClient(2), (db) => names[db]))

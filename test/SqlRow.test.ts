@@ -58,7 +58,8 @@ const fullRow: ExecutionRow = {
       status: "ready",
       error: { errorType: "generic", message: "boom", isRetryable: true, stack: "Error: boom\n    at f" }
     }]
-  }
+  },
+  traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 }
 
 /** A different value of the same type as `value`. */

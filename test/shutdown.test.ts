@@ -156,7 +156,10 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       listSchedules: ["refuses", () => executor.listSchedules()],
       pauseSchedule: ["refuses", () => executor.pauseSchedule("s")],
       resumeSchedule: ["refuses", () => executor.resumeSchedule("s")],
-      deleteSchedule: ["refuses", () => executor.deleteSchedule("s")]
+      deleteSchedule: ["refuses", () => executor.deleteSchedule("s")],
+      retryExecution: ["refuses", () => executor.retryExecution(handle.getExecutionId())],
+      retryExecutions: ["refuses", () => executor.retryExecutions()],
+      cancelExecutions: ["refuses", () => executor.cancelExecutions()]
     }
     const handleMembers: { readonly [K in keyof DurableTaskHandle<number>]: Expectation } = {
       getTaskId: ["works", () => handle.getTaskId()],
@@ -201,10 +204,12 @@ describe.each(storages)("shutdown on %s", (_name, makeStorage) => {
       "builder",
       "stop",
       "scheduling",
-      "ops"
+      "ops",
+      "redrive"
     ])
-    // With the inherited ones (the schedule methods).
-    const methods = [DurableExecutor.prototype, Object.getPrototypeOf(DurableExecutor.prototype)].flatMap((p) =>
+    // With the inherited ones (the retry and redrive methods, the schedule methods).
+    const redrive = Object.getPrototypeOf(DurableExecutor.prototype)
+    const methods = [DurableExecutor.prototype, redrive, Object.getPrototypeOf(redrive)].flatMap((p) =>
       Object.getOwnPropertyNames(p).filter((n) => n !== "constructor" && !isPrivate.has(n))
     )
     expect(methods.sort()).toEqual(Object.keys(executorMembers).sort())

@@ -118,16 +118,20 @@ export const timing = (resolved: Resolved, nowMs: number): { readonly spec: Task
   return { spec: { ...resolved.spec, sleepMsBeforeRun: startAt - nowMs }, startAt }
 }
 
-/** The new row of one enqueue at `nowMs`, with the options' key or `idempotencyKey` (a batch's). */
+/**
+ * The new row of one enqueue at `nowMs`, with the options' key or `idempotencyKey` (a batch's), and
+ * the trace context to store (the enqueue span's `traceparent`, null when untraced).
+ */
 export const rowOf = (
   resolved: Resolved,
   executionId: string,
   input: string | null,
   nowMs: number,
-  idempotencyKey: string | null = resolved.idempotencyKey
+  idempotencyKey: string | null = resolved.idempotencyKey,
+  traceContext: string | null = null
 ): ExecutionRow => {
   const { spec, startAt } = timing(resolved, nowMs)
-  return makeReady({ spec, executionId, input, nowMs, startAt, idempotencyKey })
+  return makeReady({ spec, executionId, input, nowMs, startAt, idempotencyKey, traceContext })
 }
 
 /** A batch's key function (`idempotencyKey` of `enqueueMany`), checked, and its other options. */

@@ -38,12 +38,14 @@ import {
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
 import type * as Operations from "./Operations.js"
-import * as Schedules from "./Schedules.js"
+import * as Redrive from "./Redrive.js"
+import type * as Schedules from "./Schedules.js"
 import * as Sequential from "./Sequential.js"
 import * as Serializer from "./Serializer.js"
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./StandardSchema.js"
 import type { DurableStorage } from "./storage.js"
 import * as TaskBuilder from "./TaskBuilder.js"
+import * as Tracing from "./Tracing.js"
 import type {
   DurableParentTaskOptions,
   DurableParentTaskOutput,
@@ -65,6 +67,8 @@ export interface DurableExecutorOptions extends Partial<ExecutorSettings> {
   readonly logLevel?: DurableLogLevel | undefined
   /** How task inputs and outputs are stored. Default: lossless (Date, Map, Set, BigInt, …: README "Values"). */
   readonly serializer?: Serializer.DurableSerializer | undefined
+  /** Spans to the global `@opentelemetry/api` tracer provider (README "Observability"). Default false. */
+  readonly tracing?: boolean | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -78,7 +82,7 @@ type Services = Registry | ExecutorConfig | Ids.Ids | TaskStorage | Signals
  * @since 0.1.0
  * @category models
  */
-export class DurableExecutor extends Schedules.DurableScheduling {
+export class DurableExecutor extends Redrive.DurableRedrive {
   private readonly registry = RegistryModule.make()
   private readonly runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
   private readonly sequences = new Map<string, Sequential.Sequence>()
@@ -111,7 +115,7 @@ export class DurableExecutor extends Schedules.DurableScheduling {
           "createPostgresStorage(...)"
       )
     }
-    const { serializer, ...engineOptions } = options
+    const { serializer, tracing, ...engineOptions } = options
     this.values = Serializer.fromOption(serializer)
     const { logLevel, settings } = checkExecutorOptions(engineOptions)
     this.runtime = ManagedRuntime.make(
@@ -120,7 +124,8 @@ export class DurableExecutor extends Schedules.DurableScheduling {
         Layer.succeed(Registry, this.registry),
         Layer.succeed(ExecutorConfig, settings),
         Ids.layerRandom,
-        Logger.minimumLogLevel(logLevel)
+        Logger.minimumLogLevel(logLevel),
+        Tracing.layer(tracing)
       )
     )
   }
@@ -313,7 +318,7 @@ export class DurableExecutor extends Schedules.DurableScheduling {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "enqueueTask")
     // Calls made together (e.g. Promise.all over many enqueueTask) are stored in one transaction.
-    const executionId = await this.enqueues.add({ task, input, options })
+    const executionId = await this.enqueues.add({ task, input, options, parentSpan: Tracing.callerSpan() })
     return Handle.make(this.handleOperations, task.id, executionId)
   }
 
@@ -331,8 +336,10 @@ export class DurableExecutor extends Schedules.DurableScheduling {
     if (this.shuttingDown) throw new DurableExecutorShutdownError()
     Arguments.ownTask(this.registry, task, "enqueueTasks")
     Arguments.checkInputs(inputs)
+    const parent = Tracing.callerSpan()
     const client = await this.client()
-    const executionIds = await this.run(client.enqueueMany(task, inputs, options))
+    const enqueue = client.enqueueMany(task, inputs, options)
+    const executionIds = await this.run(parent === undefined ? enqueue : Effect.withParentSpan(enqueue, parent))
     return executionIds.map((executionId) => Handle.make<TOutput>(this.handleOperations, task.id, executionId))
   }
 

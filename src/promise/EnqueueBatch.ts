@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type * as Either from "effect/Either"
+import type * as Tracer from "effect/Tracer"
 import type { DurableTask, DurableTaskEnqueueOptions } from "./types.js"
 
 /** One call waiting to be stored. @since 0.1.0 @category models */
@@ -13,6 +14,8 @@ export interface Item {
   readonly task: DurableTask<any, any>
   readonly input: unknown
   readonly options: DurableTaskEnqueueOptions | undefined
+  /** The caller's span when tracing: the parent of the item's enqueue span. */
+  readonly parentSpan?: Tracer.AnySpan | undefined
 }
 
 /** @since 0.1.0 @category models */

@@ -108,6 +108,8 @@ export const fromEngineError = (error: unknown): Error => {
       return new DurableQueryError(message, (error as { field: string }).field)
     case "InvalidSchedule":
       return new DurableScheduleError(message)
+    case "ExecutionNotRetryable":
+      return new DurableExecutionNotRetryableError(message, (error as { status: string }).status)
     case "ScheduleNotFound":
       return new DurableScheduleNotFoundError(message)
     case "SchedulesUnsupported":
@@ -155,5 +157,20 @@ export class DurableScheduleError extends DurableExecutionError {
 export class DurableScheduleNotFoundError extends DurableExecutionError {
   constructor(message: string) {
     super(message, false, "not_found")
+  }
+}
+
+/**
+ * A retry was asked of an execution that did not finish without success: `status` is its status
+ * (`completed`, or one not finished yet).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DurableExecutionNotRetryableError extends DurableExecutionError {
+  readonly status: string
+  constructor(message: string, status: string) {
+    super(message, false)
+    this.status = status
   }
 }

@@ -152,7 +152,7 @@ export class ReferenceModel {
         continue
       }
       let event = command.event
-      if (event._tag === "ChildSucceeded" && Planner.needsChildren(row, event)) {
+      if ((event._tag === "ChildSucceeded" || event._tag === "Retry") && Planner.needsChildren(row, event)) {
         const childrenRows = row.children.flatMap((c) => {
           const child = work.get(c.executionId)
           return child === undefined ? [] : [child]

@@ -42,6 +42,7 @@ export type CommandSpec =
   }
   | { readonly _tag: "Release"; readonly ref: number; readonly lease: LeaseChoice }
   | { readonly _tag: "Cancel"; readonly ref: number; readonly reason: string }
+  | { readonly _tag: "Retry"; readonly ref: number }
 
 /** A new root execution of an insert. @since 0.1.0 @category models */
 export interface RootSpec {
@@ -164,7 +165,8 @@ const command: fc.Arbitrary<CommandSpec> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({ _tag: fc.constant("Cancel" as const), ref, reason: fc.string({ maxLength: 12 }) })
-  }
+  },
+  { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Retry" as const), ref }) }
 )
 const taskMask = fc.integer({ min: 1, max: 7 })
 const roots: fc.Arbitrary<ReadonlyArray<RootSpec>> = fc.array(

@@ -54,7 +54,12 @@ const sorted = (ids: ReadonlyArray<string>) => [...ids].sort()
 /** An apply result with its id lists compared as sets. @since 0.1.0 @category utils */
 export const normalizeApply = (r: ApplyResult) => ({
   results: r.results,
-  changes: { ...r.changes, finished: sorted(r.changes.finished), cancelledRunning: sorted(r.changes.cancelledRunning) }
+  // The rows for metrics (`insertedRows`, `finishedRows`) are left out: a storage need not report them.
+  changes: {
+    finished: sorted(r.changes.finished),
+    cancelledRunning: sorted(r.changes.cancelledRunning),
+    readyAtMs: r.changes.readyAtMs
+  }
 })
 
 /** An expire result: rows may expire in any order, so its per-row results compare as a multiset. @since 0.1.0 */

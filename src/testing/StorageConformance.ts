@@ -6,8 +6,9 @@
  * Operations: insert roots (and duplicates, and roots sharing idempotency keys), claim (random task
  * ids, limits, lease leeways),
  * finish with the current lease and with stale or foreign ones (success with children and a
- * finalize task, failure retryable or not, timeout, release), cancel, expire, and reads (get,
- * getMany, list, nextWake), under a random clock that also jumps backwards; and races
+ * finalize task, failure retryable or not, timeout, release), cancel, retry (of any row: refused
+ * unless it finished without success), expire, and reads (get, getMany, list, nextWake), under a
+ * random clock that also jumps backwards; and races
  * ({@link Races}): several claimers at once, finishes racing an expiry and a cancel, enqueues
  * racing claims, whose results must be explainable by some serial order. The storage under test
  * is fresh (empty) for every generated scenario.
@@ -161,7 +162,7 @@ export const runScenario = (
         }
         case "Apply": {
           const commands = step.commands.map((c): { executionId: string; event: Planner.Event } => {
-            const executionId = c._tag === "Cancel" ? idOf(c.ref) : finishTarget(c.ref)
+            const executionId = c._tag === "Cancel" || c._tag === "Retry" ? idOf(c.ref) : finishTarget(c.ref)
             switch (c._tag) {
               case "Succeed": {
                 const children: Array<NewChild> = c.children.map((child) => ({
@@ -205,6 +206,8 @@ export const runScenario = (
                 return { executionId, event: { _tag: "Release", nowMs, leaseId: leaseFor(executionId, c.lease) } }
               case "Cancel":
                 return { executionId, event: { _tag: "Cancel", nowMs, reason: c.reason } }
+              case "Retry":
+                return { executionId, event: { _tag: "Retry", nowMs, scope: "requested" } }
             }
           })
           const [expected, actual] = yield* both((t) => Effect.map(t.apply(commands), normalizeApply))

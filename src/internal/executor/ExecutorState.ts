@@ -5,6 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import type * as Tracer from "effect/Tracer"
 import { Wakeup } from "./Wakeup.js"
 
 /**
@@ -21,6 +22,8 @@ export class RunningExecution {
   timedOut = false
   /** Set once the run ended (or timed out): its deadline no longer matters. */
   settled = false
+  /** The attempt's `durable-tasks.run` span, when tracing; ended once its outcome is known. */
+  span: Tracer.AnySpan | undefined = undefined
   constructor(
     readonly executionId: string,
     readonly leaseId: string,

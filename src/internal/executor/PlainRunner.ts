@@ -30,8 +30,16 @@ const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
 
 /** @since 0.1.0 @category models */
 export interface PlainRunner {
-  /** Starts a run of `row` (claimed by this executor) for `entry`; `definition` must satisfy {@link canRunPlain}. */
-  readonly start: (entry: RunningExecution, row: ExecutionRow, definition: TaskDefinition) => void
+  /**
+   * Starts a run of `row` (claimed by this executor) for `entry`; `definition` must satisfy {@link canRunPlain}.
+   * `within`, when given, calls the task's function (e.g. inside its run span's OpenTelemetry context).
+   */
+  readonly start: (
+    entry: RunningExecution,
+    row: ExecutionRow,
+    definition: TaskDefinition,
+    within?: (<X>(f: () => X) => X) | undefined
+  ) => void
 }
 
 /** @since 0.1.0 @category constructors */
@@ -59,7 +67,7 @@ export const make = (args: {
     for (const run of runs) run()
   }
 
-  const start = (entry: RunningExecution, row: ExecutionRow, definition: TaskDefinition): void => {
+  const start: PlainRunner["start"] = (entry, row, definition, within) => {
     let ended = false
     let interrupted = false
     let controller: AbortController | undefined
@@ -95,7 +103,10 @@ export const make = (args: {
       let result: RunResult | PromiseLike<RunResult>
       try {
         const input = Serialization.decode(row.input, definition.serializer)
-        result = definition.runPlain!(Runner.infoOf(row, args.deps.shutdownSignal), input, cancelSignal)
+        const info = Runner.infoOf(row, args.deps.shutdownSignal)
+        result = within === undefined
+          ? definition.runPlain!(info, input, cancelSignal)
+          : within(() => definition.runPlain!(info, input, cancelSignal))
       } catch (e) {
         return finish(false, e)
       }

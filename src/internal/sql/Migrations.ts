@@ -13,6 +13,7 @@ import { StorageError } from "../../EngineError.js"
 import { migration as createExecutions } from "./migrations/0001_create_executions.js"
 import { migration as idempotencyKeys } from "./migrations/0002_idempotency_keys.js"
 import { migration as attemptsAndQueryIndexes } from "./migrations/0003_attempts_and_query_indexes.js"
+import { migration as traceContext } from "./migrations/0004_trace_context.js"
 import { migration as schedules } from "./migrations/0005_schedules.js"
 import { run, type SqlNames, toStorageError } from "./SqlCommon.js"
 import { withImmediateTransaction } from "./SqliteBackend.js"
@@ -41,6 +42,7 @@ export const MIGRATIONS: MigrationRecord = {
   "0001_create_executions": createExecutions,
   "0002_idempotency_keys": idempotencyKeys,
   "0003_attempts_and_query_indexes": attemptsAndQueryIndexes,
+  "0004_trace_context": traceContext,
   "0005_schedules": schedules
 }
 

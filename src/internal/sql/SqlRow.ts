@@ -96,7 +96,8 @@ export const COLUMN_TABLE = {
   updatedAt: col("updated_at", "int8", Schema.Int, "often"),
   idempotencyKey: nullable(col("idempotency_key", "text", Schema.String)),
   // "rarely": up to 20 attempts with stacks stay out of the narrow update that claims write.
-  attempts: nullable(col("attempts", "json", AttemptHistorySchema, "rarely"))
+  attempts: nullable(col("attempts", "json", AttemptHistorySchema, "rarely")),
+  traceContext: nullable(col("trace_context", "text", Schema.String))
 } satisfies { readonly [K in keyof ExecutionRow]-?: ColumnDef<ExecutionRow[K]> }
 
 /** A column with its field name. @since 0.1.0 */
@@ -136,7 +137,8 @@ export const onlyHotChanged = (before: ExecutionRow, after: ExecutionRow): boole
   before.timeoutMs === after.timeoutMs && before.retry === after.retry &&
   before.sleepMsBeforeRun === after.sleepMsBeforeRun && before.createdAt === after.createdAt &&
   before.idempotencyKey === after.idempotencyKey &&
-  before.attempts === after.attempts
+  before.attempts === after.attempts &&
+  before.traceContext === after.traceContext
 
 /**
  * Splits a transaction's updated rows into those where only hot columns (status, lease, times,
@@ -309,7 +311,8 @@ export const toExecutionRow = (r: StoredRecord): ExecutionRow => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   idempotencyKey: r.idempotency_key,
-  attempts: r.attempts
+  attempts: r.attempts,
+  traceContext: r.trace_context
 })
 
 const decoders = {

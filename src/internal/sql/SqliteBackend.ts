@@ -76,6 +76,8 @@ export const makeGroupCommit = (
     yield* Queue.takeBetween(queue, 1, maxBatch).pipe(
       Effect.flatMap((chunk) => runBatch(Array.from(chunk))),
       Effect.forever,
+      // A group commit serves many callers: its transactions are nobody's span (no root span per batch).
+      Effect.withTracerEnabled(false),
       Effect.forkScoped
     )
     return <A, E>(run: Effect.Effect<A, E>) =>
