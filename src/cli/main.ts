@@ -23,6 +23,7 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from "./CliError.js"
 import { list } from "./list.js"
 import { strip, useColor } from "./Output.js"
 import { purge } from "./purge.js"
+import { retry } from "./retry.js"
 import { show } from "./show.js"
 import { stats } from "./stats.js"
 import * as Terminal from "./Terminal.js"
@@ -47,7 +48,7 @@ const version = (): string => {
 /** The root command and its subcommands. @since 0.1.0 @category commands */
 export const command = Command.make(NAME).pipe(
   Command.withDescription("operate the stored executions of durable-tasks: list, show, tree, cancel, purge, stats"),
-  Command.withSubcommands([list, show, tree, cancel, purge, stats])
+  Command.withSubcommands([list, show, tree, retry, cancel, purge, stats])
 )
 
 /**
