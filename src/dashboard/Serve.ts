@@ -16,6 +16,7 @@ import type { Signals } from "../Signals.js"
 import type { TaskStorage } from "../TaskStorage.js"
 import * as Auth from "./Auth.js"
 import * as Dashboard from "./Dashboard.js"
+import { DEFAULT_PORT } from "./DefaultPort.js"
 
 /** @since 0.1.0 @category models */
 export interface ServeOptions {
@@ -28,8 +29,7 @@ export interface ServeOptions {
   readonly readOnly?: boolean | undefined
 }
 
-/** @since 0.1.0 @category constants */
-export const DEFAULT_PORT = 4280
+export { DEFAULT_PORT } from "./DefaultPort.js"
 
 /** True for a loopback host name or address. @since 0.1.0 @category utils */
 export const isLoopback = (host: string): boolean =>

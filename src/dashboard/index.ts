@@ -8,5 +8,4 @@ import "../internal/EffectVersion.js" // first: names an unsupported effect vers
 export * as ApiSchema from "./ApiSchema.js"
 export * as Auth from "./Auth.js"
 export * as Dashboard from "./Dashboard.js"
-export * as Database from "./Database.js"
 export * as Serve from "./Serve.js"

@@ -85,7 +85,18 @@ describe("the dashboard mounted in an app", () => {
     const capture = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void lines.push(args.join(" ")))
     const cli = Command.run(dashboard, { name: "durable-tasks", version: "0.1.0" })
     const fiber = Effect.runFork(
-      cli(["node", "durable-tasks", "--db", filename, "--host", "0.0.0.0", "--port", "0", "--token", "cli-token"]).pipe(
+      cli([
+        "node",
+        "durable-tasks",
+        "--db",
+        `sqlite:${filename}`,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "0",
+        "--token",
+        "cli-token"
+      ]).pipe(
         Effect.provide(NodeContext.layer),
         Console.withConsole({ ...base, log: capture, warn: capture })
       )

@@ -1,6 +1,7 @@
 // Runs in a fresh folder where the packed durable-tasks was installed: imports all four entry points
 // as an ES module app would, runs one task on memory storage and one on a SQLite file (Promise
-// facade), one on the Effect API, one simulation seed on SQLite, and prints what it saw as JSON.
+// facade), one on the Effect API, one simulation seed on SQLite, and prints what it saw as JSON (and
+// the SQLite file, for the `durable-tasks` bin to read).
 import { createInMemoryStorage, createSqliteStorage, DurableExecutor } from "durable-tasks"
 import { DurableExecutor as EffectExecutor, Task } from "durable-tasks/effect"
 import { Simulation, SqliteFile } from "durable-tasks/simulation"
@@ -44,5 +45,6 @@ console.log(JSON.stringify({
   sqlite: await runOn(createSqliteStorage({ filename: join(dir, "app.db") })),
   effect: effectOutput,
   simulation: { ok: report.ok, output: report.outcome?.roots[0]?.execution?.output },
-  conformance: typeof StorageConformance.check
+  conformance: typeof StorageConformance.check,
+  sqliteFile: join(dir, "app.db")
 }))
