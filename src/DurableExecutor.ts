@@ -34,10 +34,11 @@ import { Ids } from "./Ids.js"
 import * as IdsModule from "./Ids.js"
 import * as EnqueueChecks from "./internal/EnqueueChecks.js"
 import * as EnqueueSpan from "./internal/EnqueueSpan.js"
+import * as ExecutionWait from "./internal/ExecutionWait.js"
+import * as InputEncoding from "./internal/InputEncoding.js"
 import { unknownKeyProblem } from "./internal/OptionKeys.js"
 import * as StorageSpans from "./internal/StorageSpans.js"
 import * as Tracing from "./internal/Tracing.js"
-import * as Waiters from "./internal/Waiters.js"
 import * as MemoryStorage from "./MemoryStorage.js"
 import { Registry } from "./Registry.js"
 import * as RegistryModule from "./Registry.js"
@@ -50,7 +51,6 @@ import * as Sleeping from "./Sleeping.js"
 import type { TaskDefinition } from "./TaskDefinition.js"
 import * as TaskDefinitionModule from "./TaskDefinition.js"
 import * as TaskExecution from "./TaskExecution.js"
-import { isFinished } from "./TaskStatus.js"
 import { TaskStorage } from "./TaskStorage.js"
 
 /**
@@ -178,35 +178,10 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
       (task: TaskLike<any, any>, keyOf: (input: unknown, index: number) => string) => (input: unknown, i: number) =>
         Effect.suspend(() => EnqueueChecks.keyAt(task.id, keyOf, input, i))
 
-    /** Validates and serializes one input. */
     const encodeInput = (definition: TaskDefinition, input: unknown) =>
-      Effect.flatMap(definition.prepareInput(input), (prepared) =>
-        Either.match(
-          Serialization.encode(
-            prepared,
-            `input of task '${definition.id}'`,
-            config.maxSerializedValueBytes,
-            definition.serializer
-          ),
-          { onLeft: Effect.fail, onRight: Effect.succeed }
-        ))
-
-    /** Validates and serializes many inputs; without a validator (identity), with no effect per input. */
-    const encodeInputs = (definition: TaskDefinition, inputs: Iterable<unknown>) => {
-      if (!TaskDefinitionModule.isIdentityCodec(definition.prepareInput)) {
-        return Effect.forEach(inputs, (input) => encodeInput(definition, input))
-      }
-      return Effect.suspend(() => {
-        const what = `input of task '${definition.id}'`
-        const out: Array<string | null> = []
-        for (const input of inputs) {
-          const encoded = Serialization.encode(input, what, config.maxSerializedValueBytes, definition.serializer)
-          if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-          out.push(encoded.right)
-        }
-        return Effect.succeed(out)
-      })
-    }
+      InputEncoding.encodeInput(definition, input, config.maxSerializedValueBytes)
+    const encodeInputs = (definition: TaskDefinition, inputs: Iterable<unknown>) =>
+      InputEncoding.encodeInputs(definition, inputs, config.maxSerializedValueBytes)
 
     /** Stores rows; per row, the id of the execution holding it (another's when its key was taken). */
     const insertRows = (rows: ReadonlyArray<ExecutionRow>) =>
@@ -308,32 +283,7 @@ export const makeClient = (isShuttingDown: Effect.Effect<boolean>): Effect.Effec
         return outcomes
       })
 
-    const waiters = Waiters.make({ storage, signals })
-    const wait = (executionId: string, options?: { readonly pollIntervalMs?: number }) =>
-      Effect.gen(function*() {
-        // At least 1 ms: a zero or negative interval would poll storage in a busy loop.
-        const pollMs = Math.max(1, options?.pollIntervalMs ?? config.pollIntervalMs)
-        for (;;) {
-          let seenFinished = false
-          let wake: (() => void) | undefined
-          const stop = waiters.watch(executionId, pollMs, yield* Clock.currentTimeMillis, () => {
-            seenFinished = true
-            wake?.()
-          })
-          yield* waiters.start
-          const row = yield* Effect.tapErrorCause(storage.get(executionId), () => Effect.sync(stop))
-          if (row === undefined || isFinished(row.status)) {
-            stop()
-            if (row === undefined) return yield* new ExecutionNotFound({ executionId })
-            return yield* TaskExecution.fromRow(row, registry)
-          }
-          yield* Effect.async<void>((resume) => {
-            if (seenFinished) return resume(Effect.void)
-            wake = () => resume(Effect.void)
-            return Effect.sync(stop)
-          })
-        }
-      })
+    const wait = ExecutionWait.make({ storage, signals, registry, defaultPollMs: config.pollIntervalMs })
 
     const cancel = (executionId: string) =>
       Effect.gen(function*() {

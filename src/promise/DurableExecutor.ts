@@ -37,7 +37,6 @@ import {
 } from "./errors.js"
 import { checkExecutorOptions, type DurableLogLevel } from "./executorOptions.js"
 import * as Handle from "./Handle.js"
-import type * as Operations from "./Operations.js"
 import * as Redrive from "./Redrive.js"
 import type * as Schedules from "./Schedules.js"
 import * as Sequential from "./Sequential.js"
@@ -188,26 +187,6 @@ export class DurableExecutor extends Redrive.DurableRedrive {
 
   private async cancelExecution(executionId: string): Promise<void> {
     await this.onClient((c) => c.cancel(executionId))
-  }
-
-  /** Executions matching a filter, newest first, a page at a time (README "Operating"). */
-  listExecutions(options?: Operations.DurableListExecutionsOptions): Promise<Operations.DurableExecutionPage> {
-    return this.onClient((c) => c.listExecutions(options))
-  }
-
-  /** How many executions there are per status or per task id. */
-  countExecutions(options: { readonly by: "status" | "taskId" }): Promise<Readonly<Record<string, number>>> {
-    return this.onClient((c) => c.countExecutions(options))
-  }
-
-  /** The tree of a root execution (or the subtree of any execution), with every status. */
-  getExecutionTree(executionId: string): Promise<Operations.DurableExecutionTree> {
-    return this.onClient((c) => c.getExecutionTree(executionId))
-  }
-
-  /** Deletes whole finished trees whose root finished before `finishedBefore`; resolves to the executions deleted. */
-  purgeExecutions(options: Operations.DurablePurgeExecutionsOptions): Promise<number> {
-    return this.onClient((c) => c.purgeExecutions(options))
   }
 
   protected scheduling(): Schedules.SchedulingOps {

@@ -1,6 +1,7 @@
 /**
- * The Promise facade's retry and redrive (README "Operating"): `retryExecution`, `retryExecutions`
- * and `cancelExecutions`, methods every `DurableExecutor` inherits from {@link DurableRedrive}.
+ * The Promise facade's operations on stored executions (README "Operating"): `listExecutions`,
+ * `countExecutions`, `getExecutionTree`, `purgeExecutions`, and retry and redrive (`retryExecution`,
+ * `retryExecutions`, `cancelExecutions`), methods every `DurableExecutor` inherits from {@link DurableRedrive}.
  * They run the Effect API's operations (`ExecutionQueries.ts`, `ExecutionRedrive.ts`).
  *
  * @since 0.1.0
@@ -9,6 +10,7 @@ import type { ExecutionFilter } from "../ExecutionQueries.js"
 import type { CancelCounts, RetryCounts } from "../ExecutionRedrive.js"
 import type { TaskExecution } from "../TaskExecution.js"
 import { DurableExecutorShutdownError } from "./errors.js"
+import type * as Operations from "./Operations.js"
 import { DurableSleeping } from "./SleepingTasks.js"
 
 /** The filter of `retryExecutions` and `cancelExecutions`: `listExecutions`' without a page. @since 0.1.0 */
@@ -21,7 +23,7 @@ export type DurableRetryCounts = RetryCounts
 export type DurableCancelCounts = CancelCounts
 
 /**
- * The retry and redrive methods of `DurableExecutor`.
+ * The listing, purge, retry and redrive methods of `DurableExecutor`.
  *
  * @since 0.1.0
  * @category models
@@ -31,6 +33,26 @@ export abstract class DurableRedrive extends DurableSleeping {
     const ops = this.scheduling()
     if (ops.shuttingDown) throw new DurableExecutorShutdownError()
     return ops
+  }
+
+  /** Executions matching a filter, newest first, a page at a time (README "Operating"). */
+  listExecutions(options?: Operations.DurableListExecutionsOptions): Promise<Operations.DurableExecutionPage> {
+    return this.redrive().call((c) => c.listExecutions(options))
+  }
+
+  /** How many executions there are per status or per task id. */
+  countExecutions(options: { readonly by: "status" | "taskId" }): Promise<Readonly<Record<string, number>>> {
+    return this.redrive().call((c) => c.countExecutions(options))
+  }
+
+  /** The tree of a root execution (or the subtree of any execution), with every status. */
+  getExecutionTree(executionId: string): Promise<Operations.DurableExecutionTree> {
+    return this.redrive().call((c) => c.getExecutionTree(executionId))
+  }
+
+  /** Deletes whole finished trees whose root finished before `finishedBefore`; resolves to the executions deleted. */
+  purgeExecutions(options: Operations.DurablePurgeExecutionsOptions): Promise<number> {
+    return this.redrive().call((c) => c.purgeExecutions(options))
   }
 
   /**
