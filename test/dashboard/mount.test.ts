@@ -80,6 +80,8 @@ describe("the dashboard mounted in an app", () => {
   it("the dashboard command serves the --db file with --token, and warns for a non-loopback host", async () => {
     const tmp = tempDir()
     const filename = path.join(tmp.dir, "cli.db")
+    // The CLI never creates a database: the app's storage made this one.
+    await Effect.runPromise(Effect.scoped(Layer.build(SqliteStorage.layer({ filename }))))
     const lines: Array<string> = []
     const base = Effect.runSync(Console.consoleWith(Effect.succeed))
     const capture = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void lines.push(args.join(" ")))
