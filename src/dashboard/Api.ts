@@ -66,7 +66,7 @@ export const optionsOf = (filters: Filters.Filters) =>
 
 const idParam = Effect.map(HttpLayerRouter.schemaPathParams(Schema.Struct({ id: Schema.String })), (p) => p.id)
 
-/** Body of `POST /api/executions/cancel`: the list filters. @since 0.1.0 @category schemas */
+/** Body of `POST /api/executions/cancel` and `/retry`: the list filters. @since 0.1.0 @category schemas */
 export const SelectionBody = Schema.Struct({
   status: Schema.optionalWith(Schema.String, { default: () => "" }),
   task: Schema.optionalWith(Schema.String, { default: () => "" }),
@@ -113,5 +113,10 @@ export const handlers = (data: Data): Record<string, Handler> => ({
     const body = yield* HttpServerRequest.schemaBodyJson(SelectionBody)
     const options = yield* optionsOf({ ...body, cursor: "" })
     return yield* HttpServerResponse.schemaJson(ActionResult)(yield* data.cancelMatching(options))
+  })),
+  retryMatching: answer(Effect.gen(function*() {
+    const body = yield* HttpServerRequest.schemaBodyJson(SelectionBody)
+    const options = yield* optionsOf({ ...body, cursor: "" })
+    return yield* HttpServerResponse.schemaJson(ActionResult)(yield* data.retryMatching(options))
   }))
 })

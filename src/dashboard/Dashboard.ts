@@ -9,7 +9,10 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import type { ExecutionFilter } from "../ExecutionQueries.js"
 import type { Signals } from "../Signals.js"
+import type { TaskExecution } from "../TaskExecution.js"
+import { isUnsuccessful } from "../TaskStatus.js"
 import type { TaskStorage } from "../TaskStorage.js"
 import * as Api from "./Api.js"
 import { client } from "./assets/client.js"
@@ -130,6 +133,45 @@ export const routes = (options: Options) =>
     const form = Effect.flatMap(HttpServerRequest.HttpServerRequest, (r) => r.urlParamsBody).pipe(
       Effect.map((pairs) => new URLSearchParams(pairs as Array<[string, string]>))
     )
+    /** An action on the filtered selection: a confirm page (how many it takes now), then the action. */
+    const onSelection = (spec: {
+      readonly action: string
+      readonly verb: string
+      readonly done: string
+      readonly which: string
+      readonly now: string
+      readonly takes: (e: TaskExecution) => boolean
+      readonly apply: (options: ExecutionFilter) => Effect.Effect<Data.SelectionResult, Data.ReadError>
+    }) =>
+      Effect.gen(function*() {
+        const body = yield* form
+        const filters = Filters.fromParams(body)
+        const options = yield* Api.optionsOf(filters)
+        const { cursor: _, ...fields } = filters
+        const back = `${view.prefix}/executions${Filters.toParams(fields)}`
+        if (body.get("confirm") !== "1") {
+          const first = yield* data.list({ ...options, limit: 1_000 })
+          const count = first.executions.filter(spec.takes).length
+          return yield* htmlResponse(page(view, {
+            title: `${spec.verb} matching executions?`,
+            body: ExecutionPages.confirm(view, {
+              action: spec.action,
+              what: html`${spec.verb} ${spec.which} matching the filter${
+                Object.entries(fields).filter(([, v]) => v !== "").map(([k, v]) => html` ${k}=<b>${v}</b>`)
+              }? ${count}${first.nextCursor === null ? "" : "+"} ${spec.now}.`,
+              fields,
+              back
+            })
+          }))
+        }
+        const result = yield* spec.apply(options)
+        return yield* htmlResponse(page(view, {
+          title: spec.done.charAt(0).toUpperCase() + spec.done.slice(1),
+          body: html`<div class="notice" id="result">${result.changed} of ${result.matched} matching executions
+${spec.done}.</div><a href="${back}">Back to the list</a>`
+        }))
+      }).pipe(Effect.catchAll((e) => errorPage(view, e)))
+
     const actions = {
       cancel: Effect.gen(function*() {
         const body = yield* form
@@ -169,33 +211,24 @@ fresh retry budget?`,
         yield* data.retry(id)
         return HttpServerResponse.redirect(href(view, "/execution", { id }), { status: 303 })
       }).pipe(Effect.catchAll((e) => errorPage(view, e))),
-      cancelMatching: Effect.gen(function*() {
-        const filters = Filters.fromParams(yield* form)
-        const options = yield* Api.optionsOf(filters)
-        const { cursor: _, ...fields } = filters
-        const back = `${view.prefix}/executions${Filters.toParams(fields)}`
-        if ((yield* form).get("confirm") !== "1") {
-          const first = yield* data.list({ ...options, limit: 1_000 })
-          const open = first.executions.filter((e) => !e.isClosed).length
-          return yield* htmlResponse(page(view, {
-            title: "Cancel matching executions?",
-            body: ExecutionPages.confirm(view, {
-              action: "cancel-matching",
-              what: html`Cancel every unfinished execution matching the filter${
-                Object.entries(fields).filter(([, v]) => v !== "").map(([k, v]) => html` ${k}=<b>${v}</b>`)
-              }? ${open}${first.nextCursor === null ? "" : "+"} unfinished now.`,
-              fields,
-              back
-            })
-          }))
-        }
-        const result = yield* data.cancelMatching(options)
-        return yield* htmlResponse(page(view, {
-          title: "Cancelled",
-          body: html`<div class="notice" id="result">${result.changed} of ${result.matched} unfinished executions
-cancelled.</div><a href="${back}">Back to the list</a>`
-        }))
-      }).pipe(Effect.catchAll((e) => errorPage(view, e)))
+      cancelMatching: onSelection({
+        action: "cancel-matching",
+        verb: "Cancel",
+        done: "cancelled",
+        which: "every unfinished execution",
+        now: "unfinished now",
+        takes: (e) => !e.isClosed,
+        apply: data.cancelMatching
+      }),
+      retryMatching: onSelection({
+        action: "retry-matching",
+        verb: "Retry",
+        done: "retried",
+        which: "every execution that finished without success",
+        now: "to retry now",
+        takes: (e) => isUnsuccessful(e.status),
+        apply: data.retryMatching
+      })
     }
 
     const asset = (body: string, contentType: string) => HttpServerResponse.text(body, { contentType })
@@ -207,12 +240,14 @@ cancelled.</div><a href="${back}">Back to the list</a>`
       ["POST", "/actions/cancel", "action", actions.cancel],
       ["POST", "/actions/cancel-matching", "action", actions.cancelMatching],
       ["POST", "/actions/retry", "action", actions.retry],
+      ["POST", "/actions/retry-matching", "action", actions.retryMatching],
       ["GET", "/assets/dashboard.js", "read", asset(script, "text/javascript; charset=utf-8")],
       ["GET", "/assets/dashboard.css", "read", asset(css, "text/css; charset=utf-8")],
       ["GET", "/favicon.ico", "read", Effect.succeed(HttpServerResponse.empty({ status: 204 }))],
       ["GET", "/api/overview", "read", api.overview],
       ["GET", "/api/executions", "read", api.executions],
       ["POST", "/api/executions/cancel", "action", api.cancelMatching],
+      ["POST", "/api/executions/retry", "action", api.retryMatching],
       ["GET", "/api/executions/:id", "read", api.execution],
       ["GET", "/api/executions/:id/tree", "read", api.tree],
       ["POST", "/api/executions/:id/cancel", "action", api.cancel],

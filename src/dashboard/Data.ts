@@ -1,8 +1,8 @@
 /**
  * What the dashboard reads and does, over the storage: the overview, a page of executions, one
- * execution with its children, a tree, and cancel. Built from the Effect API's client operations,
- * so it needs only the storage services (`TaskStorage`, `Signals`; a `Registry` when there is one,
- * to decode values with the tasks' codecs).
+ * execution with its children, a tree, cancel and retry (one, or every one a filter matches). Built
+ * from the Effect API's client operations, so it needs only the storage services (`TaskStorage`,
+ * `Signals`; a `Registry` when there is one, to decode values with the tasks' codecs).
  *
  * @since 0.1.0
  */
@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as DurableExecutor from "../DurableExecutor.js"
 import type { ExecutionNotFound, InvalidQuery, StorageError } from "../EngineError.js"
-import type { ExecutionPage, ListExecutionsOptions, TaskExecutionTree } from "../ExecutionQueries.js"
+import type { ExecutionFilter, ExecutionPage, ListExecutionsOptions, TaskExecutionTree } from "../ExecutionQueries.js"
 import { ExecutorConfig } from "../ExecutorConfig.js"
 import * as ExecutorConfigModule from "../ExecutorConfig.js"
 import * as Ids from "../Ids.js"
@@ -45,10 +45,22 @@ export interface Data {
   readonly cancel: (id: string) => Effect.Effect<TaskExecution, ExecutionNotFound | StorageError>
   /** Runs an execution that finished without success again (same id, fresh retry budget). */
   readonly retry: (id: string) => ReturnType<DurableExecutor.ClientService["retryExecution"]>
-  /** Cancels every unfinished execution matching the filter; how many matched and how many were cancelled. */
-  readonly cancelMatching: (
-    options: ListExecutionsOptions
-  ) => Effect.Effect<{ readonly matched: number; readonly changed: number }, ReadError>
+  /**
+   * Cancels every unfinished execution matching the filter (the engine's `cancelExecutions`): how
+   * many matched and how many were cancelled.
+   */
+  readonly cancelMatching: (options: ExecutionFilter) => Effect.Effect<SelectionResult, ReadError>
+  /**
+   * Retries every execution matching the filter that finished without success (the engine's
+   * `retryExecutions`): how many matched and how many were retried.
+   */
+  readonly retryMatching: (options: ExecutionFilter) => Effect.Effect<SelectionResult, ReadError>
+}
+
+/** What an action on a selection did. @since 0.1.0 @category models */
+export interface SelectionResult {
+  readonly matched: number
+  readonly changed: number
 }
 
 const MINUTE = 60_000
@@ -100,25 +112,6 @@ export const make: Effect.Effect<Data, never, TaskStorage | Signals> = Effect.ge
     Effect.provide(Ids.layerRandom)
   )
   const rootOf = (e: TaskExecution) => e.rootTaskExecution?.executionId ?? e.executionId
-  const cancelMatching: Data["cancelMatching"] = (options) =>
-    Effect.gen(function*() {
-      let matched = 0
-      let changed = 0
-      let cursor: string | undefined
-      do {
-        const page = yield* client.listExecutions({ ...options, limit: 500, ...(cursor ? { cursor } : {}) })
-        for (const e of page.executions) {
-          if (e.isClosed) continue
-          matched++
-          const after = yield* client.cancel(e.executionId).pipe(
-            Effect.catchTag("ExecutionNotFound", () => Effect.void)
-          )
-          if (after !== undefined && after.status === "cancelled") changed++
-        }
-        cursor = page.nextCursor ?? undefined
-      } while (cursor !== undefined)
-      return { matched, changed }
-    })
   return {
     overview: Effect.gen(function*() {
       const nowMs = yield* Clock.currentTimeMillis
@@ -151,6 +144,9 @@ export const make: Effect.Effect<Data, never, TaskStorage | Signals> = Effect.ge
     tree: (id) => Effect.flatMap(client.get(id), (e) => client.getExecutionTree(rootOf(e))),
     cancel: (id) => client.cancel(id),
     retry: (id) => client.retryExecution(id),
-    cancelMatching
+    cancelMatching: (options) =>
+      Effect.map(client.cancelExecutions(options), (r) => ({ matched: r.cancelled + r.skipped, changed: r.cancelled })),
+    retryMatching: (options) =>
+      Effect.map(client.retryExecutions(options), (r) => ({ matched: r.retried + r.skipped, changed: r.retried }))
   }
 })

@@ -103,7 +103,9 @@ export const executions = (view: View, filters: Filters, page: ExecutionPage): H
 export const selectionActions = (view: View, filters: Filters): Html => {
   if (view.readOnly) return html``
   const { cursor: _, ...rest } = filters
-  return html`<form class="actions" method="post" action="${href(view, "/actions/cancel-matching")}">${
-    Object.entries(rest).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)
-  }<button class="danger" type="submit">Cancel all matching…</button></form>`
+  const hidden = Object.entries(rest).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)
+  return html`<form class="actions" method="post" action="${href(view, "/actions/retry-matching")}">${hidden}<button
+ type="submit">Retry all matching…</button></form><form class="actions" method="post" action="${
+    href(view, "/actions/cancel-matching")
+  }">${hidden}<button class="danger" type="submit">Cancel all matching…</button></form>`
 }

@@ -31,6 +31,17 @@ const flaky = Task.make({
   run: () =>
     Effect.suspend(() => (++flakyRuns === 1 ? Effect.fail(new Error("first run fails")) : Effect.succeed("ok")))
 })
+const shakyRuns = new Map<number, number>()
+const shaky = Task.make({
+  id: "shaky",
+  timeoutMs: 5_000,
+  run: (n: number) =>
+    Effect.suspend(() => {
+      const runs = (shakyRuns.get(n) ?? 0) + 1
+      shakyRuns.set(n, runs)
+      return runs === 1 ? Effect.fail(new Error(`shaky ${n} fails once`)) : Effect.succeed(`ok ${n}`)
+    })
+})
 const family = Task.parent({
   id: "family",
   timeoutMs: 5_000,
@@ -40,7 +51,7 @@ const family = Task.parent({
 
 const tmp = tempDir()
 const filename = path.join(tmp.dir, "dashboard.db")
-const runtime = executorRuntime(filename, [boom, echo, slow, family, flaky])
+const runtime = executorRuntime(filename, [boom, echo, slow, family, flaky, shaky])
 const run = <A, E>(f: (dx: DurableExecutor.DurableExecutorService) => Effect.Effect<A, E>) =>
   runtime.runPromise(Effect.flatMap(DurableExecutor.DurableExecutor, f))
 
@@ -258,6 +269,17 @@ describe("dashboard in chromium", () => {
       })
       expect(r.status).toBe(403)
       expect((await run((dx) => dx.get(id))).status).toBe("ready")
+      const bulk = await fetch(`${new URL(readOnly.url).origin}/api/executions/retry`, {
+        method: "POST",
+        headers: {
+          cookie: "durable_tasks_dashboard=read-only-token",
+          origin: new URL(readOnly.url).origin,
+          "content-type": "application/json"
+        },
+        body: JSON.stringify({ status: "failed" })
+      })
+      expect(bulk.status).toBe(403)
+      expect((await run((dx) => dx.get(ids.boom))).status).toBe("failed")
     } finally {
       await readOnly.stop()
     }
@@ -292,10 +314,54 @@ describe("dashboard in chromium", () => {
     expect((await run((dx) => dx.get(waiting[0]!))).status).toBe("ready")
     await page.click("#confirm")
     expect(await page.locator("#result").textContent()).toContain(
-      `${before.executions.length} of ${before.executions.length} unfinished executions`
+      `${before.executions.length} of ${before.executions.length} matching executions`
     )
     for (const id of waiting) expect((await run((dx) => dx.get(id))).status).toBe("cancelled")
     expect((await run((dx) => dx.listExecutions({ status: "ready" }))).executions).toEqual([])
+    await page.close()
+  })
+
+  it("retries every failed execution matching a filter, after a confirm step, and they complete", async () => {
+    const shakyIds = await run((dx) =>
+      Effect.flatMap(
+        dx.enqueueMany(shaky, [1, 2, 3]),
+        (ids) => Effect.as(Effect.forEach(ids, (id) => dx.wait(id)), ids)
+      )
+    )
+    for (const id of shakyIds) expect((await run((dx) => dx.get(id))).status).toBe("failed")
+    const token = new URL(served.url).searchParams.get("token")!
+    const evil = await fetch(`${origin}/api/executions/retry`, {
+      method: "POST",
+      headers: { cookie: `durable_tasks_dashboard=${token}`, origin: "http://evil.example" },
+      body: JSON.stringify({ status: "failed", task: "shaky" })
+    })
+    expect(evil.status).toBe(403)
+    const page = await signedIn()
+    await page.goto(`${origin}/executions`)
+    await page.selectOption("select[name=status]", "failed")
+    await page.selectOption("select[name=task]", "shaky")
+    await page.click("form.filters button[type=submit]")
+    expect(await page.locator("table.executions tr[data-id]").count()).toBe(3)
+    await page.click("text=Retry all matching")
+    expect(await page.locator("h1").textContent()).toBe("Retry matching executions?")
+    expect(await page.locator(".notice").textContent()).toContain("3 to retry now")
+    expect((await run((dx) => dx.get(shakyIds[0]!))).status).toBe("failed")
+    await page.screenshot({ path: path.join(shots, "retry-matching-confirm.png"), fullPage: true })
+    await page.click("#confirm")
+    expect(await page.locator("#result").textContent()).toContain("3 of 3 matching executions")
+    await page.goto(`${origin}/executions?task=shaky`)
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll("table.executions tr[data-id] .status"), (e) => e.textContent).join() ===
+          "completed,completed,completed",
+      undefined,
+      { timeout: 5_000 }
+    )
+    for (const [i, id] of shakyIds.entries()) {
+      const after = await run((dx) => dx.get(id))
+      expect([after.status, after.output]).toEqual(["completed", `ok ${i + 1}`])
+    }
+    expect(await run((dx) => dx.get(ids.boom))).toMatchObject({ status: "failed" }) // another task: left alone
     await page.close()
   })
 })

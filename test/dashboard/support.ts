@@ -13,8 +13,10 @@ import * as path from "node:path"
 import { type Browser, chromium } from "playwright-core"
 import { serve, type ServeOptions } from "../../src/dashboard/Serve.js"
 import * as DurableExecutor from "../../src/DurableExecutor.js"
+import type { Signals } from "../../src/Signals.js"
 import * as SqliteStorage from "../../src/SqliteStorage.js"
 import type * as Task from "../../src/Task.js"
+import type { TaskStorage } from "../../src/TaskStorage.js"
 
 /** Where screenshots go (gitignored). */
 export const SCREENSHOTS = path.resolve(".tmp/dashboard-screenshots")
@@ -40,14 +42,21 @@ export interface Served {
 }
 
 /** Serves a dashboard on the file (port 0: a free one) and waits for its printed URL. */
-export const startDashboard = async (filename: string, options: ServeOptions = {}): Promise<Served> => {
+export const startDashboard = (filename: string, options: ServeOptions = {}): Promise<Served> =>
+  startDashboardOn(SqliteStorage.layer({ filename }), options)
+
+/** Serves a dashboard over a storage layer (port 0: a free one) and waits for its printed URL. */
+export const startDashboardOn = async (
+  storage: Layer.Layer<TaskStorage | Signals, unknown>,
+  options: ServeOptions = {}
+): Promise<Served> => {
   const lines: Array<string> = []
   const base = Effect.runSync(Console.consoleWith(Effect.succeed))
   const capture = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void lines.push(args.join(" ")))
   const console: Console.Console = { ...base, log: capture, warn: capture }
   const fiber = Effect.runFork(
     serve({ port: 0, ...options }).pipe(
-      Effect.provide(SqliteStorage.layer({ filename })),
+      Effect.provide(storage),
       Console.withConsole(console)
     )
   )
