@@ -6,8 +6,8 @@
  */
 import * as fc from "effect/FastCheck"
 import type { Faults } from "../src/simulation/index.js"
-import type { ProcessSettings } from "../src/simulation/Simulation.js"
 import type { RedriveStep } from "../src/simulation/Scenario.js"
+import type { ProcessSettings } from "../src/simulation/Simulation.js"
 
 /** What one attempt of a run does. */
 export type AttemptOutcome = "succeed" | "retryable" | "fatal" | "hang"

@@ -42,6 +42,7 @@ import { observe, withOrigin } from "./Observe.js"
 import * as PlainTime from "./PlainTime.js"
 import { Prng } from "./Prng.js"
 import { ProcessPool } from "./Processes.js"
+import { redrive } from "./Redrives.js"
 import {
   type CancelStep,
   defaultProcessSettings,
@@ -52,7 +53,6 @@ import {
   type Scenario,
   type WaitStep
 } from "./Scenario.js"
-import { redrive } from "./Redrives.js"
 import * as SimSchedules from "./SimSchedules.js"
 import { makeClock, ProcessScheduler, Timeline } from "./SimulatedTime.js"
 import { Trace } from "./Trace.js"
