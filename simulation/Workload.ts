@@ -295,6 +295,7 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     enqueues,
     cancels,
     waits,
+    redrives: plan.redrives ?? [],
     processes: plan.processes,
     faultPhaseMs: plan.faultPhaseMs,
     faults: plan.faults,

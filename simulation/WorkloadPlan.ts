@@ -6,6 +6,7 @@
  */
 import * as fc from "effect/FastCheck"
 import type { Faults } from "../src/simulation/index.js"
+import type { RedriveStep } from "../src/simulation/Scenario.js"
 import type { ProcessSettings } from "../src/simulation/Simulation.js"
 
 /** What one attempt of a run does. */
@@ -39,6 +40,8 @@ export interface WorkloadPlan {
   readonly seed: number
   readonly roots: ReadonlyArray<{ readonly atMs: number; readonly node: NodePlan }>
   readonly cancels: ReadonlyArray<{ readonly atMs: number; readonly pick: number }>
+  /** Retries and bulk cancels (issue 12); generated last, so the other fields of a seed stay as they were. */
+  readonly redrives?: ReadonlyArray<RedriveStep>
   /** Clients waiting on a root (`root`) or on any unfinished execution, through the engine's wait path. */
   readonly waits: ReadonlyArray<
     { readonly atMs: number; readonly pick: number; readonly root: boolean; readonly pollIntervalMs: number }
@@ -209,7 +212,15 @@ export const planArb: fc.Arbitrary<WorkloadPlan> = fc.integer({ min: 10_000, max
     ),
     processes: fc.array(settingsArb, { minLength: 1, maxLength: 3 }),
     faultPhaseMs: fc.constant(faultPhaseMs),
-    faults: faultPlanArb(faultPhaseMs)
+    faults: faultPlanArb(faultPhaseMs),
+    redrives: fc.array(
+      fc.record({
+        atMs: fc.integer({ min: 0, max: faultPhaseMs }),
+        kind: fc.constantFrom("one" as const, "one" as const, "all" as const, "cancelTree" as const),
+        pick: fc.nat()
+      }),
+      { maxLength: 3 }
+    )
   })
 )
 

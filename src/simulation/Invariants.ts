@@ -30,6 +30,10 @@ export type { ActiveRun } from "./RunMonitor.js"
 const leaseOf = (event: Event): string | undefined =>
   event._tag === "RunSucceeded" || event._tag === "RunFailed" || event._tag === "Release" ? event.leaseId : undefined
 
+/** True for a call that retries executions (a finished row may change only then). */
+const isRetry = (call: CallInfo | undefined): boolean =>
+  call?.op === "apply" && call.commands?.some((c) => c.event._tag === "Retry") === true
+
 const sameRow = (a: ExecutionRow, b: ExecutionRow): boolean => a === b || JSON.stringify(a) === JSON.stringify(b)
 
 /**
@@ -133,9 +137,9 @@ export class Checker {
         continue
       }
       if (isFinished(pre.status)) {
-        if (!sameRow(pre, row)) {
-          this.violation(`finished execution ${row.executionId} (${pre.status}) was changed to ${row.status}`)
-        }
+        if (sameRow(pre, row)) continue
+        if (isRetry(call) && pre.status !== "completed") this.retried(pre, row, now)
+        else this.violation(`finished execution ${row.executionId} (${pre.status}) was changed to ${row.status}`)
         continue
       }
       const released = this.isRelease(row, call)
@@ -159,6 +163,24 @@ export class Checker {
     for (const row of writes.inserted) checkRow(row, this.rows, this.bad(row))
     for (const row of writes.updated) checkRow(row, this.rows, this.bad(row))
     this.trace.record(parts.join(" "))
+  }
+
+  /**
+   * A retry re-opened `pre` (finished without success) as `row`: with a fresh retry budget, its
+   * attempt history kept, waiting again or ready; its runs are counted afresh from here.
+   */
+  private retried(pre: ExecutionRow, row: ExecutionRow, now: number): void {
+    const bad = this.bad(row)
+    if (row.retryAttempts !== 0) bad(`re-opened by a retry with retryAttempts ${row.retryAttempts}, not 0`)
+    if ((row.attempts?.total ?? 0) !== (pre.attempts?.total ?? 0)) {
+      bad(`re-opened by a retry, but its attempts went ${pre.attempts?.total ?? 0} → ${row.attempts?.total ?? 0}`)
+    }
+    if (isFinished(row.status) && row.status !== "completed") bad(`a retry left it ${row.status}`)
+    this.coverage.hit("transition:retried")
+    this.runs.retried(row.executionId)
+    this.insertedAtMs.set(row.executionId, now)
+    this.finishedAtMs.delete(row.executionId) // finishes again later: a wait is judged by that finish
+    this.progress++
   }
 
   private bad(row: ExecutionRow): (what: string) => void {

@@ -64,6 +64,8 @@ interface PendingFinish {
 export class RunMonitor {
   /** Run starts per execution. */
   readonly runStarts = new Map<string, number>()
+  /** Run starts before an execution's latest retry. */
+  private readonly runsBefore = new Map<string, number>()
   readonly activeRuns = new Set<ActiveRun>()
   /** Set by the harness: the state of a process (undefined: no bound is checked for it). */
   health: (processId: string) => ProcessHealth | undefined = () => undefined
@@ -86,6 +88,12 @@ export class RunMonitor {
     this.lastLease.set(`${String(executorId)}|${executionId}`, leaseId)
   }
 
+  /** A retry re-opened the execution: its runs are counted afresh against `maxAttempts + 1`. */
+  retried(executionId: string): void {
+    this.runsBefore.set(executionId, this.runStarts.get(executionId) ?? 0)
+    this.releases.delete(executionId)
+  }
+
   released(executionId: string): void {
     this.releases.set(executionId, (this.releases.get(executionId) ?? 0) + 1)
   }
@@ -93,8 +101,9 @@ export class RunMonitor {
   /** A task function starts running on `processId`. */
   runStarted(processId: string, info: RunInfo): ActiveRun {
     const id = info.executionId
-    const n = (this.runStarts.get(id) ?? 0) + 1
-    this.runStarts.set(id, n)
+    const total = (this.runStarts.get(id) ?? 0) + 1
+    this.runStarts.set(id, total)
+    const n = total - (this.runsBefore.get(id) ?? 0)
     const row = this.rows.get(id)
     if (row === undefined) this.violation(`a run of ${id} started, but no such execution is stored`)
     else {

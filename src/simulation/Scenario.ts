@@ -87,6 +87,20 @@ export interface Outcome {
   readonly runStarts: ReadonlyMap<string, number>
 }
 
+/**
+ * At `atMs`: `one` retries `pick` (modulo their count) among the executions finished without
+ * success then; `all` retries every such execution (`retryExecutions()`); `cancelTree` cancels the
+ * descendants of the root of `pick` among the unfinished ones (`cancelExecutions({ rootExecutionId })`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedriveStep {
+  readonly atMs: number
+  readonly kind: "one" | "all" | "cancelTree"
+  readonly pick: number
+}
+
 /** @since 0.1.0 @category models */
 export interface Scenario {
   /** Fixes every random choice: fault decisions, cancel targets, and the fault plan when none is given. */
@@ -96,6 +110,8 @@ export interface Scenario {
   readonly enqueues: ReadonlyArray<EnqueueStep>
   readonly cancels?: ReadonlyArray<CancelStep>
   readonly waits?: ReadonlyArray<WaitStep>
+  /** Retries and bulk cancels at random times (issue 12, retry and redrive). */
+  readonly redrives?: ReadonlyArray<RedriveStep>
   /** The processes running at the start; later ones take these settings in turn. Default: two. */
   readonly processes?: ReadonlyArray<ProcessSettings>
   /** How long faults last (simulated ms); then the liveness phase. Default 60 000. */

@@ -42,6 +42,7 @@ import { observe, withOrigin } from "./Observe.js"
 import * as PlainTime from "./PlainTime.js"
 import { Prng } from "./Prng.js"
 import { ProcessPool } from "./Processes.js"
+import { redrive } from "./Redrives.js"
 import {
   type CancelStep,
   defaultProcessSettings,
@@ -230,6 +231,9 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     )
     for (const step of scenario.cancels ?? []) events.push({ atMs: step.atMs, order: events.length, run: cancel(step) })
     for (const step of scenario.waits ?? []) events.push({ atMs: step.atMs, order: events.length, run: wait(step) })
+    for (const step of scenario.redrives ?? []) {
+      events.push({ atMs: step.atMs, order: events.length, run: redrive(step, { client, checker, coverage, log }) })
+    }
     for (const step of cron.events) events.push({ ...step, order: events.length })
     for (const event of plan.events) {
       if (event.atMs <= faultPhaseMs) {
