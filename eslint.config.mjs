@@ -26,6 +26,8 @@ export default tseslint.config(
       }],
       // dprint keeps code within 120 columns where it can; this also holds comments and long strings to it
       "max-len": ["error", { code: 120, tabWidth: 2, ignoreUrls: true }],
+      // one concept per file: a file past 400 lines is split, not grown
+      "max-lines": ["error", { max: 400 }],
       "object-shorthand": "error",
       "no-fallthrough": "off",
       "prefer-rest-params": "off",

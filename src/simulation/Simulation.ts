@@ -12,7 +12,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
@@ -22,7 +21,6 @@ import * as DurableExecutor from "../DurableExecutor.js"
 import { ExecutorConfig } from "../ExecutorConfig.js"
 import * as ExecutorConfigModule from "../ExecutorConfig.js"
 import { Ids } from "../Ids.js"
-import * as IdsModule from "../Ids.js"
 import * as MemoryStorage from "../MemoryStorage.js"
 import * as RegistryModule from "../Registry.js"
 import { Registry } from "../Registry.js"
@@ -59,20 +57,8 @@ import { Trace } from "./Trace.js"
 import { WaitTracker } from "./Waits.js"
 import { Watchdog } from "./Watchdog.js"
 
+import { CLEANUP_LIMIT_MS, LIVENESS_LIMIT_MS, MAX_STEPS, MONITOR_EVERY_MS, sequentialIds } from "./RunSettings.js"
 export * from "./Scenario.js"
-
-/** How often the harness checks the bounds on runners, waits and storage steps (simulated ms). */
-const MONITOR_EVERY_MS = 250
-/** Longest run after the faults stop: past it the run is a liveness failure (a step or a loop never ends). */
-const LIVENESS_LIMIT_MS = 3_600_000
-/** Most fiber steps in one run (a livelock that does not move time). */
-const MAX_STEPS = 20_000_000
-/** How long stopping every process may take at the end of a run (simulated ms). */
-const CLEANUP_LIMIT_MS = 120_000
-
-/** One sequential id source shared by the client and every process: ids follow the run's order. */
-const sequentialIds = (): Ids["Type"] =>
-  Effect.runSync(Effect.scoped(Effect.map(Layer.build(IdsModule.layerSequential()), Context.get(Ids))))
 
 type TimelineEvent = { readonly atMs: number; readonly order: number; readonly run: Effect.Effect<void> }
 
