@@ -56,6 +56,7 @@ import * as SimSchedules from "./SimSchedules.js"
 import { makeClock, ProcessScheduler, Timeline } from "./SimulatedTime.js"
 import { Trace } from "./Trace.js"
 import { WaitTracker } from "./Waits.js"
+import * as Wakeups from "./Wakeups.js"
 import { Watchdog } from "./Watchdog.js"
 
 export * from "./Scenario.js"
@@ -231,6 +232,15 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     for (const step of scenario.cancels ?? []) events.push({ atMs: step.atMs, order: events.length, run: cancel(step) })
     for (const step of scenario.waits ?? []) events.push({ atMs: step.atMs, order: events.length, run: wait(step) })
     for (const step of cron.events) events.push({ ...step, order: events.length })
+    const waker = yield* clientOf("client", hub.service, (s) => Wakeups.losingReplies(s, faults, coverage))
+    const wakeups = Wakeups.harness({
+      steps: scenario.wakeups ?? [],
+      client: waker,
+      coverage,
+      log,
+      violation: (m) => checker.violation(m)
+    })
+    for (const step of wakeups) events.push({ ...step, order: events.length })
     for (const event of plan.events) {
       if (event.atMs <= faultPhaseMs) {
         events.push({ atMs: event.atMs, order: events.length, run: pool.faultEvent(event) })
