@@ -265,7 +265,7 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
       }
     }
     for (const row of outcome.rows) {
-      if (row.status === "completed" && (outcome.runStarts.get(row.executionId) ?? 0) === 0) {
+      if (row.status === "completed" && row.sleepId === null && (outcome.runStarts.get(row.executionId) ?? 0) === 0) {
         problems.push(`${row.executionId} (${row.taskId}) completed without its task function ever running`)
       }
       // The plan's retry options, exactly: stored as given, and every attempt used before a retryable failure is final.
