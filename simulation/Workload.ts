@@ -18,6 +18,7 @@ import type {
 import * as Task from "../src/Task.js"
 import type { ChildOutput, FinalizeInput } from "../src/Task.js"
 import type { RunInfo, RunResult, TaskDefinition } from "../src/TaskDefinition.js"
+import { sleepSteps } from "./SleepWorkload.js"
 import type { NodePlan, WorkloadPlan } from "./WorkloadPlan.js"
 
 export * from "./WorkloadPlan.js"
@@ -223,6 +224,11 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     expected.set(enqueues.length, expected.get(index))
     enqueues.push({ ...step, atMs: step.atMs + 1 + (index % 5) * 2_000 })
   }
+  // Sleeping executions and their wakeups, enqueued after every other root (their indexes stay).
+  const sleeps = sleepSteps(plan.sleeps)
+  const firstSleep = enqueues.length
+  enqueues.push(...sleeps.enqueues)
+  tasks.push(...sleeps.tasks)
   const cancels: Array<CancelStep> = plan.cancels.map((c) => ({ atMs: c.atMs, target: { pick: c.pick } }))
   const waits: Array<WaitStep> = plan.waits.map((w) => ({
     atMs: w.atMs,
@@ -246,13 +252,20 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     for (const root of outcome.roots) {
       if (root.row?.status !== "completed") continue
       const got = JSON.stringify(stripIds(root.row.output === null ? undefined : JSON.parse(root.row.output)))
+      const may = sleeps.allowed[root.index - firstSleep]
+      if (may !== undefined) {
+        if (!may.has(got)) {
+          problems.push(`root #${root.index} (${root.executionId}) completed with ${got}, not a wakeup's`)
+        }
+        continue
+      }
       const want = JSON.stringify(expected.get(root.index))
       if (got !== want) {
         problems.push(`root #${root.index} (${root.executionId}) completed with ${got}, expected ${want}`)
       }
     }
     for (const row of outcome.rows) {
-      if (row.status === "completed" && (outcome.runStarts.get(row.executionId) ?? 0) === 0) {
+      if (row.status === "completed" && row.sleepId === null && (outcome.runStarts.get(row.executionId) ?? 0) === 0) {
         problems.push(`${row.executionId} (${row.taskId}) completed without its task function ever running`)
       }
       // The plan's retry options, exactly: stored as given, and every attempt used before a retryable failure is final.
@@ -300,6 +313,7 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     faultPhaseMs: plan.faultPhaseMs,
     faults: plan.faults,
     properties,
-    schedules
+    schedules,
+    wakeups: sleeps.wakeups
   }
 }

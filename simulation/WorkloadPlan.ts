@@ -35,6 +35,15 @@ export interface NodePlan {
   readonly finalize: NodePlan | null
 }
 
+/** A sleeping execution (a root, or the child of a parent beside one task) and the wakeups sent to it. */
+export interface SleepPlan {
+  readonly atMs: number
+  readonly timeoutMs: number
+  readonly parent: boolean
+  /** Each at `afterMs` past `atMs` (some after the timeout): completes or fails it, or is lost. */
+  readonly wakeups: ReadonlyArray<{ readonly afterMs: number; readonly failed: boolean; readonly lost: boolean }>
+}
+
 export interface WorkloadPlan {
   /** Seeds the run's fault decisions and cancel targets. */
   readonly seed: number
@@ -49,6 +58,8 @@ export interface WorkloadPlan {
   readonly processes: ReadonlyArray<ProcessSettings>
   readonly faultPhaseMs: number
   readonly faults: Faults.FaultPlan
+  /** Drawn last, so that the other fields of a seed's plan stay what they were before sleeps. */
+  readonly sleeps: ReadonlyArray<SleepPlan>
 }
 
 /** Most nodes in one plan (larger trees are cut, deterministically). */
@@ -186,6 +197,23 @@ const faultPlanArb = (phaseMs: number): fc.Arbitrary<Faults.FaultPlan> =>
     )
   })
 
+const sleepArb = (phaseMs: number): fc.Arbitrary<SleepPlan> =>
+  fc.integer({ min: 500, max: 8_000 }).chain((timeoutMs) =>
+    fc.record({
+      atMs: fc.integer({ min: 0, max: Math.floor(phaseMs / 2) }),
+      timeoutMs: fc.constant(timeoutMs),
+      parent: fc.boolean(),
+      wakeups: fc.array(
+        fc.record({
+          afterMs: fc.integer({ min: 0, max: Math.floor(timeoutMs * 1.5) }),
+          failed: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
+          lost: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 })
+        }),
+        { maxLength: 3 }
+      )
+    })
+  )
+
 /** The arbitrary of a whole plan. */
 export const planArb: fc.Arbitrary<WorkloadPlan> = fc.integer({ min: 10_000, max: 60_000 }).chain((faultPhaseMs) =>
   fc.record({
@@ -220,7 +248,8 @@ export const planArb: fc.Arbitrary<WorkloadPlan> = fc.integer({ min: 10_000, max
         pick: fc.nat()
       }),
       { maxLength: 3 }
-    )
+    ),
+    sleeps: fc.array(sleepArb(faultPhaseMs), { maxLength: 3 })
   })
 )
 

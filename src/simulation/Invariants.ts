@@ -22,6 +22,7 @@ import { checkRow } from "./RowInvariants.js"
 import { type ActiveRun, RunMonitor } from "./RunMonitor.js"
 import type { Timeline } from "./SimulatedTime.js"
 import type { Trace } from "./Trace.js"
+import { checkSleepEnd } from "./Wakeups.js"
 
 export { type LivenessBound, ownPhaseBoundMs } from "./Liveness.js"
 export { type CallInfo, currentCall, observe, withOrigin } from "./Observe.js"
@@ -109,7 +110,7 @@ export class Checker {
     for (const row of writes.inserted) {
       if (this.rows.has(row.executionId)) this.violation(`insert of ${row.executionId}, which already exists`)
       // A child can be inserted and cancelled in one transaction (a sibling failed in the same batch).
-      if (row.status !== "ready" && row.status !== "cancelled") {
+      if (row.status !== "ready" && row.status !== "cancelled" && !(row.status === "running" && row.sleepId !== null)) {
         this.violation(`insert of ${row.executionId} as ${row.status}, neither ready nor cancelled`)
       }
       checkInserted(row, this.retryOf(row.taskId), this.bad(row))
@@ -143,6 +144,8 @@ export class Checker {
         continue
       }
       const released = this.isRelease(row, call)
+      const woken = call?.commands?.some((c) => c.event._tag === "Wakeup" && c.executionId === row.executionId)
+      checkSleepEnd(pre, row, op === "apply" && woken === true, this.bad(row))
       checkAttemptEnd(pre, row, call, this.retryOf(row.taskId) ?? pre.retry, released, this.bad(row))
       const keepsLease = row.status === "running" && row.leaseId === pre.leaseId
       if (pre.status === "running" && pre.leaseId !== null && !keepsLease) {

@@ -30,8 +30,11 @@ export const checkRow = (
   bad: (what: string) => void
 ): void => {
   const running = row.status === "running"
+  // A sleeping execution runs with no lease and no executor, until its expiresAt (its timeout).
+  const leased = running && row.sleepId === null
   if (
-    running !== (row.leaseId !== null) || running !== (row.expiresAt !== null) || (running && row.executorId === null)
+    leased !== (row.leaseId !== null) || running !== (row.expiresAt !== null) ||
+    (running && leased === (row.executorId === null))
   ) {
     bad(`lease fields do not match the status (lease ${String(row.leaseId)}, expires ${String(row.expiresAt)})`)
   }

@@ -69,6 +69,26 @@ export interface ScheduleStep {
   readonly input: unknown
 }
 
+/**
+ * Wake up at `atMs`, through a client whose storage loses the reply of a wakeup now and then (the
+ * client then wakes it up again), the sleeping execution of `task` named `sleepId`, with `result`;
+ * `lost` drops the call (the execution then times out, unless another wakeup names it). An id no
+ * execution holds yet is a miss, not a violation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WakeupStep {
+  readonly atMs: number
+  readonly task: TaskLike<any, any>
+  readonly sleepId: string
+  readonly result: { readonly status: "completed"; readonly output: unknown } | {
+    readonly status: "failed"
+    readonly error: unknown
+  }
+  readonly lost?: boolean
+}
+
 /** A root execution at the end of a run. @since 0.1.0 @category models */
 export interface RootOutcome {
   readonly index: number
@@ -129,6 +149,8 @@ export interface Scenario {
   readonly backend?: Effect.Effect<StorageDriver.Backend, unknown, Scope.Scope>
   /** Cron schedules to define (memory backend only). */
   readonly schedules?: ReadonlyArray<ScheduleStep>
+  /** Wakeups of sleeping executions. */
+  readonly wakeups?: ReadonlyArray<WakeupStep>
 }
 
 /** @since 0.1.0 @category models */

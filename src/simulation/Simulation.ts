@@ -41,6 +41,7 @@ import * as PlainTime from "./PlainTime.js"
 import { Prng } from "./Prng.js"
 import { ProcessPool } from "./Processes.js"
 import { redrive } from "./Redrives.js"
+import { CLEANUP_LIMIT_MS, LIVENESS_LIMIT_MS, MAX_STEPS, MONITOR_EVERY_MS, sequentialIds } from "./RunSettings.js"
 import {
   type CancelStep,
   defaultProcessSettings,
@@ -55,9 +56,8 @@ import * as SimSchedules from "./SimSchedules.js"
 import { makeClock, ProcessScheduler, Timeline } from "./SimulatedTime.js"
 import { Trace } from "./Trace.js"
 import { WaitTracker } from "./Waits.js"
+import * as Wakeups from "./Wakeups.js"
 import { Watchdog } from "./Watchdog.js"
-
-import { CLEANUP_LIMIT_MS, LIVENESS_LIMIT_MS, MAX_STEPS, MONITOR_EVERY_MS, sequentialIds } from "./RunSettings.js"
 export * from "./Scenario.js"
 
 type TimelineEvent = { readonly atMs: number; readonly order: number; readonly run: Effect.Effect<void> }
@@ -221,6 +221,10 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
       events.push({ atMs: step.atMs, order: events.length, run: redrive(step, { client, checker, coverage, log }) })
     }
     for (const step of cron.events) events.push({ ...step, order: events.length })
+    const waker = yield* clientOf("client", hub.service, (s) => Wakeups.losingReplies(s, faults, coverage))
+    const violation = (m: string) => checker.violation(m)
+    const wakeups = Wakeups.harness({ steps: scenario.wakeups ?? [], client: waker, coverage, log, violation })
+    for (const step of wakeups) events.push({ ...step, order: events.length })
     for (const event of plan.events) {
       if (event.atMs <= faultPhaseMs) {
         events.push({ atMs: event.atMs, order: events.length, run: pool.faultEvent(event) })
