@@ -41,6 +41,9 @@ const stripIds = (value: unknown): unknown => {
 
 /** The idempotency key of root `index` (every third root, by its time), or undefined. */
 const keyOf = (atMs: number, index: number): string | undefined => (atMs % 3 === 0 ? `root-${index}` : undefined)
+/** Every fourth root without a key waits before its first run (a durable delay a crash must not shorten). */
+const delayOf = (atMs: number, index: number): number | undefined =>
+  keyOf(atMs, index) === undefined && index % 4 === 1 ? 500 + (atMs % 4_000) : undefined
 
 /**
  * The scenario of a plan: one task definition per node (ids `n0`, `n1`, … in depth-first order),
@@ -215,11 +218,13 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
     const built = build(root.node)
     expected.set(index, built.expect())
     // Every third root has an idempotency key (its enqueue loses replies and is retried: KeyedEnqueue.ts).
-    const options = keyOf(root.atMs, index) === undefined ? undefined : { idempotencyKey: keyOf(root.atMs, index)! }
+    const key = keyOf(root.atMs, index)
+    const delayMs = delayOf(root.atMs, index)
+    const options = key !== undefined ? { idempotencyKey: key } : delayMs !== undefined ? { delayMs } : undefined
     return { atMs: root.atMs, task: built.task, input: { root: index }, ...(options === undefined ? {} : { options }) }
   })
   // And is enqueued again later with the same key (a client retrying): the same execution.
-  const keyed = enqueues.flatMap((step, index) => (step.options === undefined ? [] : [{ step, index }]))
+  const keyed = enqueues.flatMap((step, index) => (step.options?.idempotencyKey === undefined ? [] : [{ step, index }]))
   for (const { index, step } of keyed) {
     expected.set(enqueues.length, expected.get(index))
     enqueues.push({ ...step, atMs: step.atMs + 1 + (index % 5) * 2_000 })
@@ -247,6 +252,18 @@ export const scenarioOf = (plan: WorkloadPlan): Scenario => {
       if (first === undefined) byKey.set(key, root.executionId)
       else if (first !== root.executionId) {
         problems.push(`enqueue #${root.index} with key ${key} got ${root.executionId}, an earlier one got ${first}`)
+      }
+    }
+    // A delayed root's first run starts no earlier than its creation plus its delay, crashes or not.
+    for (const root of outcome.roots) {
+      const delayMs = enqueues[root.index]?.options?.delayMs
+      const first = root.row?.attempts?.recent[0]
+      if (delayMs === undefined || first === undefined || first.attempt !== 1) continue
+      if (first.startedAt < root.row!.createdAt + delayMs) {
+        problems.push(
+          `root #${root.index} (${root.executionId}) first ran at ${first.startedAt}, before its creation ` +
+            `${root.row!.createdAt} plus its delay ${delayMs}`
+        )
       }
     }
     for (const root of outcome.roots) {

@@ -105,6 +105,11 @@ export const retry = (
     )
     return { _tag: "Step", row: counted, inserts: none, followUps: [...down, ...up] }
   }
+  if (row.sleepId !== null) {
+    // A sleeping execution is never run: it sleeps again, for a fresh timeout, until a wakeup.
+    const asleep: ExecutionRow = { ...reopened, status: "running", startedAt: nowMs, expiresAt: nowMs + row.timeoutMs }
+    return { _tag: "Step", row: asleep, inserts: none, followUps: up }
+  }
   const ready: ExecutionRow = { ...reopened, status: "ready", startAt: nowMs, prevError: row.error }
   return { _tag: "Step", row: ready, inserts: none, followUps: up }
 }

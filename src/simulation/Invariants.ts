@@ -53,6 +53,8 @@ export class Checker {
   readonly purgedIds = new Set<string>()
   /** True time at which each execution finished. */
   readonly finishedAtMs = new Map<string, number>()
+  /** How many times a retry re-opened each execution (a sleep woken again after one may end otherwise). */
+  readonly retries = new Map<string, number>()
   /** Runs of task functions: starts, ends, and the bounds on runners. */
   readonly runs: RunMonitor
   /** Inserts and status changes so far: the liveness phase watches it for a stall. */
@@ -181,6 +183,7 @@ export class Checker {
     if (isFinished(row.status) && row.status !== "completed") bad(`a retry left it ${row.status}`)
     this.coverage.hit("transition:retried")
     this.runs.retried(row.executionId)
+    this.retries.set(row.executionId, (this.retries.get(row.executionId) ?? 0) + 1)
     this.insertedAtMs.set(row.executionId, now)
     this.finishedAtMs.delete(row.executionId) // finishes again later: a wait is judged by that finish
     this.progress++

@@ -222,8 +222,7 @@ const runOn = (timeline: Timeline, scenario: Scenario): Report => {
     }
     for (const step of cron.events) events.push({ ...step, order: events.length })
     const waker = yield* clientOf("client", hub.service, (s) => Wakeups.losingReplies(s, faults, coverage))
-    const violation = (m: string) => checker.violation(m)
-    const wakeups = Wakeups.harness({ steps: scenario.wakeups ?? [], client: waker, coverage, log, violation })
+    const wakeups = Wakeups.harness({ steps: scenario.wakeups ?? [], client: waker, checker, coverage, log })
     for (const step of wakeups) events.push({ ...step, order: events.length })
     for (const event of plan.events) {
       if (event.atMs <= faultPhaseMs) {

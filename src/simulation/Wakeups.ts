@@ -15,6 +15,7 @@ import type { SleepingClient } from "../Sleeping.js"
 import type { TaskStorage } from "../TaskStorage.js"
 import type { Coverage } from "./Coverage.js"
 import type { FaultInjector } from "./Faults.js"
+import type { Checker } from "./Invariants.js"
 import { retried } from "./KeyedEnqueue.js"
 import type { WakeupStep } from "./Scenario.js"
 
@@ -61,7 +62,8 @@ const endOf = (e: { readonly status: string; readonly output?: unknown; readonly
 export const harness = (deps: {
   readonly steps: ReadonlyArray<WakeupStep>
   readonly client: Pick<SleepingClient, "wakeup">
-  readonly violation: (what: string) => void
+  /** Told of violations; its `retries` count each execution's re-openings (each may be woken once more). */
+  readonly checker: Pick<Checker, "violation" | "retries">
   readonly coverage: Coverage
   readonly log: (line: string) => void
 }): ReadonlyArray<{ readonly atMs: number; readonly run: Effect.Effect<void> }> => {
@@ -81,12 +83,13 @@ export const harness = (deps: {
             const end = endOf(execution)
             deps.log(`wakeup ${name} ${endOf(step.result)} -> ${execution.executionId} ${end}`)
             if (execution.status === "running") {
-              deps.violation(`wakeup ${name}: the reply shows ${execution.executionId} still running`)
+              deps.checker.violation(`wakeup ${name}: the reply shows ${execution.executionId} still running`)
             }
-            const first = firstEnd.get(name)
-            if (first === undefined) firstEnd.set(name, end)
+            const key = `${name}#${deps.checker.retries.get(execution.executionId) ?? 0}`
+            const first = firstEnd.get(key)
+            if (first === undefined) firstEnd.set(key, end)
             else if (first !== end) {
-              deps.violation(`wakeup ${name}: a reply shows it finished as ${end}, an earlier one as ${first}`)
+              deps.checker.violation(`wakeup ${name}: a reply shows it finished as ${end}, an earlier one as ${first}`)
             }
             deps.coverage.hit(
               end === endOf(step.result) ? "workload:wakeup applied" : "workload:wakeup changed nothing"
@@ -96,7 +99,7 @@ export const harness = (deps: {
         Effect.catchAll((error) =>
           Effect.sync(() => {
             if (error._tag === "ExecutionNotFound") deps.coverage.hit("workload:wakeup of an id not held yet")
-            else deps.violation(`wakeup ${name} failed: ${String(error)}`)
+            else deps.checker.violation(`wakeup ${name} failed: ${String(error)}`)
           })
         ),
         Effect.asVoid
@@ -107,7 +110,7 @@ export const harness = (deps: {
 
 /**
  * Calls `bad` when the update of sleeping `pre` to `row` breaks a sleeping invariant: woken (ended
- * `completed` or `failed`) only by a wakeup, timed out no earlier than `timeoutMs` after creation.
+ * `completed` or `failed`) only by a wakeup, timed out no earlier than `timeoutMs` after it went to sleep.
  *
  * @since 0.1.0
  * @category checks
@@ -120,9 +123,18 @@ export const checkSleepEnd = (
 ): void => {
   if (pre.sleepId === null || pre.status !== "running" || row.status === "running") return
   if (row.status === "timed_out") {
-    const earliest = row.createdAt + row.timeoutMs
-    if (row.finishedAt === null || row.finishedAt < earliest) {
-      bad(`a sleeping execution timed out at ${String(row.finishedAt)}, before ${earliest} (created + timeoutMs)`)
+    // Each bound on one process's clock (processes' clocks jump): the deadline stored when it went to
+    // sleep is that moment plus timeoutMs, and the process expiring it had reached that deadline.
+    const slept = pre.startedAt ?? pre.createdAt
+    if (pre.expiresAt === null || pre.expiresAt < slept + pre.timeoutMs) {
+      bad(
+        `a sleeping execution's deadline ${String(pre.expiresAt)} is before ${
+          slept + pre.timeoutMs
+        } (asleep + timeoutMs)`
+      )
+    }
+    if (row.finishedAt === null || pre.expiresAt === null || row.finishedAt < pre.expiresAt) {
+      bad(`a sleeping execution timed out at ${String(row.finishedAt)}, before its deadline ${String(pre.expiresAt)}`)
     }
   } else if ((row.status === "completed" || row.status === "failed") && !byWakeup) {
     bad(`a sleeping execution ended ${row.status} without a wakeup`)
