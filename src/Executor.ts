@@ -205,6 +205,10 @@ export const make: Effect.Effect<
       const entry = new RunningExecution(row.executionId, row.leaseId ?? "", nowMs + row.timeoutMs)
       if (debug) runFork(ExecutionLog.claimed(row, executorId))
       MetricsRecorder.started(row, nowMs)
+      // A runner of an earlier claim still here lost its lease (this claim proves it): it may have missed
+      // its cancel (a retry re-opened the execution before the lease watch noticed), so it stops now.
+      const previous = state.running.get(row.executionId)
+      if (previous !== undefined) runFork(previous.interruptFork())
       state.running.set(row.executionId, entry)
       timeouts.add(entry)
       const definition = registry.get(row.taskId)
